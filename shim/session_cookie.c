@@ -1,0 +1,104 @@
+/* session_cookie_module, the C half: the command table, per-directory
+ * configuration and hook registration, written against httpd's C macros.
+ * Everything that reads or writes cookies is in Rust (src/ffi, src/cookie).
+ *
+ * The module record itself (`session_cookie_module`) is defined in Rust
+ * (src/ffi/module_record.rs): a Rust cdylib exports only Rust symbols, and
+ * httpd looks the record up by name with dlsym. */
+#include "session_cookie.h" /* first: httpd.h before any other httpd header */
+#include "rust_entry.h"
+
+#include "apr_strings.h"
+#include "http_log.h"
+
+APLOG_USE_MODULE(session_cookie);
+
+void *scr_cookie_create_dir_config(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(scr_cookie_dir_conf));
+}
+
+/* A directory inherits each setting its parent has, unless it sets its own:
+ * the same merge as stock mod_session_cookie. */
+void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    const scr_cookie_dir_conf *base = basev, *add = addv;
+    scr_cookie_dir_conf *merged = apr_palloc(p, sizeof(*merged));
+
+    merged->cookie = add->cookie.set ? add->cookie : base->cookie;
+    merged->cookie2 = add->cookie2.set ? add->cookie2 : base->cookie2;
+    merged->remove = add->remove_set ? add->remove : base->remove;
+    merged->remove_set = add->remove_set || base->remove_set;
+    return merged;
+}
+
+/* SessionCookieName / SessionCookieName2: cmd->info is the offset of the
+ * slot the directive fills. */
+static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
+{
+    scr_cookie_slot *slot =
+        (scr_cookie_slot *)((char *)config + (apr_size_t)cmd->info);
+    size_t name_at, name_len, attrs_at;
+    char err[256];
+
+    if (scr_cookie_parse_directive(args, &name_at, &name_len, &attrs_at, err,
+                                   sizeof(err)) != 0) {
+        return apr_pstrcat(cmd->pool, cmd->directive->directive, ": ", err,
+                           NULL);
+    }
+    slot->name = apr_pstrmemdup(cmd->pool, args + name_at, name_len);
+    slot->attrs = apr_pstrdup(cmd->pool, args + attrs_at);
+    slot->set = 1;
+    return NULL;
+}
+
+static const char *set_remove(cmd_parms *cmd, void *config, int flag)
+{
+    scr_cookie_dir_conf *conf = config;
+
+    (void)cmd;
+    conf->remove = flag;
+    conf->remove_set = 1;
+    return NULL;
+}
+
+/* Same names, argument kinds and contexts as stock: server config, virtual
+ * host, <Directory>/<Location> and .htaccess under AllowOverride AuthConfig. */
+const command_rec scr_cookie_cmds[] = {
+    AP_INIT_RAW_ARGS("SessionCookieName", set_cookie,
+                     (void *)APR_OFFSETOF(scr_cookie_dir_conf, cookie),
+                     RSRC_CONF | OR_AUTHCFG,
+                     "The name of the RFC2109 cookie carrying the session"),
+    AP_INIT_RAW_ARGS("SessionCookieName2", set_cookie,
+                     (void *)APR_OFFSETOF(scr_cookie_dir_conf, cookie2),
+                     RSRC_CONF | OR_AUTHCFG,
+                     "The name of the RFC2965 cookie carrying the session"),
+    AP_INIT_FLAG("SessionCookieRemove", set_remove, NULL,
+                 RSRC_CONF | OR_AUTHCFG,
+                 "Set to 'On' to remove the session cookie from the headers "
+                 "and hide the cookie from a backend server or process"),
+    {NULL}
+};
+
+void scr_cookie_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_session_load(scr_cookie_load, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_session_save(scr_cookie_save, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &session_cookie_module);
+}
+
+void scr_cookie_log(const request_rec *r, int level, const char *msg)
+{
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
+}
+
+int scr_cookie_log_enabled(const request_rec *r, int level)
+{
+    return APLOG_R_IS_LEVEL(r, level);
+}

@@ -1,0 +1,19 @@
+//! The httpd boundary: the only module with `unsafe` code.
+//!
+//! httpd calls in through the module record and the hooks here; each entry
+//! point catches panics (a panic must never unwind into C) and turns them
+//! into an error return plus a log line. Everything else is delegated to
+//! the safe core in [`crate::cookie`].
+
+mod apr;
+mod bindings;
+mod module_record;
+mod session_cookie;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Runs `f`, turning a panic into `on_panic`. The panic message itself has
+/// already gone to stderr (httpd's error log) through the default hook.
+fn guarded<T>(on_panic: impl FnOnce() -> T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| on_panic())
+}

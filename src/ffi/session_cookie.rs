@@ -1,0 +1,332 @@
+//! session_cookie_module's entry points: mod_session's `session_load` and
+//! `session_save` hooks, and the directive parser the shim calls.
+//!
+//! These functions translate between httpd's structures and the safe core
+//! ([`crate::cookie`]); the behaviour itself is decided there.
+
+use std::ffi::{CStr, c_char, c_int};
+use std::ptr;
+
+use super::apr::{bytes, pool_str, replace_all, values_of};
+use super::bindings::{
+    APLOG_DEBUG, APLOG_ERR, APR_EGENERAL, DECLINED, OK, apr_palloc, apr_status_t, apr_table_addn,
+    apr_table_get, apr_table_make, apr_table_setn, request_rec, scr_cookie_dir_conf,
+    scr_cookie_log, scr_cookie_log_enabled, scr_cookie_request_config, scr_cookie_slot,
+    session_rec,
+};
+use super::guarded;
+use crate::cookie::{
+    Stripped, find_session_cookie, parse_cookie_directive, removal_cookie_line, set_cookie_line,
+    set_cookie_name, strip_session_cookie,
+};
+
+const COOKIE: &CStr = c"Cookie";
+const COOKIE2: &CStr = c"Cookie2";
+const SET_COOKIE: &CStr = c"Set-Cookie";
+const SET_COOKIE2: &CStr = c"Set-Cookie2";
+
+/// Prefix of the request note that caches the loaded session per cookie
+/// name, so that internal redirects and subrequests reuse it.
+const NOTE_PREFIX: &[u8] = b"mod_session_cookie_rs:";
+
+/// `session_load`: finds the session cookie in the request and hands its
+/// raw value to mod_session, which decodes it.
+///
+/// # Safety
+/// Called by httpd with a live request and a place for the session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_cookie_load(
+    r: *mut request_rec,
+    z: *mut *mut session_rec,
+) -> apr_status_t {
+    // SAFETY: httpd passes a live request and a valid out pointer.
+    guarded(|| on_panic(r, "loading"), || unsafe { load(r, z) })
+}
+
+/// `session_save`: writes the encoded session as `Set-Cookie(2)`, or a
+/// removal cookie when the session is empty.
+///
+/// # Safety
+/// Called by httpd with a live request and session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_cookie_save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+    // SAFETY: httpd passes a live request and session.
+    guarded(|| on_panic(r, "saving"), || unsafe { save(r, z) })
+}
+
+/// Splits `SessionCookieName`'s raw arguments; see shim/rust_entry.h.
+///
+/// # Safety
+/// `args` is a NUL-terminated string, the out pointers are valid and `err`
+/// has room for `err_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_cookie_parse_directive(
+    args: *const c_char,
+    name_at: *mut usize,
+    name_len: *mut usize,
+    attrs_at: *mut usize,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    let outcome = guarded(
+        || Err("internal error while parsing the directive".to_owned()),
+        || {
+            // SAFETY: httpd passes the directive's NUL-terminated arguments.
+            let args = unsafe { bytes(args) }.unwrap_or_default();
+            parse_cookie_directive(args)
+                .map(|d| {
+                    let base = args.as_ptr() as usize;
+                    (
+                        d.name.as_ptr() as usize - base,
+                        d.name.len(),
+                        args.len() - d.attrs.len(),
+                    )
+                })
+                .map_err(|e| e.to_string())
+        },
+    );
+    match outcome {
+        Ok((at, len, attrs)) => {
+            // SAFETY: the caller's out pointers are valid.
+            unsafe {
+                *name_at = at;
+                *name_len = len;
+                *attrs_at = attrs;
+            }
+            0
+        }
+        Err(message) => {
+            // SAFETY: `err` has room for `err_len` bytes.
+            unsafe { write_c_message(err, err_len, &message) };
+            -1
+        }
+    }
+}
+
+/// Copies `message` into the C buffer `err`, truncated and NUL-terminated.
+unsafe fn write_c_message(err: *mut c_char, err_len: usize, message: &str) {
+    if err.is_null() || err_len == 0 {
+        return;
+    }
+    let n = message.len().min(err_len - 1);
+    // SAFETY: `err` has room for `err_len` > n bytes.
+    unsafe {
+        ptr::copy_nonoverlapping(message.as_ptr().cast::<c_char>(), err, n);
+        *err.add(n) = 0;
+    }
+}
+
+fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {
+    let msg = format!("internal error while {doing} the session cookie; request served without it");
+    // SAFETY: `r` is the live request the hook was called with.
+    unsafe { log(r, APLOG_ERR, || msg) };
+    APR_EGENERAL as apr_status_t
+}
+
+/// Logs the line `msg()` builds, if `level` is enabled for this request.
+unsafe fn log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
+    let level = level as c_int;
+    // SAFETY: `r` is a live request.
+    if unsafe { scr_cookie_log_enabled(r, level) } == 0 {
+        return;
+    }
+    let mut line = msg().into_bytes();
+    line.retain(|&b| b != 0);
+    line.push(0);
+    // SAFETY: `line` is NUL-terminated and outlives the call.
+    unsafe { scr_cookie_log(r, level, line.as_ptr().cast()) };
+}
+
+/// Bytes from the network or the config, safe to put in a log line.
+fn printable(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// The cookie name and attributes of a configured slot, if it is set.
+unsafe fn configured(s: &scr_cookie_slot) -> Option<(&[u8], &[u8])> {
+    if s.set == 0 {
+        return None;
+    }
+    // SAFETY: set slots hold pool strings from configuration time.
+    let name = unsafe { bytes(s.name) }?;
+    Some((name, unsafe { bytes(s.attrs) }.unwrap_or_default()))
+}
+
+/// The request a session is cached on: the first of a chain of internal
+/// redirects, then its main request, as in stock.
+unsafe fn session_owner(r: *mut request_rec) -> *mut request_rec {
+    let mut m = r;
+    // SAFETY: prev/main links point to live requests of this connection.
+    unsafe {
+        while !(*m).prev.is_null() {
+            m = (*m).prev;
+        }
+        while !(*m).main.is_null() {
+            m = (*m).main;
+        }
+    }
+    m
+}
+
+unsafe fn load(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
+    // SAFETY (whole function): `r` is a live request; the configuration and
+    // every table and string reached from it live in its pools.
+    unsafe {
+        let conf: &scr_cookie_dir_conf = &*scr_cookie_request_config(r);
+        // SessionCookieName2 is read in preference, as in stock.
+        let Some((name, _)) = configured(&conf.cookie2).or_else(|| configured(&conf.cookie)) else {
+            return DECLINED;
+        };
+        let owner = &*session_owner(r);
+        let note = pool_str(owner.pool, &[NOTE_PREFIX, name].concat());
+        let cached = apr_table_get(owner.notes, note);
+        if !cached.is_null() {
+            *z = cached.cast_mut().cast();
+            return OK as apr_status_t;
+        }
+
+        let req = &*r;
+        let headers: Vec<&[u8]> = [COOKIE, COOKIE2]
+            .iter()
+            .flat_map(|key| values_of(req.headers_in, key))
+            .filter_map(|v| bytes(v))
+            .collect();
+        let lookup = find_session_cookie(name, &headers);
+        if lookup.conflict {
+            log(r, APLOG_ERR, || {
+                format!(
+                    "client sent the session cookie '{}' more than once with different values, \
+                     session not loaded: {}",
+                    printable(name),
+                    printable(bytes(req.uri).unwrap_or_default())
+                )
+            });
+        }
+        if conf.remove != 0 && lookup.found {
+            strip_request_cookies(r, name);
+        }
+
+        let session = apr_palloc(owner.pool, size_of::<session_rec>()).cast::<session_rec>();
+        // An all-zero session_rec is a valid empty one (what apr_pcalloc gives).
+        ptr::write_bytes(session, 0, 1);
+        (*session).pool = owner.pool;
+        (*session).entries = apr_table_make(owner.pool, 10);
+        (*session).encoded = lookup
+            .value
+            .map_or(ptr::null(), |v| pool_str(owner.pool, v));
+        *z = session;
+        apr_table_setn(owner.notes, note, session.cast());
+
+        // Pages that depend on a session must not be cached by proxies.
+        apr_table_addn(
+            req.headers_out,
+            c"Cache-Control".as_ptr(),
+            c"no-cache, private".as_ptr(),
+        );
+
+        log(r, APLOG_DEBUG, || match lookup.value {
+            Some(v) => format!(
+                "session cookie '{}' read ({} bytes)",
+                printable(name),
+                v.len()
+            ),
+            None if lookup.found => format!("session cookie '{}' ignored", printable(name)),
+            None => format!("no session cookie '{}' in the request", printable(name)),
+        });
+        OK as apr_status_t
+    }
+}
+
+/// `SessionCookieRemove On`: takes our cookie out of `Cookie`/`Cookie2`
+/// before a CGI script or proxied back end sees the request headers.
+unsafe fn strip_request_cookies(r: *mut request_rec, name: &[u8]) {
+    // SAFETY (whole function): `r` is a live request.
+    unsafe {
+        let req = &*r;
+        for key in [COOKIE, COOKIE2] {
+            let kept: Vec<*const c_char> = values_of(req.headers_in, key)
+                .into_iter()
+                .filter_map(
+                    |v| match strip_session_cookie(name, bytes(v).unwrap_or_default()) {
+                        Stripped::Unchanged => Some(v),
+                        Stripped::Rewritten(text) => Some(pool_str(req.pool, &text).cast_const()),
+                        Stripped::Removed => None,
+                    },
+                )
+                .collect();
+            replace_all(req.headers_in, key, &kept);
+        }
+    }
+}
+
+unsafe fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+    // SAFETY (whole function): `r` and `z` are live; see `load`.
+    unsafe {
+        let conf: &scr_cookie_dir_conf = &*scr_cookie_request_config(r);
+        let session = &*z;
+        let encoded = bytes(session.encoded).filter(|e| !e.is_empty());
+        // c_long: i64 here, i32 on 32-bit targets.
+        #[allow(clippy::useless_conversion)]
+        let max_age = i64::from(session.maxage);
+        let mut wrote = false;
+        for (slot, header) in [(&conf.cookie, SET_COOKIE), (&conf.cookie2, SET_COOKIE2)] {
+            let Some((name, attrs)) = configured(slot) else {
+                continue;
+            };
+            let line = match encoded {
+                Some(value) => set_cookie_line(name, value, max_age, attrs),
+                None => removal_cookie_line(name, attrs),
+            };
+            set_response_cookie(r, header, name, &line);
+            log(r, APLOG_DEBUG, || {
+                let what = if encoded.is_some() { "set" } else { "removed" };
+                let value_len = encoded.map_or(0, <[u8]>::len);
+                format!(
+                    "{what} cookie '{}' ({value_len} bytes) with {}: Max-Age {}, attributes '{}'",
+                    printable(name),
+                    header.to_string_lossy(),
+                    max_age,
+                    printable(attrs)
+                )
+            });
+            wrote = true;
+        }
+        if wrote { OK as apr_status_t } else { DECLINED }
+    }
+}
+
+/// Adds `line` as the one `header` for cookie `name` in this response: any
+/// earlier one for the same name (from a back end, or stock's habit of
+/// writing a removal cookie into both header tables) is taken out first.
+/// It goes into the error headers so that error pages carry it too.
+unsafe fn set_response_cookie(
+    r: *mut request_rec,
+    header: &'static CStr,
+    name: &[u8],
+    line: &[u8],
+) {
+    // SAFETY (whole function): `r` is a live request.
+    unsafe {
+        let req = &*r;
+        for table in [req.headers_out, req.err_headers_out] {
+            let existing = values_of(table, header);
+            let other = |v: &*const c_char| set_cookie_name(bytes(*v).unwrap_or_default()) != name;
+            if !existing.iter().all(other) {
+                let kept: Vec<*const c_char> = existing.into_iter().filter(other).collect();
+                replace_all(table, header, &kept);
+                log(r, APLOG_DEBUG, || {
+                    format!(
+                        "replacing an earlier {} for '{}'",
+                        header.to_string_lossy(),
+                        printable(name)
+                    )
+                });
+            }
+        }
+        apr_table_addn(
+            req.err_headers_out,
+            header.as_ptr(),
+            pool_str(req.pool, line),
+        );
+    }
+}

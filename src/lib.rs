@@ -1,0 +1,18 @@
+//! mod_session_cookie_rs: Apache httpd's `mod_session_cookie`, in Rust.
+//!
+//! The crate has two halves:
+//! - [`cookie`], the safe core: it reads the session cookie out of `Cookie`
+//!   and `Cookie2` request headers, strips it before a back end sees them,
+//!   writes `Set-Cookie(2)` lines and checks directive arguments. It knows
+//!   nothing about httpd and is unit-tested without one.
+//! - `ffi` (feature `module`), the only place with `unsafe`: bindgen's httpd
+//!   types, the hooks httpd calls and the exported module record. The C shim
+//!   in `shim/` holds what httpd only offers as C macros (command table,
+//!   hook registration, logging).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod cookie;
+
+#[cfg(feature = "module")]
+mod ffi;
