@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on Debian/Ubuntu, skipping what is
+# there already. --build-only: just what the module build needs.
+#   build: apache2 (the server and its modules), apache2-dev (apxs, headers),
+#          libclang-dev (bindgen), a C compiler;
+#   tests: python3-pytest (the httpd test harness), curl.
+# The Rust toolchain (cargo, rustc >= 1.85 for edition 2024) comes from rustup.
+set -euo pipefail
+packages=(apache2 apache2-dev libclang-dev gcc)
+if [ "${1:-}" != "--build-only" ]; then
+    packages+=(python3 python3-pytest curl binutils)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts the packaged apache2 service on install where it can; the
+# tests and the demo run their own httpd and need none of it.
+command -v cargo >/dev/null || {
+    echo "cargo not found: install the Rust toolchain with rustup (https://rustup.rs)" >&2
+    exit 1
+}
