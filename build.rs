@@ -10,8 +10,18 @@ use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
-const SHIM_SOURCES: &[&str] = &["shim/session_cookie.c"];
-const SHIM_HEADERS: &[&str] = &["shim/session_cookie.h", "shim/rust_entry.h"];
+const SHIM_SOURCES: &[&str] = &[
+    "shim/session_cookie.c",
+    "shim/session_crypto.c",
+    "shim/log.c",
+];
+const SHIM_HEADERS: &[&str] = &[
+    "shim/bindings.h",
+    "shim/session_cookie.h",
+    "shim/session_crypto.h",
+    "shim/log.h",
+    "shim/rust_entry.h",
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -86,6 +96,11 @@ fn build_shim(include_dirs: &[PathBuf]) {
     for object in build.compile_intermediates() {
         println!("cargo:rustc-cdylib-link-arg={}", object.display());
     }
+    // Bind our own references to our own definitions: with the stock
+    // mod_session_cookie loaded beside our session_crypto_module, httpd's
+    // RTLD_GLOBAL would otherwise resolve our `session_cookie_module` to
+    // stock's record, whose configuration has another layout.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic");
 }
 
 /// Types request_rec and module_struct reach that the module never looks into.
@@ -95,18 +110,18 @@ const OPAQUE: &str = "conn_rec|server_rec|process_rec|apr_thread_mutex_t|apr_fin
 fn generate_bindings(include_dirs: &[PathBuf]) {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     bindgen::Builder::default()
-        .header("shim/session_cookie.h")
+        .header("shim/bindings.h")
         .clang_args(include_dirs.iter().map(|d| format!("-I{}", d.display())))
         .clang_args(HTTPD_DEFINES.iter().map(|d| format!("-D{d}")))
         // What src/ffi uses, and nothing else: types reached from these are
         // generated too, but the rest of httpd's API is not.
-        .allowlist_type("request_rec|session_rec|module_struct|scr_cookie_dir_conf")
+        .allowlist_type("request_rec|session_rec|module_struct|scr_.*")
         .allowlist_type("apr_table_entry_t|apr_array_header_t")
         .allowlist_function("apr_table_(make|get|setn|addn|unset)")
-        .allowlist_function("apr_palloc|apr_pstrmemdup")
-        .allowlist_function("scr_cookie_.*")
-        .allowlist_var("scr_cookie_cmds")
-        .allowlist_var("OK|DECLINED|APR_EGENERAL|APLOG_(ERR|DEBUG)")
+        .allowlist_function("apr_palloc|apr_pstrmemdup|apr_pool_cleanup_(register|null)")
+        .allowlist_function("scr_.*")
+        .allowlist_var("scr_(cookie|crypto)_cmds")
+        .allowlist_var("OK|DECLINED|APR_SUCCESS|APR_EGENERAL|APLOG_(ERR|WARNING|DEBUG)")
         .allowlist_var("MODULE_MAGIC_(COOKIE|NUMBER_MAJOR|NUMBER_MINOR)")
         // Types the module only passes along or embeds stay opaque: their
         // size is kept, their fields are not generated.

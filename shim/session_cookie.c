@@ -90,15 +90,14 @@ void scr_cookie_register_hooks(apr_pool_t *p)
 
 const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r)
 {
+    /* -1 until LoadModule registers the record. */
+    if (session_cookie_module.module_index < 0) {
+        return NULL;
+    }
     return ap_get_module_config(r->per_dir_config, &session_cookie_module);
 }
 
-void scr_cookie_log(const request_rec *r, int level, const char *msg)
+int scr_cookie_module_index(void)
 {
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
-}
-
-int scr_cookie_log_enabled(const request_rec *r, int level)
-{
-    return APLOG_R_IS_LEVEL(r, level);
+    return session_cookie_module.module_index;
 }

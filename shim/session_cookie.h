@@ -30,14 +30,12 @@ void *scr_cookie_create_dir_config(apr_pool_t *p, char *dir);
 void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv);
 void scr_cookie_register_hooks(apr_pool_t *p);
 
-/* The merged per-directory configuration of a request. */
+/* The merged per-directory configuration of a request; NULL when
+ * session_cookie_module is not loaded from this .so (session_crypto_module
+ * asks, to bind sealed values to the cookie name). */
 const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r);
 
-/* Logs msg (plain text, not a format) as session_cookie, so that
- * `LogLevel session_cookie:debug` selects it. */
-void scr_cookie_log(const request_rec *r, int level, const char *msg);
-
-/* Whether a line at level would be logged: skips formatting otherwise. */
-int scr_cookie_log_enabled(const request_rec *r, int level);
+/* The module index, for logging from Rust. */
+int scr_cookie_module_index(void);
 
 #endif

@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cookie;
+pub mod seal;
 
 #[cfg(feature = "module")]
 mod ffi;

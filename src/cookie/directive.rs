@@ -19,7 +19,9 @@ pub enum DirectiveError {
     Empty,
     /// The name holds a character that would end it early in a `Cookie`
     /// header (`;` `,`), in a `Set-Cookie` line (`=` `;`), or in
-    /// mod_session's encoding (`&`): such a cookie could never be read back.
+    /// mod_session's encoding (`&`), or a control character (RFC 6265
+    /// names are tokens; clients trim some of them away): such a cookie
+    /// could never be read back.
     ForbiddenChar(u8),
 }
 
@@ -29,8 +31,9 @@ impl fmt::Display for DirectiveError {
             Self::Empty => f.write_str("the cookie name cannot be empty"),
             Self::ForbiddenChar(c) => write!(
                 f,
-                "the cookie name cannot contain '{}' (nor any of '=', '&', ';', ',')",
-                char::from(*c)
+                "the cookie name cannot contain '{}' (nor any of '=', '&', ';', ',' or a \
+                 control character)",
+                [*c].escape_ascii()
             ),
         }
     }
@@ -51,7 +54,10 @@ pub fn parse_cookie_directive(args: &[u8]) -> Result<CookieDirective<'_>, Direct
     if name.is_empty() {
         return Err(DirectiveError::Empty);
     }
-    if let Some(&c) = name.iter().find(|b| FORBIDDEN.contains(b)) {
+    if let Some(&c) = name
+        .iter()
+        .find(|b| FORBIDDEN.contains(b) || b.is_ascii_control())
+    {
         return Err(DirectiveError::ForbiddenChar(c));
     }
     let attrs = trim_start(&args[name_end..]);
@@ -97,6 +103,21 @@ mod tests {
                 parse_cookie_directive(arg.as_bytes()),
                 Err(DirectiveError::ForbiddenChar(c)),
                 "{arg}"
+            );
+        }
+    }
+
+    /// Found by the fuzzer: a name ending in a vertical tab was accepted,
+    /// but `set_cookie_name` (like clients) trims it, so the module could
+    /// never recognise its own Set-Cookie line.
+    #[test]
+    fn control_characters_are_refused() {
+        for c in [0x0bu8, 0x0c, b'\r', b'\n', 0x00, 0x7f] {
+            let arg = [b'a', c, b' ', b'x'];
+            assert_eq!(
+                parse_cookie_directive(&arg),
+                Err(DirectiveError::ForbiddenChar(c)),
+                "{c:#x}"
             );
         }
     }

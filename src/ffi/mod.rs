@@ -7,8 +7,10 @@
 
 mod apr;
 mod bindings;
+mod log;
 mod module_record;
 mod session_cookie;
+mod session_crypto;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -11,10 +11,10 @@ use super::apr::{bytes, pool_str, replace_all, values_of};
 use super::bindings::{
     APLOG_DEBUG, APLOG_ERR, APR_EGENERAL, DECLINED, OK, apr_palloc, apr_status_t, apr_table_addn,
     apr_table_get, apr_table_make, apr_table_setn, request_rec, scr_cookie_dir_conf,
-    scr_cookie_log, scr_cookie_log_enabled, scr_cookie_request_config, scr_cookie_slot,
-    session_rec,
+    scr_cookie_request_config, scr_cookie_slot, session_rec,
 };
 use super::guarded;
+use super::log::{Module, printable, write_c_message};
 use crate::cookie::{
     Stripped, find_session_cookie, parse_cookie_directive, removal_cookie_line, set_cookie_line,
     set_cookie_name, strip_session_cookie,
@@ -103,43 +103,16 @@ pub unsafe extern "C" fn scr_cookie_parse_directive(
     }
 }
 
-/// Copies `message` into the C buffer `err`, truncated and NUL-terminated.
-unsafe fn write_c_message(err: *mut c_char, err_len: usize, message: &str) {
-    if err.is_null() || err_len == 0 {
-        return;
-    }
-    let n = message.len().min(err_len - 1);
-    // SAFETY: `err` has room for `err_len` > n bytes.
-    unsafe {
-        ptr::copy_nonoverlapping(message.as_ptr().cast::<c_char>(), err, n);
-        *err.add(n) = 0;
-    }
-}
-
 fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {
     let msg = format!("internal error while {doing} the session cookie; request served without it");
     // SAFETY: `r` is the live request the hook was called with.
-    unsafe { log(r, APLOG_ERR, || msg) };
+    unsafe { cookie_log(r, APLOG_ERR, || msg) };
     APR_EGENERAL as apr_status_t
 }
 
-/// Logs the line `msg()` builds, if `level` is enabled for this request.
-unsafe fn log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
-    let level = level as c_int;
-    // SAFETY: `r` is a live request.
-    if unsafe { scr_cookie_log_enabled(r, level) } == 0 {
-        return;
-    }
-    let mut line = msg().into_bytes();
-    line.retain(|&b| b != 0);
-    line.push(0);
-    // SAFETY: `line` is NUL-terminated and outlives the call.
-    unsafe { scr_cookie_log(r, level, line.as_ptr().cast()) };
-}
-
-/// Bytes from the network or the config, safe to put in a log line.
-fn printable(b: &[u8]) -> String {
-    b.escape_ascii().to_string()
+unsafe fn cookie_log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
+    // SAFETY: `r` is the live request of the calling hook.
+    unsafe { super::log::log(r, Module::Cookie, level, msg) }
 }
 
 /// The cookie name and attributes of a configured slot, if it is set.
@@ -150,6 +123,27 @@ unsafe fn configured(s: &scr_cookie_slot) -> Option<(&[u8], &[u8])> {
     // SAFETY: set slots hold pool strings from configuration time.
     let name = unsafe { bytes(s.name) }?;
     Some((name, unsafe { bytes(s.attrs) }.unwrap_or_default()))
+}
+
+/// The cookie the session is read from: SessionCookieName2 in preference,
+/// as in stock.
+unsafe fn read_name(conf: &scr_cookie_dir_conf) -> Option<&[u8]> {
+    // SAFETY: configuration strings live in the configuration pool.
+    unsafe { configured(&conf.cookie2).or_else(|| configured(&conf.cookie)) }.map(|(name, _)| name)
+}
+
+/// The name of the cookie this module reads the request's session from,
+/// if session_cookie_module is loaded (from this .so) and configured here.
+///
+/// # Safety
+/// `r` is a live request.
+pub(super) unsafe fn session_cookie_name<'a>(r: *const request_rec) -> Option<&'a [u8]> {
+    // SAFETY: `r` is live; the configuration outlives the request.
+    unsafe {
+        scr_cookie_request_config(r)
+            .as_ref()
+            .and_then(|c| read_name(c))
+    }
 }
 
 /// The request a session is cached on: the first of a chain of internal
@@ -172,9 +166,10 @@ unsafe fn load(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` is a live request; the configuration and
     // every table and string reached from it live in its pools.
     unsafe {
-        let conf: &scr_cookie_dir_conf = &*scr_cookie_request_config(r);
-        // SessionCookieName2 is read in preference, as in stock.
-        let Some((name, _)) = configured(&conf.cookie2).or_else(|| configured(&conf.cookie)) else {
+        let Some(conf) = scr_cookie_request_config(r).as_ref() else {
+            return DECLINED;
+        };
+        let Some(name) = read_name(conf) else {
             return DECLINED;
         };
         let owner = &*session_owner(r);
@@ -193,7 +188,7 @@ unsafe fn load(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
             .collect();
         let lookup = find_session_cookie(name, &headers);
         if lookup.conflict {
-            log(r, APLOG_ERR, || {
+            cookie_log(r, APLOG_ERR, || {
                 format!(
                     "client sent the session cookie '{}' more than once with different values, \
                      session not loaded: {}",
@@ -224,7 +219,7 @@ unsafe fn load(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
             c"no-cache, private".as_ptr(),
         );
 
-        log(r, APLOG_DEBUG, || match lookup.value {
+        cookie_log(r, APLOG_DEBUG, || match lookup.value {
             Some(v) => format!(
                 "session cookie '{}' read ({} bytes)",
                 printable(name),
@@ -262,7 +257,9 @@ unsafe fn strip_request_cookies(r: *mut request_rec, name: &[u8]) {
 unsafe fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` and `z` are live; see `load`.
     unsafe {
-        let conf: &scr_cookie_dir_conf = &*scr_cookie_request_config(r);
+        let Some(conf) = scr_cookie_request_config(r).as_ref() else {
+            return DECLINED;
+        };
         let session = &*z;
         let encoded = bytes(session.encoded).filter(|e| !e.is_empty());
         // c_long: i64 here, i32 on 32-bit targets.
@@ -278,7 +275,7 @@ unsafe fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
                 None => removal_cookie_line(name, attrs),
             };
             set_response_cookie(r, header, name, &line);
-            log(r, APLOG_DEBUG, || {
+            cookie_log(r, APLOG_DEBUG, || {
                 let what = if encoded.is_some() { "set" } else { "removed" };
                 let value_len = encoded.map_or(0, <[u8]>::len);
                 format!(
@@ -314,7 +311,7 @@ unsafe fn set_response_cookie(
             if !existing.iter().all(other) {
                 let kept: Vec<*const c_char> = existing.into_iter().filter(other).collect();
                 replace_all(table, header, &kept);
-                log(r, APLOG_DEBUG, || {
+                cookie_log(r, APLOG_DEBUG, || {
                     format!(
                         "replacing an earlier {} for '{}'",
                         header.to_string_lossy(),

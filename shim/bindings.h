@@ -1,0 +1,4 @@
+/* Everything bindgen generates Rust declarations from (build.rs). */
+#include "session_cookie.h"
+#include "session_crypto.h"
+#include "log.h"

@@ -1,0 +1,17 @@
+/* Logging for the Rust side, under either module's name, so that
+ * `LogLevel session_cookie:debug` / `session_crypto:debug` select it. */
+#ifndef SCR_LOG_H
+#define SCR_LOG_H
+
+#include "httpd.h"
+
+/* Logs msg (plain text, not a format) for module_index at level. */
+void scr_log(const request_rec *r, int module_index, int level, const char *msg);
+
+/* Whether a line at level would be logged: skips formatting otherwise. */
+int scr_log_enabled(const request_rec *r, int module_index, int level);
+
+/* The same at configuration time (startup, configtest), for cmd->server. */
+void scr_log_server(const server_rec *s, int module_index, int level, const char *msg);
+
+#endif

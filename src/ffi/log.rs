@@ -1,0 +1,78 @@
+//! Log lines from Rust, under the module they concern, through the shim's
+//! helpers (httpd's logging API is C macros and varargs).
+
+use std::ffi::{c_char, c_int};
+use std::ptr;
+
+use super::bindings::{
+    request_rec, scr_cookie_module_index, scr_crypto_module_index, scr_log, scr_log_enabled,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Module {
+    Cookie,
+    Crypto,
+}
+
+impl Module {
+    fn index(self) -> c_int {
+        // SAFETY: plain reads of the module records' indexes.
+        unsafe {
+            match self {
+                Self::Cookie => scr_cookie_module_index(),
+                Self::Crypto => scr_crypto_module_index(),
+            }
+        }
+    }
+}
+
+/// Logs the line `msg()` builds, if `level` is enabled for this request
+/// and module; `msg` is not called otherwise.
+///
+/// # Safety
+/// `r` is a live request.
+pub(super) unsafe fn log(
+    r: *const request_rec,
+    module: Module,
+    level: u32,
+    msg: impl FnOnce() -> String,
+) {
+    let (index, level) = (module.index(), level as c_int);
+    // SAFETY: `r` is a live request.
+    if unsafe { scr_log_enabled(r, index, level) } == 0 {
+        return;
+    }
+    let line = c_line(msg());
+    // SAFETY: `line` is NUL-terminated and outlives the call.
+    unsafe { scr_log(r, index, level, line.as_ptr().cast()) };
+}
+
+/// `msg` as a C string: NUL bytes dropped, NUL-terminated.
+pub(super) fn c_line(msg: String) -> Vec<u8> {
+    let mut line = msg.into_bytes();
+    line.retain(|&b| b != 0);
+    line.push(0);
+    line
+}
+
+/// Bytes from the network or the configuration, safe in a log line.
+pub(super) fn printable(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// Copies `message` into the C buffer `buf` of `len` bytes, truncated and
+/// NUL-terminated (how directive handlers get their error text).
+///
+/// # Safety
+/// `buf` is NULL or has room for `len` bytes.
+pub(super) unsafe fn write_c_message(buf: *mut c_char, len: usize, message: &str) {
+    if buf.is_null() || len == 0 {
+        return;
+    }
+    let n = message.len().min(len - 1);
+    // SAFETY: `buf` has room for `len` > n bytes.
+    unsafe {
+        ptr::copy_nonoverlapping(message.as_ptr().cast::<c_char>(), buf, n);
+        *buf.add(n) = 0;
+    }
+}

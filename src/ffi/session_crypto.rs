@@ -1,0 +1,229 @@
+//! session_crypto_module's entry points: mod_session's `session_encode`
+//! and `session_decode` hooks, and the directive helpers the shim calls.
+//!
+//! Keys are derived when the configuration is read (`scr_crypto_add_secret`)
+//! and live in a Rust-owned [`Keyring`] freed with the configuration pool.
+//! Sealing and opening are in [`crate::seal`].
+
+use std::ffi::{c_char, c_int, c_void};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::apr::{bytes, pool_str};
+use super::bindings::{
+    APLOG_DEBUG, APLOG_ERR, APR_EGENERAL, APR_SUCCESS, OK, apr_pool_cleanup_null,
+    apr_pool_cleanup_register, apr_pool_t, apr_status_t, request_rec, scr_crypto_request_config,
+    scr_keyring, session_rec,
+};
+use super::guarded;
+use super::log::{Module, log, printable, write_c_message};
+use super::session_cookie::session_cookie_name;
+use crate::seal::{Keyring, check_cipher, open, seal};
+
+/// `session_encode`, after mod_session's own: seals the encoded session.
+///
+/// # Safety
+/// Called by httpd with a live request and session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_crypto_encode(
+    r: *mut request_rec,
+    z: *mut session_rec,
+) -> apr_status_t {
+    // SAFETY: httpd passes a live request and session.
+    guarded(|| on_panic(r, "sealing"), || unsafe { encode(r, z) })
+}
+
+/// `session_decode`, before mod_session's own: opens the sealed session.
+///
+/// # Safety
+/// Called by httpd with a live request and session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_crypto_decode(
+    r: *mut request_rec,
+    z: *mut session_rec,
+) -> apr_status_t {
+    // SAFETY: httpd passes a live request and session.
+    guarded(|| on_panic(r, "opening"), || unsafe { decode(r, z) })
+}
+
+/// Derives a secret's key into `*ring`; see shim/rust_entry.h.
+///
+/// # Safety
+/// `ring` points to a keyring pointer that is NULL or came from here,
+/// `pool` is the live configuration pool, `secret` a C string, and `msg`
+/// has room for `msg_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_crypto_add_secret(
+    ring: *mut *mut scr_keyring,
+    pool: *mut apr_pool_t,
+    secret: *const c_char,
+    msg: *mut c_char,
+    msg_len: usize,
+) -> c_int {
+    let outcome = guarded(
+        || Err("internal error while deriving the key".to_owned()),
+        || {
+            // SAFETY: per the contract above.
+            let keyring = unsafe { keyring_for(ring, pool) };
+            let secret = unsafe { bytes(secret) }.unwrap_or_default();
+            keyring.add(secret).map_err(|e| e.to_string())
+        },
+    );
+    let (status, text) = match outcome {
+        Ok(None) => (0, None),
+        Ok(Some(warning)) => (1, Some(warning.to_string())),
+        Err(reason) => (-1, Some(reason)),
+    };
+    if let Some(text) = text {
+        // SAFETY: `msg` has room for `msg_len` bytes.
+        unsafe { write_c_message(msg, msg_len, &text) };
+    }
+    status
+}
+
+/// Checks `SessionCryptoCipher`'s value; see shim/rust_entry.h.
+///
+/// # Safety
+/// `name` is a C string and `err` has room for `err_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scr_crypto_check_cipher(
+    name: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    let outcome = guarded(
+        || Err("internal error while checking the cipher".to_owned()),
+        || {
+            // SAFETY: `name` is the directive's C string argument.
+            let name = unsafe { bytes(name) }.unwrap_or_default();
+            check_cipher(&String::from_utf8_lossy(name)).map_err(|e| e.to_string())
+        },
+    );
+    match outcome {
+        Ok(()) => 0,
+        Err(reason) => {
+            // SAFETY: `err` has room for `err_len` bytes.
+            unsafe { write_c_message(err, err_len, &reason) };
+            -1
+        }
+    }
+}
+
+/// The keyring behind `*ring`, created (and tied to `pool`'s lifetime by a
+/// cleanup) on first use.
+unsafe fn keyring_for<'a>(ring: *mut *mut scr_keyring, pool: *mut apr_pool_t) -> &'a mut Keyring {
+    // SAFETY: `*ring` is NULL or a Box<Keyring> leaked below, freed only by
+    // the pool cleanup, which runs after configuration is done with it.
+    unsafe {
+        if (*ring).is_null() {
+            let owned = Box::into_raw(Box::new(Keyring::new()));
+            apr_pool_cleanup_register(
+                pool,
+                owned.cast::<c_void>(),
+                Some(free_keyring),
+                Some(apr_pool_cleanup_null),
+            );
+            *ring = owned.cast::<scr_keyring>();
+        }
+        &mut *(*ring).cast::<Keyring>()
+    }
+}
+
+unsafe extern "C" fn free_keyring(data: *mut c_void) -> apr_status_t {
+    guarded(
+        || APR_EGENERAL as apr_status_t,
+        || {
+            // SAFETY: `data` is the Box<Keyring> registered in keyring_for;
+            // the pool runs this cleanup once.
+            drop(unsafe { Box::from_raw(data.cast::<Keyring>()) });
+            APR_SUCCESS as apr_status_t
+        },
+    )
+}
+
+fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {
+    let msg = format!("internal error while {doing} the session; request served without it");
+    // SAFETY: `r` is the live request the hook was called with.
+    unsafe { log(r, Module::Crypto, APLOG_ERR, || msg) };
+    APR_EGENERAL as apr_status_t
+}
+
+/// The keyring of the request's directory, if secrets are configured.
+unsafe fn request_keyring<'a>(r: *const request_rec) -> Option<&'a Keyring> {
+    // SAFETY: the configuration and its keyring outlive the request.
+    unsafe {
+        let conf = scr_crypto_request_config(r).as_ref()?;
+        conf.keys.cast::<Keyring>().as_ref()
+    }
+}
+
+/// What a sealed value is bound to: our session cookie's name, when our
+/// cookie module carries the session; empty with any other provider.
+unsafe fn context<'a>(r: *const request_rec) -> &'a [u8] {
+    // SAFETY: `r` is a live request.
+    unsafe { session_cookie_name(r) }.unwrap_or_default()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+unsafe fn encode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+    // SAFETY (whole function): `r` and `z` are live.
+    unsafe {
+        let session = &mut *z;
+        let Some(keyring) = request_keyring(r) else {
+            return OK as apr_status_t;
+        };
+        let Some(plain) = bytes(session.encoded).filter(|p| !p.is_empty()) else {
+            return OK as apr_status_t;
+        };
+        let Some(key) = keyring.sealing_key() else {
+            return OK as apr_status_t;
+        };
+        // mod_session's expiry (microseconds, from SessionMaxAge), rounded
+        // up to whole seconds: 0 means the session does not expire.
+        let not_after = u64::try_from(session.expiry).map_or(0, |us| us.div_ceil(1_000_000));
+        match seal(key, plain, not_after, context(r)) {
+            Ok(sealed) => {
+                session.encoded = pool_str((*r).pool, sealed.as_bytes());
+                OK as apr_status_t
+            }
+            Err(e) => {
+                log(r, Module::Crypto, APLOG_ERR, || {
+                    format!("no randomness from the operating system ({e}), session not saved")
+                });
+                APR_EGENERAL as apr_status_t
+            }
+        }
+    }
+}
+
+unsafe fn decode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+    // SAFETY (whole function): `r` and `z` are live.
+    unsafe {
+        let session = &mut *z;
+        let Some(keyring) = request_keyring(r) else {
+            return OK as apr_status_t;
+        };
+        let Some(sealed) = bytes(session.encoded).filter(|s| !s.is_empty()) else {
+            return OK as apr_status_t;
+        };
+        match open(keyring, sealed, unix_now(), context(r)) {
+            Ok(plain) => session.encoded = pool_str((*r).pool, &plain),
+            Err(why) => {
+                // Bad input is the client's problem, not the server's: no
+                // session, a debug line, and never an error status.
+                log(r, Module::Crypto, APLOG_DEBUG, || {
+                    format!(
+                        "sealed session not opened: {why}; continuing without a session: {}",
+                        printable(bytes((*r).uri).unwrap_or_default())
+                    )
+                });
+                session.encoded = std::ptr::null();
+            }
+        }
+        OK as apr_status_t
+    }
+}

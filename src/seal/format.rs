@@ -1,0 +1,420 @@
+//! The sealed format, version 1.
+//!
+//! ```text
+//! sealed = base64url-nopad( header || ciphertext || tag )
+//! header = version (1 byte, 0x01) || key id (4) || salt (16) || not-after (8, big endian)
+//! aad    = header || context
+//! key, nonce = HKDF-Expand(PRK of the secret, "value key" || salt)   (keyring.rs)
+//! ```
+//!
+//! - AES-256-GCM is authenticated: any change to any byte fails as a whole,
+//!   with one error, before anything is decrypted for use. There is no
+//!   padding, so no padding oracle (CVE-2016-0736).
+//! - A fresh random salt per value gives a fresh key and nonce per value, so
+//!   nonce reuse under one key cannot happen by random collision at any
+//!   realistic volume (a bare random 96-bit nonce under one key would be
+//!   unsafe well before 2^48 values).
+//! - The version byte allows a future format; the key id picks the key.
+//! - `not-after` (Unix seconds, 0 for none) comes from `SessionMaxAge` and is
+//!   authenticated: an expired value is refused here even if its plaintext
+//!   lost its own expiry field (CVE-2018-17199).
+//! - `context` binds the value to its use (the session cookie's name), so a
+//!   value sealed for one cookie does not open as another.
+//! - base64url without padding is decoded strictly (no padding, no
+//!   whitespace, no non-zero trailing bits): each value has exactly one
+//!   encoding, so a value with a character added or dropped does not open.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rand::rngs::OsRng;
+
+use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
+
+/// The format version this code writes and reads.
+pub const VERSION: u8 = 1;
+
+const SALT_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+const HEADER_LEN: usize = 1 + KEY_ID_LEN + SALT_LEN + 8;
+
+/// Longest sealed value (in base64 characters) we try to open. Browsers
+/// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
+/// other providers without letting a client make us decode megabytes.
+pub const MAX_SEALED_LEN: usize = 16 * 1024;
+
+/// Why a sealed value did not open. None of these carry secret material;
+/// all of them mean "no session".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    Empty,
+    TooLong {
+        len: usize,
+    },
+    NotBase64,
+    Truncated {
+        len: usize,
+    },
+    UnknownVersion(u8),
+    UnknownKey([u8; KEY_ID_LEN]),
+    /// Authentication failed: tampered, sealed for another context, or
+    /// under a different secret with a colliding id.
+    Forged,
+    Expired {
+        not_after: u64,
+        now: u64,
+    },
+    /// Decrypted to text with a NUL byte, which no session can hold.
+    NotText,
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty value"),
+            Self::TooLong { len } => {
+                write!(
+                    f,
+                    "value of {len} characters is longer than {MAX_SEALED_LEN}"
+                )
+            }
+            Self::NotBase64 => f.write_str("value is not canonical unpadded base64url"),
+            Self::Truncated { len } => write!(f, "value of {len} bytes is too short"),
+            Self::UnknownVersion(v) => write!(f, "unknown format version {v}"),
+            Self::UnknownKey(id) => write!(
+                f,
+                "sealed with an unknown key (id {}): removed from SessionCryptoPassphrase?",
+                hex(id)
+            ),
+            Self::Forged => {
+                f.write_str("authentication failed (tampered, or sealed for another cookie)")
+            }
+            Self::Expired { not_after, now } => {
+                write!(f, "expired {} seconds ago (SessionMaxAge)", now - not_after)
+            }
+            Self::NotText => f.write_str("decrypted value is not text"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seals `plaintext` under `key` with a fresh salt from the operating
+/// system. The OS generator keeps no state in our process, so httpd's
+/// forked children can never share a salt sequence.
+pub fn seal(
+    key: &SealKey,
+    plaintext: &[u8],
+    not_after: u64,
+    context: &[u8],
+) -> Result<String, rand::Error> {
+    let mut salt = [0u8; SALT_LEN];
+    OsRng.try_fill_bytes(&mut salt)?;
+    Ok(seal_with_salt(key, salt, plaintext, not_after, context))
+}
+
+/// [`seal`] with a given salt: deterministic, for test vectors only. Reusing
+/// a salt reuses a key and nonce.
+pub fn seal_with_salt(
+    key: &SealKey,
+    salt: [u8; SALT_LEN],
+    plaintext: &[u8],
+    not_after: u64,
+    context: &[u8],
+) -> String {
+    let mut header = [0u8; HEADER_LEN];
+    header[0] = VERSION;
+    header[1..1 + KEY_ID_LEN].copy_from_slice(&key.id());
+    header[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN].copy_from_slice(&salt);
+    header[HEADER_LEN - 8..].copy_from_slice(&not_after.to_be_bytes());
+
+    let (cipher, nonce) = value_cipher(key, &salt);
+    let aad = [&header[..], context].concat();
+    let sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&sealed);
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+/// Opens a sealed value with whichever key of `keyring` its id names.
+/// `now` is Unix seconds; `context` must be the one it was sealed with.
+pub fn open(
+    keyring: &Keyring,
+    sealed: &[u8],
+    now: u64,
+    context: &[u8],
+) -> Result<Vec<u8>, OpenError> {
+    if sealed.is_empty() {
+        return Err(OpenError::Empty);
+    }
+    if sealed.len() > MAX_SEALED_LEN {
+        return Err(OpenError::TooLong { len: sealed.len() });
+    }
+    let raw = URL_SAFE_NO_PAD
+        .decode(sealed)
+        .map_err(|_| OpenError::NotBase64)?;
+    if raw.len() < HEADER_LEN + TAG_LEN {
+        return Err(OpenError::Truncated { len: raw.len() });
+    }
+    let (header, body) = raw.split_at(HEADER_LEN);
+    if header[0] != VERSION {
+        return Err(OpenError::UnknownVersion(header[0]));
+    }
+    let id: [u8; KEY_ID_LEN] = header[1..1 + KEY_ID_LEN]
+        .try_into()
+        .expect("slice of KEY_ID_LEN");
+    let key = keyring.find(id).ok_or(OpenError::UnknownKey(id))?;
+    let salt = &header[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN];
+    let not_after = u64::from_be_bytes(header[HEADER_LEN - 8..].try_into().expect("8 bytes"));
+
+    let (cipher, nonce) = value_cipher(key, salt);
+    let aad = [header, context].concat();
+    let plaintext = cipher
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: body,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| OpenError::Forged)?;
+    // Checked only once authenticated: not-after is trustworthy from here.
+    if not_after != 0 && now > not_after {
+        return Err(OpenError::Expired { not_after, now });
+    }
+    if plaintext.contains(&0) {
+        return Err(OpenError::NotText);
+    }
+    Ok(plaintext)
+}
+
+fn value_cipher(key: &SealKey, salt: &[u8]) -> (Aes256Gcm, [u8; 12]) {
+    let (k, nonce) = key.value_key(salt);
+    (Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&k)), nonce)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"correct horse battery staple, 32+";
+    const NOW: u64 = 1_800_000_000;
+
+    fn ring(secrets: &[&[u8]]) -> Keyring {
+        let mut ring = Keyring::new();
+        for s in secrets {
+            ring.add(s).unwrap();
+        }
+        ring
+    }
+
+    fn sealed(ring: &Keyring, text: &[u8]) -> String {
+        seal(ring.sealing_key().unwrap(), text, NOW + 60, b"session").unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let ring = ring(&[SECRET]);
+        for text in [&b""[..], b"user=ada&expiry=1", &[b'x'; 4096][..]] {
+            let s = sealed(&ring, text);
+            assert_eq!(open(&ring, s.as_bytes(), NOW, b"session").unwrap(), text);
+        }
+    }
+
+    /// Fixed vector, computed independently with Python's `cryptography`
+    /// (HMAC-SHA256 extract, HKDFExpand, AESGCM) from the layout above. The
+    /// format must not change silently: a change logs every user out.
+    #[test]
+    fn test_vector() {
+        let key = SealKey::from_secret(SECRET);
+        let s = seal_with_salt(&key, [7; 16], b"user=ada", 1_800_000_060, b"session");
+        assert_eq!(s, VECTOR);
+        assert_eq!(
+            open(&ring(&[SECRET]), VECTOR.as_bytes(), NOW, b"session").unwrap(),
+            b"user=ada"
+        );
+    }
+    const VECTOR: &str = "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jzyayIuQAqueA16V992XJjHzaGqiXnbLtw";
+
+    #[test]
+    fn every_tampered_byte_is_refused_the_same_way() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"user=ada");
+        let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
+        for i in HEADER_LEN - 8..raw.len() {
+            raw[i] ^= 0x01;
+            let t = URL_SAFE_NO_PAD.encode(&raw);
+            assert_eq!(
+                open(&ring, t.as_bytes(), NOW, b"session"),
+                Err(OpenError::Forged),
+                "byte {i}"
+            );
+            raw[i] ^= 0x01;
+        }
+    }
+
+    #[test]
+    fn header_tampering_is_refused() {
+        let ring = ring(&[SECRET]);
+        let mut raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
+        raw[0] = 2;
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            open(&ring, t.as_bytes(), NOW, b"session"),
+            Err(OpenError::UnknownVersion(2))
+        );
+        raw[0] = VERSION;
+        raw[1] ^= 0xff;
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert!(matches!(
+            open(&ring, t.as_bytes(), NOW, b"session"),
+            Err(OpenError::UnknownKey(_))
+        ));
+        raw[1] ^= 0xff;
+        raw[10] ^= 0x01; // salt
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            open(&ring, t.as_bytes(), NOW, b"session"),
+            Err(OpenError::Forged)
+        );
+    }
+
+    #[test]
+    fn bound_to_its_context() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"a=1");
+        assert_eq!(
+            open(&ring, s.as_bytes(), NOW, b"other"),
+            Err(OpenError::Forged)
+        );
+        assert_eq!(open(&ring, s.as_bytes(), NOW, b""), Err(OpenError::Forged));
+    }
+
+    #[test]
+    fn expiry_is_enforced_after_authentication() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"a=1");
+        assert!(open(&ring, s.as_bytes(), NOW + 60, b"session").is_ok());
+        assert_eq!(
+            open(&ring, s.as_bytes(), NOW + 61, b"session"),
+            Err(OpenError::Expired {
+                not_after: NOW + 60,
+                now: NOW + 61
+            })
+        );
+        let forever = seal(ring.sealing_key().unwrap(), b"a=1", 0, b"session").unwrap();
+        assert!(open(&ring, forever.as_bytes(), u64::MAX, b"session").is_ok());
+    }
+
+    #[test]
+    fn encoding_is_strict() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"a=1");
+        for bad in [
+            format!("{s}A"),
+            s[..s.len() - 1].to_string(),
+            format!("{s}="),
+            format!(" {s}"),
+        ] {
+            let got = open(&ring, bad.as_bytes(), NOW, b"session");
+            assert!(
+                matches!(got, Err(OpenError::NotBase64 | OpenError::Forged)),
+                "{bad}: {got:?}"
+            );
+        }
+        let std_alphabet = s.replace('-', "+").replace('_', "/");
+        if std_alphabet != s {
+            assert_eq!(
+                open(&ring, std_alphabet.as_bytes(), NOW, b"session"),
+                Err(OpenError::NotBase64)
+            );
+        }
+    }
+
+    #[test]
+    fn degenerate_values() {
+        let ring = ring(&[SECRET]);
+        assert_eq!(open(&ring, b"", NOW, b""), Err(OpenError::Empty));
+        assert_eq!(open(&ring, b"&=", NOW, b""), Err(OpenError::NotBase64));
+        assert_eq!(
+            open(&ring, b"AQ", NOW, b""),
+            Err(OpenError::Truncated { len: 1 })
+        );
+        let long = vec![b'A'; MAX_SEALED_LEN + 1];
+        assert_eq!(
+            open(&ring, &long, NOW, b""),
+            Err(OpenError::TooLong {
+                len: MAX_SEALED_LEN + 1
+            })
+        );
+    }
+
+    #[test]
+    fn rotation() {
+        let old: &[u8] = b"the old secret, long enough to pass";
+        let new: &[u8] = b"the new secret, long enough to pass";
+        let before = sealed(&ring(&[old]), b"a=1");
+        // Step 1: new secret added as opener, old still seals.
+        let during = ring(&[old, new]);
+        assert!(open(&during, before.as_bytes(), NOW, b"session").is_ok());
+        // Step 2: new secret seals, old still opens.
+        let after = ring(&[new, old]);
+        assert!(open(&after, before.as_bytes(), NOW, b"session").is_ok());
+        let fresh = sealed(&after, b"a=1");
+        assert!(open(&during, fresh.as_bytes(), NOW, b"session").is_ok());
+        // Step 3: old secret removed: its values no longer open.
+        let done = ring(&[new]);
+        assert!(matches!(
+            open(&done, before.as_bytes(), NOW, b"session"),
+            Err(OpenError::UnknownKey(_))
+        ));
+        assert!(open(&done, fresh.as_bytes(), NOW, b"session").is_ok());
+    }
+
+    #[test]
+    fn no_salt_reuse_across_many_seals() {
+        let ring = ring(&[SECRET]);
+        let mut salts = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
+            assert!(salts.insert(raw[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN].to_vec()));
+        }
+    }
+
+    #[test]
+    fn errors_show_no_secret_material() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"user=ada");
+        let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
+        raw[1] ^= 1;
+        let err = open(
+            &ring,
+            URL_SAFE_NO_PAD.encode(&raw).as_bytes(),
+            NOW,
+            b"session",
+        )
+        .unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            !shown.contains("ada") && !shown.contains("correct horse"),
+            "{shown}"
+        );
+    }
+}

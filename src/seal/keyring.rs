@@ -1,0 +1,200 @@
+//! Keys for sealing, derived once from the admin's secrets when the
+//! configuration is read, never per request.
+//!
+//! Each secret goes through HKDF-Extract (SHA-256) once; the resulting key
+//! gives a public 4-byte key id (so opening picks the right key without
+//! trying them all) and, per sealed value, a fresh AES-256-GCM key and
+//! nonce from HKDF-Expand over that value's random salt.
+//!
+//! Rotation: the first secret seals, every secret opens.
+
+use std::fmt;
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+/// Length of the key id stored in the clear in every sealed value.
+pub const KEY_ID_LEN: usize = 4;
+
+/// Domain separation: a secret shared with another application (or another
+/// version of this format) gives unrelated keys here.
+const EXTRACT_SALT: &[u8] = b"mod_session_cookie_rs session_crypto v1";
+
+/// Secrets shorter than this get a startup warning: HKDF adds no work
+/// factor, so a guessable passphrase is a guessable key.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// One secret, derived.
+#[derive(Clone)]
+pub struct SealKey {
+    id: [u8; KEY_ID_LEN],
+    prk: Hkdf<Sha256>,
+}
+
+impl SealKey {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        let prk = Hkdf::<Sha256>::new(Some(EXTRACT_SALT), secret);
+        let mut id = [0u8; KEY_ID_LEN];
+        prk.expand(b"key id", &mut id)
+            .expect("4 bytes is a valid HKDF length");
+        Self { id, prk }
+    }
+
+    pub fn id(&self) -> [u8; KEY_ID_LEN] {
+        self.id
+    }
+
+    /// The AES-256-GCM key and nonce for the sealed value with `salt`.
+    /// A fresh key per value keeps each key far below GCM's limits however
+    /// many values are sealed (salt collisions are a 2^-64 birthday event
+    /// after 2^32 seals, and remain harmless until far beyond 2^48).
+    pub(super) fn value_key(&self, salt: &[u8]) -> ([u8; 32], [u8; 12]) {
+        let mut okm = [0u8; 44];
+        self.prk
+            .expand_multi_info(&[b"value key", salt], &mut okm)
+            .expect("44 bytes is a valid HKDF length");
+        let (key, nonce) = okm.split_at(32);
+        (
+            key.try_into().expect("32 bytes"),
+            nonce.try_into().expect("12 bytes"),
+        )
+    }
+}
+
+/// Never prints key material: only the public id.
+impl fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SealKey({:02x?})", self.id)
+    }
+}
+
+/// Something worth a startup warning about a secret (not an error: the
+/// configuration still works).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretWarning {
+    Short { len: usize },
+}
+
+impl fmt::Display for SecretWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Short { len } => write!(
+                f,
+                "a secret of {len} characters is weak; use at least {MIN_SECRET_LEN} random \
+                 characters (for example: openssl rand -base64 32)"
+            ),
+        }
+    }
+}
+
+/// Why a secret was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyringError {
+    Empty,
+    /// Same key id as an earlier secret: the same secret given twice (or,
+    /// with odds of 2^-32, a colliding one). Opening could not tell them apart.
+    Duplicate,
+}
+
+impl fmt::Display for KeyringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the secret cannot be empty"),
+            Self::Duplicate => f.write_str("this secret is given twice"),
+        }
+    }
+}
+
+impl std::error::Error for KeyringError {}
+
+/// The secrets of one configuration context, in the order given.
+#[derive(Debug, Clone, Default)]
+pub struct Keyring {
+    keys: Vec<SealKey>,
+}
+
+impl Keyring {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Derives and appends a secret. Returns a warning for a weak one.
+    pub fn add(&mut self, secret: &[u8]) -> Result<Option<SecretWarning>, KeyringError> {
+        if secret.is_empty() {
+            return Err(KeyringError::Empty);
+        }
+        let key = SealKey::from_secret(secret);
+        if self.find(key.id()).is_some() {
+            return Err(KeyringError::Duplicate);
+        }
+        self.keys.push(key);
+        Ok((secret.len() < MIN_SECRET_LEN).then_some(SecretWarning::Short { len: secret.len() }))
+    }
+
+    /// The key new values are sealed with: the first secret.
+    pub fn sealing_key(&self) -> Option<&SealKey> {
+        self.keys.first()
+    }
+
+    /// The key with this id, if it is one of ours.
+    pub fn find(&self, id: [u8; KEY_ID_LEN]) -> Option<&SealKey> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LONG: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn derivation_is_deterministic_and_secret_specific() {
+        let a = SealKey::from_secret(LONG);
+        assert_eq!(a.id(), SealKey::from_secret(LONG).id());
+        assert_ne!(a.id(), SealKey::from_secret(b"another secret").id());
+        assert_eq!(
+            a.value_key(&[1; 16]),
+            SealKey::from_secret(LONG).value_key(&[1; 16])
+        );
+        assert_ne!(a.value_key(&[1; 16]), a.value_key(&[2; 16]));
+    }
+
+    #[test]
+    fn first_secret_seals_all_open() {
+        let mut ring = Keyring::new();
+        ring.add(LONG).unwrap();
+        ring.add(b"an older secret, still accepted for opening")
+            .unwrap();
+        let first = SealKey::from_secret(LONG).id();
+        assert_eq!(ring.sealing_key().unwrap().id(), first);
+        let old = SealKey::from_secret(b"an older secret, still accepted for opening").id();
+        assert!(ring.find(old).is_some());
+    }
+
+    #[test]
+    fn weak_empty_and_duplicate_secrets() {
+        let mut ring = Keyring::new();
+        assert_eq!(
+            ring.add(b"short"),
+            Ok(Some(SecretWarning::Short { len: 5 }))
+        );
+        assert_eq!(ring.add(b""), Err(KeyringError::Empty));
+        assert_eq!(ring.add(b"short"), Err(KeyringError::Duplicate));
+        assert_eq!(ring.add(LONG), Ok(None));
+    }
+
+    #[test]
+    fn debug_output_shows_no_key_material() {
+        let shown = format!("{:?}", SealKey::from_secret(LONG));
+        assert!(shown.starts_with("SealKey(") && shown.len() < 40, "{shown}");
+    }
+}
