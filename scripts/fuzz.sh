@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Fuzzes the cookie core (fuzz/fuzz_targets/cookie_header.rs) for a bounded
+# time, starting from the committed seeds in fuzz/corpus/cookie_header.
+#   scripts/fuzz.sh [seconds]     (default 60)
+# Exits non-zero when the fuzzer finds a crash or a broken invariant; the
+# input that did it is written to fuzz/artifacts/cookie_header/, and
+#   cargo fuzz run cookie_header fuzz/artifacts/cookie_header/<file>
+# (with RUSTC_BOOTSTRAP=1, as below) replays it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+target=cookie_header
+
+command -v cargo >/dev/null || {
+    echo "cargo not found: install the Rust toolchain with rustup (https://rustup.rs)" >&2
+    exit 1
+}
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz from crates.io"
+    cargo install cargo-fuzz --locked
+fi
+
+# cargo-fuzz builds with unstable rustc flags (-Zsanitizer=..., coverage
+# instrumentation for libFuzzer) that only a nightly toolchain accepts.
+# This machine has the stable toolchain only; RUSTC_BOOTSTRAP=1 lets stable
+# rustc/cargo accept the -Z flags. It affects only this build.
+export RUSTC_BOOTSTRAP=1
+
+# libFuzzer writes new inputs into the first corpus directory and only reads
+# the others: the scratch copy under fuzz/target (ignored by git) takes the
+# new inputs, the committed seed corpus stays as it is.
+scratch=fuzz/target/corpus/$target
+mkdir -p "$scratch"
+cargo fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
+    -max_total_time="$seconds" -print_final_stats=1

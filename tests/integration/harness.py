@@ -1,0 +1,295 @@
+"""Start a real /usr/sbin/apache2 with a generated config, talk raw HTTP/1.1 to it.
+
+One job: an `Apache` instance = a fresh temp ServerRoot + config + process.
+Nothing here knows about individual tests; see conftest.py for fixtures.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+APACHE = "/usr/sbin/apache2"
+MODDIR = "/usr/lib/apache2/modules"
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CGI_SOURCE = HERE / "cgi" / "env.sh"
+STOCK_MODULE = f"{MODDIR}/mod_session_cookie.so"
+DEFAULT_LOGLEVEL = "warn session:debug session_cookie:debug"
+CGI = object()  # marker in `files`: install a copy of cgi/env.sh here
+
+# Lines that fail a test unless whitelisted with Apache.expect_log().
+BAD_LOG = re.compile(r"\[(error|crit|alert|emerg)\]|:(error|crit|alert|emerg)\]"
+                     r"|Segmentation fault|exit signal|panicked")
+
+
+def ours_module():
+    return os.environ.get("SCR_MODULE") or str(REPO / "target/module/mod_session_cookie_rs.so")
+
+
+def module_path(impl):
+    """`stock` or `ours` -> .so path; fails loudly (never skips) when missing."""
+    path = STOCK_MODULE if impl == "stock" else ours_module()
+    assert os.path.exists(APACHE), f"{APACHE} is missing: install apache2"
+    assert os.path.exists(path), (
+        f"session_cookie module for '{impl}' not found at {path} "
+        "(build it with scripts/build.sh or set SCR_MODULE)")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BASE_CONF = """\
+ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{root}/run/httpd.pid"
+DefaultRuntimeDir "{root}/run"
+Mutex file:{root}/run default
+ErrorLog "{root}/logs/error.log"
+LogLevel {loglevel}
+{user}
+LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
+{mpm_conf}
+LoadModule authz_core_module {moddir}/mod_authz_core.so
+LoadModule authz_user_module {moddir}/mod_authz_user.so
+LoadModule authn_core_module {moddir}/mod_authn_core.so
+LoadModule authn_file_module {moddir}/mod_authn_file.so
+LoadModule mime_module {moddir}/mod_mime.so
+LoadModule dir_module {moddir}/mod_dir.so
+LoadModule alias_module {moddir}/mod_alias.so
+LoadModule rewrite_module {moddir}/mod_rewrite.so
+LoadModule headers_module {moddir}/mod_headers.so
+LoadModule env_module {moddir}/mod_env.so
+LoadModule request_module {moddir}/mod_request.so
+LoadModule session_module {moddir}/mod_session.so
+LoadModule session_cookie_module "{module}"
+LoadModule auth_form_module {moddir}/mod_auth_form.so
+TypesConfig /dev/null
+DocumentRoot "{docroot}"
+<Directory "{docroot}">
+    Options +ExecCGI
+    AddHandler cgi-script .sh
+    AllowOverride AuthConfig
+    Require all granted
+</Directory>
+
+{body}
+"""
+MPM_CONF = {
+    "event": 'LoadModule cgid_module {moddir}/mod_cgid.so\nScriptSock "{root}/run/cgid.sock"\n'
+             "StartServers 1\nServerLimit 2\nThreadsPerChild 25\nMaxRequestWorkers 50\n"
+             "MinSpareThreads 5\nMaxSpareThreads 50\n",
+    "prefork": "LoadModule cgi_module {moddir}/mod_cgi.so\n"
+               "StartServers 2\nMinSpareServers 1\nMaxSpareServers 4\nMaxRequestWorkers 8\n",
+}
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list  # [(name, value)] in wire order, duplicates kept
+    body: bytes
+
+    def all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def get(self, name):
+        vals = self.all(name)
+        return ", ".join(vals) if vals else None
+
+    def cgi(self):
+        """The back end's dump: {VAR: value or None when unset}."""
+        seen = {}
+        for line in self.body.decode("latin-1").splitlines():
+            m = re.match(r"^([A-Z_0-9]+)(?:=\[(.*)\]| unset)$", line)
+            if m:
+                seen[m.group(1)] = m.group(2)
+        return seen
+
+
+def _dechunk(data):
+    out = b""
+    while data:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, data = out + data[:size], data[size + 2:]
+    return out
+
+
+def raw_request(port, path, headers=(), method="GET", body=b"", timeout=10):
+    """Send exactly `headers`: (name, value) pairs or raw header lines (str/bytes,
+    sent verbatim, for odd whitespace). Host and Connection: close are added
+    unless given. Returns Response with every header in order."""
+    lines = [f"{method} {path} HTTP/1.1".encode()]
+    names = set()
+    for h in headers:
+        raw = h if isinstance(h, bytes) else (
+            h.encode("latin-1") if isinstance(h, str) else f"{h[0]}: {h[1]}".encode("latin-1"))
+        names.add(raw.split(b":", 1)[0].strip().lower())
+        lines.append(raw)
+    if b"host" not in names:
+        lines.append(b"Host: 127.0.0.1")
+    if b"connection" not in names:
+        lines.append(b"Connection: close")
+    if body:
+        lines.append(b"Content-Length: %d" % len(body))
+    data = b"\r\n".join(lines) + b"\r\n\r\n" + body
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            chunks.append(c)
+    resp = b"".join(chunks)
+    head, _, rest = resp.partition(b"\r\n\r\n")
+    head_lines = head.decode("latin-1").split("\r\n")
+    assert head_lines[0].startswith("HTTP/1."), f"bad response: {resp[:200]!r}"
+    status = int(head_lines[0].split()[1])
+    hdrs = [(k.strip(), v.strip()) for k, _, v in (l.partition(":") for l in head_lines[1:])]
+    if any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in hdrs):
+        rest = _dechunk(rest)
+    return Response(status, hdrs, rest)
+
+
+class Apache:
+    """A real apache2 on a free 127.0.0.1 port in a fresh temp ServerRoot.
+
+    files: {relative path under DocumentRoot: str content or CGI}.
+    `{docroot}` and `{root}` in body and file contents are substituted.
+    """
+
+    def __init__(self, impl="ours", mpm="event", body="", files=None,
+                 loglevel=DEFAULT_LOGLEVEL, module=None):
+        assert mpm in MPM_CONF, mpm
+        self.impl, self.mpm = impl, mpm
+        self.module = module or module_path(impl)
+        self.root = Path(tempfile.mkdtemp(prefix=f"scr-{impl}-{mpm}-"))
+        self.docroot = self.root / "htdocs"
+        self.port = free_port()
+        self.proc = None
+        self.log_offset = 0
+        self.allowed = []  # regexes whitelisted for the current test
+        for d in ("conf", "logs", "run", "htdocs"):
+            (self.root / d).mkdir()
+        self._write_files({"env.sh": CGI, **(files or {})})
+        self.conf = self.root / "conf" / "httpd.conf"
+        self.conf.write_text(self.render(body, loglevel))
+        for p in [self.root, *self.root.rglob("*")]:  # www-data must read it
+            if p.is_dir() or p.suffix == ".sh":
+                p.chmod(0o755)
+            else:
+                p.chmod(0o644)
+
+    def subst(self, text):
+        return text.replace("{docroot}", str(self.docroot)).replace("{root}", str(self.root))
+
+    def render(self, body, loglevel=DEFAULT_LOGLEVEL):
+        fmt = dict(root=self.root, port=self.port, mpm=self.mpm, moddir=MODDIR,
+                   module=self.module, docroot=self.docroot, loglevel=loglevel,
+                   user="User www-data\nGroup www-data" if os.geteuid() == 0 else "")
+        fmt["mpm_conf"] = MPM_CONF[self.mpm].format(**fmt)
+        return BASE_CONF.format(**fmt, body=self.subst(body))
+
+    def _write_files(self, files):
+        for rel, content in files.items():
+            path = self.docroot / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if content is CGI:
+                shutil.copy(CGI_SOURCE, path)
+            else:
+                path.write_text(self.subst(content))
+
+    # -- lifecycle ---------------------------------------------------------
+    def configtest(self, body=None):
+        """apache2 -t on this server's config (or on `body` instead): (rc, output)."""
+        conf = self.conf
+        if body is not None:
+            conf = self.root / "conf" / f"test-{time.monotonic_ns()}.conf"
+            conf.write_text(self.render(body))
+        p = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+        return p.returncode, p.stdout + p.stderr
+
+    def start(self):
+        self.proc = subprocess.Popen([APACHE, "-f", str(self.conf), "-DFOREGROUND"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     # apache2 signals its whole process group on
+                                     # shutdown: keep pytest out of it
+                                     start_new_session=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode(errors="replace")
+                raise AssertionError(f"apache2 ({self.impl}/{self.mpm}) exited at startup "
+                                     f"rc={self.proc.returncode}:\n{out}\n{self.error_log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"apache2 did not answer on port {self.port}:\n{self.error_log()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM to the parent we started = apache2 -k stop
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- requests ----------------------------------------------------------
+    def request(self, path, headers=(), method="GET", body=b""):
+        return raw_request(self.port, path, headers, method, body)
+
+    # -- error log -----------------------------------------------------------
+    def error_log(self):
+        try:
+            return (self.root / "logs" / "error.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def new_log(self):
+        """Log text written since the last mark_log()."""
+        return self.error_log()[self.log_offset:]
+
+    def mark_log(self):
+        self.log_offset = len(self.error_log())
+        self.allowed = []
+
+    def expect_log(self, regex, timeout=2.0):
+        """Assert a line matching `regex` appears (since the last mark) and
+        whitelist it for the bad-line check."""
+        deadline = time.monotonic() + timeout
+        while not any(re.search(regex, l) for l in self.new_log().splitlines()):
+            assert time.monotonic() < deadline, (
+                f"{self.impl}/{self.mpm}: no log line matches {regex!r}:\n{self.new_log()}")
+            time.sleep(0.05)
+        self.allowed.append(regex)
+
+    def bad_log_lines(self):
+        return [l for l in self.new_log().splitlines()
+                if BAD_LOG.search(l) and not any(re.search(a, l) for a in self.allowed)]
+
+    def __repr__(self):
+        return f"<Apache {self.impl}/{self.mpm} :{self.port}>"
