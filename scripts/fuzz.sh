@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Fuzzes the cookie core (fuzz/fuzz_targets/cookie_header.rs) for a bounded
-# time, starting from the committed seeds in fuzz/corpus/cookie_header.
-#   scripts/fuzz.sh [seconds]     (default 60)
+# Fuzzes the safe core for a bounded time, each target starting from its
+# committed seeds in fuzz/corpus/<target>:
+#   cookie_header  the Cookie/Set-Cookie/directive parsing (fuzz_targets/cookie_header.rs)
+#   open_sealed    opening sealed session values (fuzz_targets/open_sealed.rs)
+#   scripts/fuzz.sh [seconds per target]     (default 60)
 # Exits non-zero when the fuzzer finds a crash or a broken invariant; the
-# input that did it is written to fuzz/artifacts/cookie_header/, and
-#   cargo fuzz run cookie_header fuzz/artifacts/cookie_header/<file>
+# input that did it is written to fuzz/artifacts/<target>/, and
+#   cargo fuzz run <target> fuzz/artifacts/<target>/<file>
 # (with RUSTC_BOOTSTRAP=1, as below) replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-target=cookie_header
 
 command -v cargo >/dev/null || {
     echo "cargo not found: install the Rust toolchain with rustup (https://rustup.rs)" >&2
@@ -29,7 +30,10 @@ export RUSTC_BOOTSTRAP=1
 # libFuzzer writes new inputs into the first corpus directory and only reads
 # the others: the scratch copy under fuzz/target (ignored by git) takes the
 # new inputs, the committed seed corpus stays as it is.
-scratch=fuzz/target/corpus/$target
-mkdir -p "$scratch"
-cargo fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
-    -max_total_time="$seconds" -print_final_stats=1
+for target in cookie_header open_sealed; do
+    echo "fuzzing $target for ${seconds}s"
+    scratch=fuzz/target/corpus/$target
+    mkdir -p "$scratch"
+    cargo fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
+        -max_total_time="$seconds" -print_final_stats=1
+done
