@@ -163,6 +163,13 @@ unsafe fn context<'a>(r: *const request_rec) -> &'a [u8] {
     unsafe { session_cookie_name(r) }.unwrap_or_default()
 }
 
+/// Where the session's strings belong: its own pool (the main request's,
+/// when a subrequest or redirect shares the session), else the request's.
+unsafe fn session_pool(r: *const request_rec, session: &session_rec) -> *mut apr_pool_t {
+    // SAFETY: `r` is a live request.
+    if session.pool.is_null() { unsafe { (*r).pool } } else { session.pool }
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -187,7 +194,7 @@ unsafe fn encode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
         let not_after = u64::try_from(session.expiry).map_or(0, |us| us.div_ceil(1_000_000));
         match seal(key, plain, not_after, context(r)) {
             Ok(sealed) => {
-                session.encoded = pool_str((*r).pool, sealed.as_bytes());
+                session.encoded = pool_str(session_pool(r, session), sealed.as_bytes());
                 OK as apr_status_t
             }
             Err(e) => {
@@ -211,7 +218,7 @@ unsafe fn decode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
             return OK as apr_status_t;
         };
         match open(keyring, sealed, unix_now(), context(r)) {
-            Ok(plain) => session.encoded = pool_str((*r).pool, &plain),
+            Ok(plain) => session.encoded = pool_str(session_pool(r, session), &plain),
             Err(why) => {
                 // Bad input is the client's problem, not the server's: no
                 // session, a debug line, and never an error status.
