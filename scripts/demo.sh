@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The main job: builds mod_session_cookie_rs and serves a small demo site
-# with it on http://127.0.0.1:8080 (PORT=... to change), in the foreground.
-# Ctrl-C stops it. The site runs from a temporary directory that is
-# removed on exit: httpd's workers (www-data when started as root) must be
-# able to read it, which a checkout under /root is not.
+# The main job: builds mod_session_cookie_rs and serves the demo site
+# (conf/demo: a login form, a protected area, a logout, on a sealed session
+# cookie) on http://127.0.0.1:8080 (PORT=... to change), in the foreground.
+# Ctrl-C stops it.
+#
+# The site runs from a temporary directory removed on exit: httpd's workers
+# (www-data when started as root) must be able to read it, which a checkout
+# under /root is not. The session secret is random per run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8080}
@@ -14,17 +17,22 @@ port=${PORT:-8080}
 run=$(mktemp -d -t mod_session_cookie_rs-demo.XXXXXX)
 trap 'rm -rf "$run"' EXIT
 chmod 0755 "$run"
-cp -r "$repo/conf/demo/htdocs" "$repo/conf/demo/cgi-bin" "$run/"
-cp "$repo/target/module/mod_session_cookie_rs.so" "$run/"
+cp -r "$repo/conf/demo/htdocs" "$repo/conf/demo/private" "$repo/conf/demo/site.conf" \
+    "$repo/conf/demo/htpasswd" "$repo/target/module/mod_session_cookie_rs.so" "$run/"
+(umask 077; head -c 32 /dev/urandom | base64 > "$run/secrets")
 user=""
-if [ "$(id -u)" = 0 ]; then user=$'User www-data\nGroup www-data'; fi
+if [ "$(id -u)" = 0 ]; then
+    user=$'User www-data\nGroup www-data'
+    # Read at startup, as root; workers never need it.
+    chown root:root "$run/secrets"
+fi
 sed -e "s|@RUN@|$run|g" -e "s|@PORT@|$port|g" -e "s|@MODULE@|$run/mod_session_cookie_rs.so|g" \
-    "$repo/conf/demo/httpd.conf.in" | awk -v user="$user" '{ if ($0 == "@USER@") print user; else print }' \
-    > "$run/httpd.conf"
+    "$repo/conf/demo/httpd.conf.in" |
+    awk -v user="$user" '{ if ($0 == "@USER@") print user; else print }' > "$run/httpd.conf"
 
 apache2 -t -f "$run/httpd.conf"
-echo "mod_session_cookie_rs demo: http://127.0.0.1:$port/  (Ctrl-C stops)"
-# Not exec: the EXIT trap removes the runtime directory after httpd stops.
+echo "mod_session_cookie_rs demo: http://127.0.0.1:$port/  (user demo, password demo-password; Ctrl-C stops)"
+# Not exec: the trap removes the runtime directory after httpd stops.
 apache2 -f "$run/httpd.conf" -DFOREGROUND &
 httpd=$!
 trap 'kill -TERM $httpd 2>/dev/null; wait $httpd; rm -rf "$run"' INT TERM EXIT
