@@ -12,10 +12,32 @@ mod module_record;
 mod session_cookie;
 mod session_crypto;
 
+use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Runs `f`, turning a panic into `on_panic`. The panic message itself has
 /// already gone to stderr (httpd's error log) through the default hook.
 fn guarded<T>(on_panic: impl FnOnce() -> T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| on_panic())
+}
+
+/// Runs a configuration-time step for a directive handler of the shim:
+/// its error, or a panic, is written to the C buffer `err` (the shim turns
+/// it into a configtest error) and gives `None`.
+///
+/// # Safety
+/// `err` is NULL or has room for `err_len` bytes.
+unsafe fn config_call<T>(
+    doing: &str,
+    err: *mut c_char,
+    err_len: usize,
+    f: impl FnOnce() -> Result<T, String>,
+) -> Option<T> {
+    let outcome = guarded(|| Err(format!("internal error while {doing}")), f);
+    outcome
+        .map_err(|message| {
+            // SAFETY: per the contract above.
+            unsafe { log::write_c_message(err, err_len, &message) }
+        })
+        .ok()
 }

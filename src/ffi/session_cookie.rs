@@ -13,8 +13,8 @@ use super::bindings::{
     apr_table_get, apr_table_make, apr_table_setn, request_rec, scr_cookie_dir_conf,
     scr_cookie_request_config, scr_cookie_slot, session_rec,
 };
-use super::guarded;
-use super::log::{Module, printable, write_c_message};
+use super::log::{Module, printable};
+use super::{config_call, guarded};
 use crate::cookie::{
     Stripped, find_session_cookie, parse_cookie_directive, removal_cookie_line, set_cookie_line,
     set_cookie_name, strip_session_cookie,
@@ -68,39 +68,29 @@ pub unsafe extern "C" fn scr_cookie_parse_directive(
     err: *mut c_char,
     err_len: usize,
 ) -> c_int {
-    let outcome = guarded(
-        || Err("internal error while parsing the directive".to_owned()),
-        || {
-            // SAFETY: httpd passes the directive's NUL-terminated arguments.
-            let args = unsafe { bytes(args) }.unwrap_or_default();
-            parse_cookie_directive(args)
-                .map(|d| {
-                    let base = args.as_ptr() as usize;
-                    (
-                        d.name.as_ptr() as usize - base,
-                        d.name.len(),
-                        args.len() - d.attrs.len(),
-                    )
-                })
-                .map_err(|e| e.to_string())
-        },
-    );
-    match outcome {
-        Ok((at, len, attrs)) => {
-            // SAFETY: the caller's out pointers are valid.
-            unsafe {
-                *name_at = at;
-                *name_len = len;
-                *attrs_at = attrs;
-            }
-            0
-        }
-        Err(message) => {
-            // SAFETY: `err` has room for `err_len` bytes.
-            unsafe { write_c_message(err, err_len, &message) };
-            -1
-        }
+    // SAFETY: per the contract above.
+    let outcome = unsafe {
+        config_call("parsing the directive", err, err_len, || {
+            let args = bytes(args).unwrap_or_default();
+            let d = parse_cookie_directive(args).map_err(|e| e.to_string())?;
+            let base = args.as_ptr() as usize;
+            Ok((
+                d.name.as_ptr() as usize - base,
+                d.name.len(),
+                args.len() - d.attrs.len(),
+            ))
+        })
+    };
+    let Some((at, len, attrs)) = outcome else {
+        return -1;
+    };
+    // SAFETY: the caller's out pointers are valid.
+    unsafe {
+        *name_at = at;
+        *name_len = len;
+        *attrs_at = attrs;
     }
+    0
 }
 
 fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {

@@ -14,9 +14,9 @@ use super::bindings::{
     apr_pool_cleanup_register, apr_pool_t, apr_status_t, request_rec, scr_crypto_request_config,
     scr_keyring, session_rec,
 };
-use super::guarded;
 use super::log::{Module, log, printable, write_c_message};
 use super::session_cookie::session_cookie_name;
+use super::{config_call, guarded};
 use crate::seal::{Keyring, check_cipher, open, seal};
 
 /// `session_encode`, after mod_session's own: seals the encoded session.
@@ -59,25 +59,24 @@ pub unsafe extern "C" fn scr_crypto_add_secret(
     msg: *mut c_char,
     msg_len: usize,
 ) -> c_int {
-    let outcome = guarded(
-        || Err("internal error while deriving the key".to_owned()),
-        || {
-            // SAFETY: per the contract above.
-            let keyring = unsafe { keyring_for(ring, pool) };
-            let secret = unsafe { bytes(secret) }.unwrap_or_default();
-            keyring.add(secret).map_err(|e| e.to_string())
-        },
-    );
-    let (status, text) = match outcome {
-        Ok(None) => (0, None),
-        Ok(Some(warning)) => (1, Some(warning.to_string())),
-        Err(reason) => (-1, Some(reason)),
+    // SAFETY: per the contract above.
+    let outcome = unsafe {
+        config_call("deriving the key", msg, msg_len, || {
+            let keyring = keyring_for(ring, pool);
+            keyring
+                .add(bytes(secret).unwrap_or_default())
+                .map_err(|e| e.to_string())
+        })
     };
-    if let Some(text) = text {
-        // SAFETY: `msg` has room for `msg_len` bytes.
-        unsafe { write_c_message(msg, msg_len, &text) };
+    match outcome {
+        Some(None) => 0,
+        Some(Some(warning)) => {
+            // SAFETY: `msg` has room for `msg_len` bytes.
+            unsafe { write_c_message(msg, msg_len, &warning.to_string()) };
+            1
+        }
+        None => -1,
     }
-    status
 }
 
 /// Checks `SessionCryptoCipher`'s value; see shim/rust_entry.h.
@@ -90,22 +89,14 @@ pub unsafe extern "C" fn scr_crypto_check_cipher(
     err: *mut c_char,
     err_len: usize,
 ) -> c_int {
-    let outcome = guarded(
-        || Err("internal error while checking the cipher".to_owned()),
-        || {
-            // SAFETY: `name` is the directive's C string argument.
-            let name = unsafe { bytes(name) }.unwrap_or_default();
-            check_cipher(&String::from_utf8_lossy(name)).map_err(|e| e.to_string())
-        },
-    );
-    match outcome {
-        Ok(()) => 0,
-        Err(reason) => {
-            // SAFETY: `err` has room for `err_len` bytes.
-            unsafe { write_c_message(err, err_len, &reason) };
-            -1
-        }
-    }
+    // SAFETY: per the contract above.
+    let outcome = unsafe {
+        config_call("checking the cipher", err, err_len, || {
+            check_cipher(&String::from_utf8_lossy(bytes(name).unwrap_or_default()))
+                .map_err(|e| e.to_string())
+        })
+    };
+    outcome.map_or(-1, |()| 0)
 }
 
 /// The keyring behind `*ring`, created (and tied to `pool`'s lifetime by a
@@ -167,7 +158,11 @@ unsafe fn context<'a>(r: *const request_rec) -> &'a [u8] {
 /// when a subrequest or redirect shares the session), else the request's.
 unsafe fn session_pool(r: *const request_rec, session: &session_rec) -> *mut apr_pool_t {
     // SAFETY: `r` is a live request.
-    if session.pool.is_null() { unsafe { (*r).pool } } else { session.pool }
+    if session.pool.is_null() {
+        unsafe { (*r).pool }
+    } else {
+        session.pool
+    }
 }
 
 fn unix_now() -> u64 {
@@ -176,14 +171,25 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The request's keyring and the session's non-empty text: what both hooks
+/// work on. `None`: nothing to seal or open here.
+unsafe fn work<'a>(
+    r: *const request_rec,
+    session: &session_rec,
+) -> Option<(&'a Keyring, &'a [u8])> {
+    // SAFETY: `r` is live; the session's text lives in a pool.
+    unsafe {
+        let keyring = request_keyring(r)?;
+        let text = bytes(session.encoded).filter(|t| !t.is_empty())?;
+        Some((keyring, text))
+    }
+}
+
 unsafe fn encode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` and `z` are live.
     unsafe {
         let session = &mut *z;
-        let Some(keyring) = request_keyring(r) else {
-            return OK as apr_status_t;
-        };
-        let Some(plain) = bytes(session.encoded).filter(|p| !p.is_empty()) else {
+        let Some((keyring, plain)) = work(r, session) else {
             return OK as apr_status_t;
         };
         let Some(key) = keyring.sealing_key() else {
@@ -211,10 +217,7 @@ unsafe fn decode(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` and `z` are live.
     unsafe {
         let session = &mut *z;
-        let Some(keyring) = request_keyring(r) else {
-            return OK as apr_status_t;
-        };
-        let Some(sealed) = bytes(session.encoded).filter(|s| !s.is_empty()) else {
+        let Some((keyring, sealed)) = work(r, session) else {
             return OK as apr_status_t;
         };
         match open(keyring, sealed, unix_now(), context(r)) {
