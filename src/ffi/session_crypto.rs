@@ -165,10 +165,11 @@ unsafe fn session_pool(r: *const request_rec, session: &session_rec) -> *mut apr
     }
 }
 
+/// Unix time in whole seconds, rounded up: with not-after rounded up too
+/// (see `encode`), a value is refused at most one second late, never early.
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    since.as_secs() + u64::from(since.subsec_nanos() > 0)
 }
 
 /// The request's keyring and the session's non-empty text: what both hooks

@@ -1,0 +1,324 @@
+"""session_crypto_module in real httpd: sealed sessions side by side with
+stock mod_session_crypto, across two nodes sharing secrets, under the bug
+classes of stock's published CVEs, and its configuration errors.
+
+Stock and ours seal in different formats, so each server keeps its own
+cookie; what must match is what the back end sees (HTTP_SESSION).
+"""
+import base64
+import re
+import threading
+import time
+
+import pytest
+
+from harness import MODDIR, ours_module
+
+LOGLEVEL = "warn session:debug session_cookie:debug session_crypto:debug"
+SECRET = "integration secret for sealed sessions, 0123456789"
+OLD = "the old secret of the rotation tests, 0123456789"
+NEW = "the new secret of the rotation tests, 0123456789"
+HEADER_LEN = 29  # version, key id, salt, not-after
+# Stock logs these for a value it cannot open; ours logs a debug line only.
+STOCK_DECRYPT_ERRORS = r"AH01842|AH01817|AH10005|AH01840"
+NOT_OPENED = "sealed session not opened: "
+
+
+def crypto_module(impl):
+    return f"{MODDIR}/mod_session_crypto.so" if impl == "stock" else ours_module()
+
+
+def sealed_body(crypto, secrets, maxage=3600, cookie="session", extra=""):
+    quoted = " ".join(f'"{s}"' for s in secrets)
+    return f"""LoadModule session_crypto_module "{crypto_module(crypto)}"
+Session On
+SessionEnv On
+SessionMaxAge {maxage}
+SessionHeader X-Replace-Session
+SessionCookieName {cookie} path=/
+SessionCryptoPassphrase {quoted}
+{extra}"""
+
+
+def server(apache, impl, mpm="event", secrets=(SECRET,), crypto=None, loglevel=LOGLEVEL, **kw):
+    """A started server: `impl` picks the cookie module, `crypto` (default:
+    the same) the crypto module."""
+    return apache(impl, mpm, sealed_body(crypto or impl, secrets, **kw), loglevel=loglevel)
+
+
+def cookie_of(resp, name="session"):
+    for value in resp.all("Set-Cookie"):
+        if value.startswith(f"{name}="):
+            return value[len(name) + 1:].split(";")[0]
+    return None
+
+
+def session_of(resp):
+    """What the back end saw, without mod_session's expiry: {key: value}."""
+    seen = resp.cgi().get("HTTP_SESSION") or ""
+    pairs = (p.partition("=") for p in seen.split("&") if p)
+    return {k: v for k, _, v in pairs if k != "expiry"}
+
+
+def get(srv, path="/env.sh", cookie=None, name="session"):
+    headers = [("Cookie", f"{name}={cookie}")] if cookie is not None else []
+    resp = srv.request(path, headers)
+    assert resp.status == 200, (srv, path, resp.status)
+    return resp
+
+
+def login(srv, **keys):
+    sets = ",".join(f"{k}={v}" for k, v in keys.items())
+    cookie = cookie_of(get(srv, f"/env.sh?set={sets}"))
+    assert cookie, f"{srv!r} set no session cookie"
+    return cookie
+
+
+def tampered(value, at):
+    """`value` with the character at `at` replaced by another base64url one."""
+    c = value[at]
+    return value[:at] + ("B" if c == "A" else "A") + value[at + 1:]
+
+
+def b64decode(value):
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def b64encode(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# ------------------------------------------------------------ differential --
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_login_update_tamper_same_as_stock(apache, mpm):
+    seen = {}
+    for impl in ("stock", "ours"):
+        srv = server(apache, impl, mpm)
+        c1 = login(srv, user="alice")
+        after_login = session_of(get(srv, cookie=c1))
+        c2 = cookie_of(get(srv, "/env.sh?set=role=admin", cookie=c1))
+        after_update = session_of(get(srv, cookie=c2))
+        after_tamper = session_of(get(srv, cookie=tampered(c2, len(c2) - 20)))
+        seen[impl] = (after_login, after_update, after_tamper)
+        if impl == "stock":
+            srv.expect_log(STOCK_DECRYPT_ERRORS)
+        else:
+            srv.expect_log(NOT_OPENED + "authentication failed")
+    assert seen["ours"] == seen["stock"]
+    assert seen["ours"] == ({"user": "alice"}, {"user": "alice", "role": "admin"}, {})
+
+
+def test_expiry_same_as_stock(apache):
+    cookies = {impl: login(server(apache, impl, maxage=1), user="alice") for impl in ("stock", "ours")}
+    time.sleep(2.2)
+    for impl, cookie in cookies.items():
+        srv = server(apache, impl, maxage=1)
+        assert session_of(get(srv, cookie=cookie)) == {}, impl
+    server(apache, "ours", maxage=1).expect_log(NOT_OPENED + "expired")
+
+
+def test_rotation_same_as_stock(apache):
+    for impl in ("stock", "ours"):
+        old_cookie = login(server(apache, impl, secrets=[OLD]), user="alice")
+        rotated = server(apache, impl, secrets=[NEW, OLD])
+        assert session_of(get(rotated, cookie=old_cookie)) == {"user": "alice"}, impl
+        new_cookie = cookie_of(get(rotated, cookie=old_cookie))
+        assert session_of(get(server(apache, impl, secrets=[NEW]), cookie=new_cookie)) == {"user": "alice"}
+        retired = server(apache, impl, secrets=[NEW])
+        assert session_of(get(retired, cookie=old_cookie)) == {}, impl
+        retired.expect_log(STOCK_DECRYPT_ERRORS if impl == "stock" else NOT_OPENED + "sealed with an unknown key")
+
+
+def test_our_crypto_with_stock_cookie_module(apache):
+    srv = server(apache, "stock", crypto="ours")
+    cookie = login(srv, user="alice")
+    assert b64decode(cookie)[0] == 1, "not sealed by our module"
+    cookie = cookie_of(get(srv, "/env.sh?set=n=2", cookie=cookie))
+    assert session_of(get(srv, cookie=cookie)) == {"user": "alice", "n": "2"}
+
+
+def test_sealed_for_one_cookie_does_not_open_as_another(apache):
+    a = server(apache, "ours", cookie="a")
+    value = cookie_of(get(a, "/env.sh?set=user=alice"), "a")
+    b = server(apache, "ours", cookie="b")
+    assert session_of(get(b, cookie=value, name="b")) == {}
+    b.expect_log(NOT_OPENED + "authentication failed")
+
+
+@pytest.mark.parametrize("bad,reason", [
+    ("", None),
+    ("not base64!", "not canonical"),
+    ("AQ", "too short"),
+    ("A" * 20000, "longer than 16384"),
+    ("Ag" + "A" * 80, "unknown format version 2"),
+    ("AQ" + "A" * 80, "unknown key"),
+    ("&=", "not canonical"),
+    ("%00", "not canonical"),
+    ("=" * 5, "not canonical"),
+], ids=["empty", "not_base64", "truncated", "oversized", "unknown_version", "unknown_key",
+        "amp_eq", "percent", "padding"])
+def test_bad_values_give_an_empty_session(apache, bad, reason):
+    # httpd's own header limit (8190) would answer 400 before any module runs.
+    srv = server(apache, "ours", extra="LimitRequestFieldSize 32768")
+    resp = get(srv, cookie=bad)
+    assert session_of(resp) == {}
+    if reason:
+        srv.expect_log(NOT_OPENED + ".*" + reason)
+
+
+def test_character_added_or_dropped_does_not_open(apache):
+    srv = server(apache, "ours")
+    cookie = login(srv, user="alice")
+    for variant in (cookie + "A", cookie[:-1], cookie + "=", " " + cookie):
+        assert session_of(get(srv, cookie=variant)) == {}, variant
+
+
+# ---------------------------------------------------------------- two nodes --
+def test_two_nodes_share_sessions(apache):
+    a = server(apache, "ours", extra="# node A")
+    b = server(apache, "ours", extra="# node B")
+    cookie = login(a, user="alice")
+    cookie = cookie_of(get(b, "/env.sh?set=cart=3", cookie=cookie))
+    assert session_of(get(a, cookie=cookie)) == {"user": "alice", "cart": "3"}
+
+
+def test_rolling_rotation_across_two_nodes_logs_nobody_out(apache):
+    """Each step is applied to both nodes; the client alternates between
+    them and keeps whatever cookie it is given."""
+    steps = [[OLD], [OLD, NEW], [NEW, OLD], [NEW]]
+    cookie = login(server(apache, "ours", secrets=steps[0], extra="# A"), user="alice")
+    for i, secrets in enumerate(steps):
+        for node in ("A", "B"):
+            srv = server(apache, "ours", secrets=secrets, extra=f"# {node}")
+            resp = get(srv, cookie=cookie)
+            assert session_of(resp) == {"user": "alice"}, f"step {i} node {node}"
+            cookie = cookie_of(resp) or cookie
+
+
+# -------------------------------------------------------- stock's CVE classes --
+def test_cve_2016_0736_no_padding_oracle(apache):
+    """Every single-bit change after the header fails the same way."""
+    srv = server(apache, "ours")
+    raw = bytearray(b64decode(login(srv, user="alice")))
+    for i in range(HEADER_LEN, len(raw)):
+        raw[i] ^= 0x01
+        assert session_of(get(srv, cookie=b64encode(raw))) == {}, f"byte {i}"
+        raw[i] ^= 0x01
+    reasons = re.findall(NOT_OPENED + r"([^;]*);", srv.new_log())
+    assert len(reasons) == len(raw) - HEADER_LEN
+    assert set(reasons) == {"authentication failed (tampered, or sealed for another cookie)"}
+
+
+def test_cve_2018_17199_expiry_is_enforced_by_the_seal(apache):
+    """The authenticated not-after refuses the value itself: mod_session's
+    own check of the plaintext's expiry never gets to run."""
+    srv = server(apache, "ours", maxage=1, loglevel=LOGLEVEL + " session:trace2")
+    cookie = login(srv, user="alice")
+    time.sleep(2.2)
+    resp = get(srv, cookie=cookie)
+    assert session_of(resp) == {}
+    srv.expect_log(NOT_OPENED + r"expired \d+ seconds ago")
+    assert "session is expired" not in srv.new_log()  # mod_session's trace2 line
+
+
+def test_cve_2021_26690_ampersand_equals(apache):
+    srv = server(apache, "ours")
+    assert session_of(get(srv, cookie="&=")) == {}
+    srv.expect_log(NOT_OPENED + "value is not canonical")
+    cookie = cookie_of(get(srv, "/env.sh?set=,="))  # plaintext "&=" via SessionHeader
+    resp = get(srv, cookie=cookie)
+    assert resp.status == 200
+
+
+def test_cve_2018_1283_request_header_is_not_the_session(apache):
+    srv = server(apache, "ours")
+    resp = srv.request("/env.sh", [("Session", "user=admin")])
+    assert "admin" not in (resp.cgi().get("HTTP_SESSION") or "")
+    cookie = login(srv, user="alice")
+    resp = srv.request("/env.sh", [("Cookie", f"session={cookie}"), ("Session", "user=admin")])
+    assert session_of(resp) == {"user": "alice"}
+
+
+# -------------------------------------------------------------- fork safety --
+PID_CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\nX-Replace-Session: n=%s\\r\\n\\r\\nPPID=[%s]\\n' "$$" "$PPID"
+"""
+
+
+def test_prefork_children_never_repeat_a_salt(fresh_apache):
+    """Each child forked from the parent that read the configuration: a
+    generator seeded before the fork would repeat across children."""
+    body = sealed_body("ours", [SECRET]) + (
+        "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\nMaxRequestWorkers 8\n")
+    srv = fresh_apache("ours", "prefork", body, files={"pid.sh": PID_CGI}, loglevel=LOGLEVEL)
+    results, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(25):
+            resp = srv.request("/pid.sh")
+            with lock:
+                results.append((resp.cgi()["PPID"], cookie_of(resp)))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    salts = [b64decode(c)[5:HEADER_LEN - 8] for _, c in results]
+    assert len(salts) == 200 and len(set(salts)) == 200, "a salt repeated"
+    assert len({pid for pid, _ in results}) >= 2, "one child served everything"
+
+
+# ------------------------------------------------------------ configuration --
+def configtest(fresh_apache, body):
+    srv = fresh_apache("ours", "event", "")
+    return srv.configtest(f'LoadModule session_crypto_module "{ours_module()}"\n{body}')
+
+
+@pytest.mark.parametrize("directive,message", [
+    ("SessionCryptoCipher aes128",
+     "cipher 'aes128' is not supported; supported: aes256, aes256-gcm"),
+    (f'SessionCryptoPassphrase "{SECRET}" "{SECRET}"', "this secret is given twice"),
+    ("SessionCryptoPassphraseFile /nonexistent/secrets", "Could not open file"),
+    ("<Directory />\nSessionCryptoDriver openssl\n</Directory>", "not allowed"),
+    ("SessionCryptoPassphrase", "requires at least one argument"),
+])
+def test_configtest_errors(fresh_apache, directive, message):
+    rc, out = configtest(fresh_apache, directive)
+    assert rc != 0 and message in out, out
+
+
+@pytest.mark.parametrize("cipher", ["aes256", "aes256-gcm"])
+def test_configtest_accepts_aes256(fresh_apache, cipher):
+    rc, out = configtest(fresh_apache, f'SessionCryptoCipher {cipher}\nSessionCryptoPassphrase "{SECRET}"')
+    assert rc == 0, out
+
+
+def test_weak_secret_warns_without_printing_it(fresh_apache):
+    rc, out = configtest(fresh_apache, "SessionCryptoPassphrase hunter2")
+    assert rc == 0, out
+    assert "a secret of 7 characters is weak" in out and "hunter2" not in out, out
+
+
+def test_driver_is_accepted_with_one_notice(fresh_apache):
+    body = sealed_body("ours", [SECRET], extra="SessionCryptoDriver openssl")
+    srv = fresh_apache("ours", "event", body, loglevel=LOGLEVEL)
+    notices = re.findall(r"SessionCryptoDriver openssl is ignored", srv.error_log())
+    assert len(notices) == 1, srv.error_log()
+    assert session_of(get(srv, cookie=login(srv, user="alice"))) == {"user": "alice"}
+
+
+def test_exec_and_file_secrets_open_what_literal_secrets_sealed(apache, fresh_apache, tmp_path):
+    cookie = login(server(apache, "ours", secrets=[NEW]), user="alice")
+    program = tmp_path / "secret.sh"
+    program.write_text(f"#!/bin/sh\necho '{NEW}'\n")
+    program.chmod(0o755)
+    by_exec = fresh_apache("ours", "event", sealed_body("ours", [f"exec:{program}"]), loglevel=LOGLEVEL)
+    assert session_of(get(by_exec, cookie=cookie)) == {"user": "alice"}
+
+    secrets = tmp_path / "secrets"
+    secrets.write_text(f"# first seals, all open\n\"{OLD}\"\n\"{NEW}\"  # retiring\n")
+    body = sealed_body("ours", [SECRET]).replace(
+        f'SessionCryptoPassphrase "{SECRET}"', f'SessionCryptoPassphraseFile "{secrets}"')
+    by_file = fresh_apache("ours", "event", body, loglevel=LOGLEVEL)
+    assert session_of(get(by_file, cookie=cookie)) == {"user": "alice"}
