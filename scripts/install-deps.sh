@@ -3,12 +3,13 @@
 # there already. --build-only: just what the module build needs.
 #   build: apache2 (the server and its modules), apache2-dev (apxs, headers),
 #          libclang-dev (bindgen), a C compiler;
-#   tests: python3-pytest (the httpd test harness), curl.
+#   tests: python3-pytest (the httpd test harness), curl,
+#          chromium + chromium-driver + python3-selenium (the browser test).
 # The Rust toolchain (cargo, rustc >= 1.85 for edition 2024) comes from rustup.
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest curl binutils)
+    packages+=(python3 python3-pytest curl binutils chromium chromium-driver python3-selenium)
 fi
 missing=()
 for p in "${packages[@]}"; do
