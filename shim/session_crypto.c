@@ -4,6 +4,7 @@
 #include "session_crypto.h" /* first: httpd.h before any other httpd header */
 #include "rust_entry.h"
 
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include "http_log.h"
 #include "http_main.h"
@@ -86,14 +87,18 @@ static const char *set_passphrase(cmd_parms *cmd, void *config, const char *arg)
     return add_secret(cmd, config, secret);
 }
 
-/* SessionCryptoPassphraseFile path: as stock, every word of the file is a
- * secret (quotes group words), '#' starts a comment. */
+/* SessionCryptoPassphraseFile path: one secret per line, as the directive
+ * is documented (stock's code split lines into words, so a secret with a
+ * space became several weak ones). Blank lines and lines starting with '#'
+ * are skipped; an unquoted line is taken whole; a quoted secret may be
+ * followed by a '#' comment. */
 static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                                        const char *filename)
 {
     char line[MAX_STRING_LEN];
     ap_configfile_t *file;
     const char *path = ap_server_root_relative(cmd->temp_pool, filename);
+    const char *err = NULL;
     apr_status_t rv;
 
     if (!path) {
@@ -105,24 +110,30 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
         return apr_psprintf(cmd->pool, "%s: Could not open file %s: %pm",
                             cmd->cmd->name, path, &rv);
     }
-    while (!ap_cfg_getline(line, sizeof(line), file)) {
+    /* ap_cfg_getline strips leading and trailing whitespace. */
+    while (!err && !ap_cfg_getline(line, sizeof(line), file)) {
         const char *rest = line;
-        char *word;
+        const char *secret = line;
 
-        while (*(word = ap_getword_conf(cmd->temp_pool, &rest)) != '\0') {
-            const char *err;
-
-            if (*word == '#') {
+        if (!*line || *line == '#') {
+            continue;
+        }
+        if (*line == '"' || *line == '\'') {
+            secret = ap_getword_conf(cmd->temp_pool, &rest);
+            while (apr_isspace(*rest)) {
+                rest++;
+            }
+            if (*rest && *rest != '#') {
+                err = apr_psprintf(cmd->pool, "%s: %s line %d: text after the "
+                                   "quoted secret", cmd->cmd->name, path,
+                                   file->line_number);
                 break;
             }
-            if ((err = add_secret(cmd, config, word)) != NULL) {
-                ap_cfg_closefile(file);
-                return err;
-            }
         }
+        err = add_secret(cmd, config, secret);
     }
     ap_cfg_closefile(file);
-    return NULL;
+    return err;
 }
 
 static const char *set_cipher(cmd_parms *cmd, void *config, const char *cipher)

@@ -316,9 +316,17 @@ def test_exec_and_file_secrets_open_what_literal_secrets_sealed(apache, fresh_ap
     by_exec = fresh_apache("ours", "event", sealed_body("ours", [f"exec:{program}"]), loglevel=LOGLEVEL)
     assert session_of(get(by_exec, cookie=cookie)) == {"user": "alice"}
 
-    secrets = tmp_path / "secrets"
-    secrets.write_text(f"# first seals, all open\n\"{OLD}\"\n\"{NEW}\"  # retiring\n")
-    body = sealed_body("ours", [SECRET]).replace(
-        f'SessionCryptoPassphrase "{SECRET}"', f'SessionCryptoPassphraseFile "{secrets}"')
-    by_file = fresh_apache("ours", "event", body, loglevel=LOGLEVEL)
-    assert session_of(get(by_file, cookie=cookie)) == {"user": "alice"}
+    def from_file(text):
+        secrets = tmp_path / "secrets"
+        secrets.write_text(text)
+        return sealed_body("ours", [SECRET]).replace(
+            f'SessionCryptoPassphrase "{SECRET}"', f'SessionCryptoPassphraseFile "{secrets}"')
+
+    # One secret per line, spaces included; quoted ones may carry a comment.
+    for text in (f"# first seals, all open\n\"{OLD}\"\n\n\"{NEW}\"  # retiring\n",
+                 f"{OLD}\n{NEW}\n"):
+        by_file = fresh_apache("ours", "event", from_file(text), loglevel=LOGLEVEL)
+        assert session_of(get(by_file, cookie=cookie)) == {"user": "alice"}
+        by_file.cleanup()
+    rc, out = by_exec.configtest(from_file(f'"{NEW}" trailing words\n'))
+    assert rc != 0 and "text after the quoted secret" in out, out
