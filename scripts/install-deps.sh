@@ -4,12 +4,14 @@
 #   build: apache2 (the server and its modules), apache2-dev (apxs, headers),
 #          libclang-dev (bindgen), a C compiler;
 #   tests: python3-pytest (the httpd test harness), curl,
-#          chromium + chromium-driver + python3-selenium (the browser test).
+#          chromium + chromium-driver + python3-selenium (the browser test),
+#          debootstrap + docker-compose (the container tests; the Docker
+#          engine itself must be installed and running).
 # The Rust toolchain (cargo, rustc >= 1.85 for edition 2024) comes from rustup.
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest curl binutils chromium chromium-driver python3-selenium)
+    packages+=(python3 python3-pytest curl binutils chromium chromium-driver python3-selenium debootstrap docker-compose)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -10,7 +10,10 @@
 #      configtest, the system Apache on a test port, uninstall.sh, with
 #      /etc/apache2 restored (tests/system; needs root, uses sudo otherwise);
 #   5. the demo in headless Chromium (tests/browser);
-#   6. a bounded fuzzing run of the safe core (FUZZ_SECONDS per target, 30).
+#   6. the Docker image, and two nodes behind a load balancer, each in its
+#      own container on a private network (tests/docker; the base image is
+#      built from Debian packages with debootstrap and cached);
+#   7. a bounded fuzzing run of the safe core (FUZZ_SECONDS per target, 30).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -35,6 +38,9 @@ $sudo /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system
 
 echo "== the demo in a browser"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/browser
+
+echo "== containers: the image and a load-balanced cluster"
+$sudo /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/docker
 
 echo "== fuzzing the safe core"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -33,7 +33,7 @@ cat <<HTML
 <table id="session" border="1">
 <tr><th>key</th><th>value</th></tr>
 HTML
-printf '%s' "$HTTP_SESSION" | tr '&' '\n' | while IFS='=' read -r k v; do
+printf '%s\n' "$HTTP_SESSION" | tr '&' '\n' | while IFS='=' read -r k v; do
     [ -n "$k" ] || continue
     # mod_auth_form keeps the password in the (sealed) session: not shown.
     case "$k" in pw | *-pw) v='(hidden)' ;; esac

@@ -1,0 +1,137 @@
+"""Docker fixtures: the base image (built from Debian packages, cached), the
+image built from docker/Dockerfile with the host-built module, and
+containers/networks that are removed after each test."""
+import json
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent.parent
+IMAGE = "mod-session-cookie-rs:test"
+
+
+def sh(*cmd, check=True):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if check:
+        assert p.returncode == 0, f"{' '.join(cmd)} failed:\n{p.stdout}{p.stderr}"
+    return p.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def image():
+    assert shutil.which("docker"), "docker is missing: the container tests need a Docker engine"
+    if not (REPO / "target/module/mod_session_cookie_rs.so").exists():
+        sh(str(REPO / "scripts/build.sh"))
+    base = sh(str(REPO / "scripts/docker-base.sh")).splitlines()[-1]
+    sh("docker", "build", "-q", "--build-arg", f"BASE={base}", "-f", str(REPO / "docker/Dockerfile"),
+       "-t", IMAGE, str(REPO))
+    return IMAGE
+
+
+class Docker:
+    """Containers and networks of one test, all removed at its end."""
+
+    def __init__(self, image):
+        self.image = image
+        self.prefix = f"scr-{secrets.token_hex(4)}"
+        self.containers, self.networks = [], []
+
+    def network(self):
+        name = f"{self.prefix}-net"
+        sh("docker", "network", "create", name)
+        self.networks.append(name)
+        return name
+
+    def run(self, name, *args, env=None, publish=False):
+        full = f"{self.prefix}-{name}"
+        cmd = ["docker", "run", "-d", "--name", full]
+        for k, v in (env or {}).items():
+            cmd += ["-e", f"{k}={v}"]
+        if publish:
+            cmd += ["-p", "127.0.0.1::8080"]
+        sh(*cmd, *args, self.image)
+        self.containers.append(full)
+        return full
+
+    def port(self, container):
+        return int(sh("docker", "port", container, "8080/tcp").splitlines()[0].rsplit(":", 1)[1])
+
+    def address(self, container, network):
+        nets = json.loads(sh("docker", "inspect", container))[0]["NetworkSettings"]["Networks"]
+        return nets[network]["IPAddress"]
+
+    def wait_healthy(self, container, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            state = json.loads(sh("docker", "inspect", container))[0]["State"]
+            if state.get("Health", {}).get("Status") == "healthy":
+                return
+            assert state["Running"], f"{container} exited:\n{self.logs(container)}"
+            assert time.monotonic() < deadline, f"{container} not healthy:\n{self.logs(container)}"
+            time.sleep(0.5)
+
+    def logs(self, container):
+        p = subprocess.run(["docker", "logs", container], capture_output=True, text=True)
+        return p.stdout + p.stderr
+
+    def cleanup(self):
+        for c in self.containers:
+            subprocess.run(["docker", "rm", "-f", c], capture_output=True)
+        for n in self.networks:
+            subprocess.run(["docker", "network", "rm", n], capture_output=True)
+
+
+@pytest.fixture
+def docker(image):
+    d = Docker(image)
+    try:
+        yield d
+    finally:
+        d.cleanup()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def http(port, path, cookie=None, data=None, retries=0):
+    """(status, headers, body) without following redirects."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data)
+    if cookie:
+        req.add_header("Cookie", f"session={cookie}")
+    for attempt in range(retries + 1):
+        try:
+            with OPENER.open(req, timeout=10) as resp:
+                return resp.status, resp.headers, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+        except OSError:
+            if attempt == retries:
+                raise
+            time.sleep(0.5)
+
+
+def session_cookie(headers):
+    for value in headers.get_all("Set-Cookie") or []:
+        if value.startswith("session="):
+            return value.split(";")[0][len("session="):]
+    return None
+
+
+def log_in(port):
+    status, headers, _ = http(port, "/login", data=b"httpd_username=demo&httpd_password=demo-password")
+    assert status == 302 and headers["Location"].endswith("/private/"), (status, dict(headers))
+    cookie = session_cookie(headers)
+    assert cookie, dict(headers)
+    return cookie
+
