@@ -4,9 +4,10 @@
 # cookie) on http://127.0.0.1:8080 (PORT=... to change), in the foreground.
 # Ctrl-C stops it.
 #
-# The site runs from a temporary directory removed on exit: httpd's workers
-# (www-data when started as root) must be able to read it, which a checkout
-# under /root is not. The session secret is random per run.
+# The site runs from target/demo. Started as root, httpd's workers run as
+# www-data and must be able to read it: when they cannot reach the checkout
+# (one under /root, say), a temporary directory, removed on exit, is used
+# instead. The session secret is random per run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8080}
@@ -14,8 +15,15 @@ port=${PORT:-8080}
 "$repo/scripts/install-deps.sh" --build-only
 "$repo/scripts/build.sh"
 
-run=$(mktemp -d -t mod_session_cookie_rs-demo.XXXXXX)
-trap 'rm -rf "$run"' EXIT
+run=$repo/target/demo
+cleanup=""
+if [ "$(id -u)" = 0 ] && ! runuser -u www-data -- test -x "$repo/target"; then
+    run=$(mktemp -d -t mod_session_cookie_rs-demo.XXXXXX)
+    cleanup=$run
+    echo "www-data cannot reach $repo: serving from $run (removed on exit)"
+fi
+rm -rf "${run:?}" && mkdir -p "$run"
+trap '[ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
 chmod 0755 "$run"
 cp -r "$repo/conf/demo/htdocs" "$repo/conf/demo/private" "$repo/conf/demo/site.conf" \
     "$repo/conf/demo/htpasswd" "$repo/target/module/mod_session_cookie_rs.so" "$run/"
@@ -32,8 +40,8 @@ sed -e "s|@RUN@|$run|g" -e "s|@PORT@|$port|g" -e "s|@MODULE@|$run/mod_session_co
 
 apache2 -t -f "$run/httpd.conf"
 echo "mod_session_cookie_rs demo: http://127.0.0.1:$port/  (user demo, password demo-password; Ctrl-C stops)"
-# Not exec: the trap removes the runtime directory after httpd stops.
+# Not exec: the trap stops httpd and removes a temporary directory.
 apache2 -f "$run/httpd.conf" -DFOREGROUND &
 httpd=$!
-trap 'kill -TERM $httpd 2>/dev/null; wait $httpd; rm -rf "$run"' INT TERM EXIT
+trap 'kill -TERM $httpd 2>/dev/null; wait $httpd; [ -z "$cleanup" ] || rm -rf "$cleanup"' INT TERM EXIT
 wait $httpd

@@ -31,6 +31,8 @@ def image():
     base = sh(str(REPO / "scripts/docker-base.sh")).splitlines()[-1]
     sh("docker", "build", "-q", "--build-arg", f"BASE={base}", "-f", str(REPO / "docker/Dockerfile"),
        "-t", IMAGE, str(REPO))
+    # The previous build of this tag is left untagged: remove ours only.
+    sh("docker", "image", "prune", "-f", "--filter", "label=org.opencontainers.image.title=mod-session-cookie-rs")
     return IMAGE
 
 

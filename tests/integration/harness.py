@@ -47,6 +47,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listening(port):
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 BASE_CONF = """\
 ServerRoot "{root}"
 ServerName 127.0.0.1

@@ -21,6 +21,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -29,6 +30,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+from harness import free_port, listening  # noqa: E402
 ETC = Path("/etc/apache2")
 ENABLED = ETC / "mods-enabled"
 AVAILABLE = ETC / "mods-available"
@@ -69,18 +72,6 @@ def tree_digest(root):
 
 def file_state(path):
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def get(port, path, cookie=None):
