@@ -2,7 +2,8 @@
 //! side uses with `bindgen`, both against the installed httpd headers
 //! (`apxs -q INCLUDEDIR`, `apr-1-config --includes`: Debian's apache2-dev).
 //!
-//! The shim's objects are linked into the cdylib only (the Apache module),
+//! Each module feature builds one Apache module: its own C shim and the
+//! shared log helper. The shim's objects are linked into the cdylib only,
 //! not into unit-test binaries: those test the safe core and must link
 //! without httpd's symbols, which only exist inside a running httpd.
 
@@ -19,9 +20,25 @@ const SHIM_HEADERS: &[&str] = &[
     "shim/bindings.h",
     "shim/session_cookie.h",
     "shim/session_crypto.h",
+    "shim/cookie_names.h",
     "shim/log.h",
     "shim/rust_entry.h",
 ];
+
+/// The C shim of the module this build is for, if it is for one.
+fn module_shim() -> Option<&'static str> {
+    let cookie = env::var_os("CARGO_FEATURE_SESSION_COOKIE_MODULE").is_some();
+    let crypto = env::var_os("CARGO_FEATURE_SESSION_CRYPTO_MODULE").is_some();
+    match (cookie, crypto) {
+        (true, true) => panic!(
+            "features session-cookie-module and session-crypto-module build two \
+             different .so files: build them one at a time (scripts/build.sh)"
+        ),
+        (true, false) => Some("shim/session_cookie.c"),
+        (false, true) => Some("shim/session_crypto.c"),
+        (false, false) => None,
+    }
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -31,13 +48,15 @@ fn main() {
     println!("cargo:rerun-if-env-changed=APXS");
     println!("cargo:rerun-if-env-changed=APR_CONFIG");
 
-    // Only the Apache module needs httpd's headers; a core-only build (the
-    // fuzz targets) builds on machines without apache2-dev.
-    if env::var_os("CARGO_FEATURE_MODULE").is_none() {
+    // Only the Apache modules need httpd's headers; a core-only build (unit
+    // tests, benches, the fuzz targets) builds on machines without apache2-dev.
+    if env::var_os("CARGO_FEATURE_HTTPD").is_none() {
         return;
     }
     let include_dirs = httpd_include_dirs();
-    build_shim(&include_dirs);
+    if let Some(shim) = module_shim() {
+        build_shim(&include_dirs, &[shim, "shim/log.c"]);
+    }
     generate_bindings(&include_dirs);
 }
 
@@ -80,10 +99,10 @@ fn httpd_include_dirs() -> Vec<PathBuf> {
 /// The defines httpd's own modules are built with on Linux (`apxs -q CFLAGS`).
 const HTTPD_DEFINES: &[&str] = &["LINUX", "_REENTRANT", "_GNU_SOURCE"];
 
-fn build_shim(include_dirs: &[PathBuf]) {
+fn build_shim(include_dirs: &[PathBuf], sources: &[&str]) {
     let mut build = cc::Build::new();
     build
-        .files(SHIM_SOURCES)
+        .files(sources)
         .include("shim")
         .includes(include_dirs)
         .warnings(true)
@@ -96,10 +115,9 @@ fn build_shim(include_dirs: &[PathBuf]) {
     for object in build.compile_intermediates() {
         println!("cargo:rustc-cdylib-link-arg={}", object.display());
     }
-    // Bind our own references to our own definitions: with the stock
-    // mod_session_cookie loaded beside our session_crypto_module, httpd's
-    // RTLD_GLOBAL would otherwise resolve our `session_cookie_module` to
-    // stock's record, whose configuration has another layout.
+    // Bind our own references to our own definitions: httpd loads modules
+    // with RTLD_GLOBAL, and a module loaded earlier that defines a symbol
+    // of the same name would otherwise take precedence over ours.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic");
 }
 

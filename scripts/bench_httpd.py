@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
-from harness import MODDIR, Apache, ours_module  # noqa: E402
+from harness import Apache, module_path  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 5))
@@ -49,8 +49,7 @@ SessionHeader X-Replace-Session
 </Location>
 """
     if mode == "sealed":
-        crypto = f"{MODDIR}/mod_session_crypto.so" if impl == "stock" else ours_module()
-        conf = (f'LoadModule session_crypto_module "{crypto}"\n{conf}'
+        conf = (f'LoadModule session_crypto_module "{module_path(impl, "crypto")}"\n{conf}'
                 f'SessionCryptoPassphrase "{SECRET}"\nSessionCryptoCipher aes256\n')
     return conf
 

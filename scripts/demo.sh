@@ -26,7 +26,7 @@ rm -rf "${run:?}" && mkdir -p "$run"
 trap '[ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
 chmod 0755 "$run"
 cp -r "$repo/conf/demo/htdocs" "$repo/conf/demo/private" "$repo/conf/demo/site.conf" \
-    "$repo/conf/demo/htpasswd" "$repo/target/module/mod_session_cookie_rs.so" "$run/"
+    "$repo/conf/demo/htpasswd" "$repo"/target/module/mod_session_{cookie,crypto}_rs.so "$run/"
 (umask 077; head -c 32 /dev/urandom | base64 > "$run/secrets")
 user=""
 if [ "$(id -u)" = 0 ]; then
@@ -34,7 +34,7 @@ if [ "$(id -u)" = 0 ]; then
     # Read at startup, as root; workers never need it.
     chown root:root "$run/secrets"
 fi
-sed -e "s|@RUN@|$run|g" -e "s|@PORT@|$port|g" -e "s|@MODULE@|$run/mod_session_cookie_rs.so|g" \
+sed -e "s|@RUN@|$run|g" -e "s|@PORT@|$port|g" -e "s|@MODULES@|$run|g" \
     "$repo/conf/demo/httpd.conf.in" |
     awk -v user="$user" '{ if ($0 == "@USER@") print user; else print }' > "$run/httpd.conf"
 

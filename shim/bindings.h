@@ -2,3 +2,5 @@
 #include "session_cookie.h"
 #include "session_crypto.h"
 #include "log.h"
+#include "apr_strings.h"
+#include "http_log.h"

@@ -12,8 +12,3 @@ int scr_log_enabled(const request_rec *r, int module_index, int level)
 {
     return APLOG_R_MODULE_IS_LEVEL(r, module_index, level);
 }
-
-void scr_log_server(const server_rec *s, int module_index, int level, const char *msg)
-{
-    ap_log_error_(__FILE__, __LINE__, module_index, level, 0, s, "%s", msg);
-}

@@ -11,7 +11,4 @@ void scr_log(const request_rec *r, int module_index, int level, const char *msg)
 /* Whether a line at level would be logged: skips formatting otherwise. */
 int scr_log_enabled(const request_rec *r, int module_index, int level);
 
-/* The same at configuration time (startup, configtest), for cmd->server. */
-void scr_log_server(const server_rec *s, int module_index, int level, const char *msg);
-
 #endif

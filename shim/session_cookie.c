@@ -4,14 +4,17 @@
  *
  * The module record itself (`session_cookie_module`) is defined in Rust
  * (src/ffi/module_record.rs): a Rust cdylib exports only Rust symbols, and
- * httpd looks the record up by name with dlsym. */
+ * httpd looks the record up by name with dlsym. It is the only symbol this
+ * .so exports. */
 #include "session_cookie.h" /* first: httpd.h before any other httpd header */
-#include "rust_entry.h"
 
 #include "apr_strings.h"
 #include "http_log.h"
 
 APLOG_USE_MODULE(session_cookie);
+
+/* The Rust side's entry points, handed over by register_hooks. */
+static const scr_cookie_entries *rust;
 
 void *scr_cookie_create_dir_config(apr_pool_t *p, char *dir)
 {
@@ -26,30 +29,55 @@ void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     const scr_cookie_dir_conf *base = basev, *add = addv;
     scr_cookie_dir_conf *merged = apr_palloc(p, sizeof(*merged));
 
-    merged->cookie = add->cookie.set ? add->cookie : base->cookie;
-    merged->cookie2 = add->cookie2.set ? add->cookie2 : base->cookie2;
+    if (add->name_set) {
+        merged->name = add->name;
+        merged->name_attrs = add->name_attrs;
+    }
+    else {
+        merged->name = base->name;
+        merged->name_attrs = base->name_attrs;
+    }
+    merged->name_set = add->name_set || base->name_set;
+    if (add->name2_set) {
+        merged->name2 = add->name2;
+        merged->name2_attrs = add->name2_attrs;
+    }
+    else {
+        merged->name2 = base->name2;
+        merged->name2_attrs = base->name2_attrs;
+    }
+    merged->name2_set = add->name2_set || base->name2_set;
     merged->remove = add->remove_set ? add->remove : base->remove;
     merged->remove_set = add->remove_set || base->remove_set;
     return merged;
 }
 
-/* SessionCookieName / SessionCookieName2: cmd->info is the offset of the
- * slot the directive fills. */
+/* SessionCookieName / SessionCookieName2 name [attributes]: cmd->info
+ * tells which (NULL: the first). */
 static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
 {
-    scr_cookie_slot *slot =
-        (scr_cookie_slot *)((char *)config + (apr_size_t)cmd->info);
+    scr_cookie_dir_conf *conf = config;
     size_t name_at, name_len, attrs_at;
+    const char *name, *attrs;
     char err[256];
 
-    if (scr_cookie_parse_directive(args, &name_at, &name_len, &attrs_at, err,
-                                   sizeof(err)) != 0) {
+    if (rust->parse_directive(args, &name_at, &name_len, &attrs_at, err,
+                              sizeof(err)) != 0) {
         return apr_pstrcat(cmd->pool, cmd->directive->directive, ": ", err,
                            NULL);
     }
-    slot->name = apr_pstrmemdup(cmd->pool, args + name_at, name_len);
-    slot->attrs = apr_pstrdup(cmd->pool, args + attrs_at);
-    slot->set = 1;
+    name = apr_pstrmemdup(cmd->pool, args + name_at, name_len);
+    attrs = apr_pstrdup(cmd->pool, args + attrs_at);
+    if (cmd->info) {
+        conf->name2 = name;
+        conf->name2_attrs = attrs;
+        conf->name2_set = 1;
+    }
+    else {
+        conf->name = name;
+        conf->name_attrs = attrs;
+        conf->name_set = 1;
+    }
     return NULL;
 }
 
@@ -66,12 +94,10 @@ static const char *set_remove(cmd_parms *cmd, void *config, int flag)
 /* Same names, argument kinds and contexts as stock: server config, virtual
  * host, <Directory>/<Location> and .htaccess under AllowOverride AuthConfig. */
 const command_rec scr_cookie_cmds[] = {
-    AP_INIT_RAW_ARGS("SessionCookieName", set_cookie,
-                     (void *)APR_OFFSETOF(scr_cookie_dir_conf, cookie),
+    AP_INIT_RAW_ARGS("SessionCookieName", set_cookie, NULL,
                      RSRC_CONF | OR_AUTHCFG,
                      "The name of the RFC2109 cookie carrying the session"),
-    AP_INIT_RAW_ARGS("SessionCookieName2", set_cookie,
-                     (void *)APR_OFFSETOF(scr_cookie_dir_conf, cookie2),
+    AP_INIT_RAW_ARGS("SessionCookieName2", set_cookie, (void *)"2",
                      RSRC_CONF | OR_AUTHCFG,
                      "The name of the RFC2965 cookie carrying the session"),
     AP_INIT_FLAG("SessionCookieRemove", set_remove, NULL,
@@ -81,19 +107,16 @@ const command_rec scr_cookie_cmds[] = {
     {NULL}
 };
 
-void scr_cookie_register_hooks(apr_pool_t *p)
+void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
 {
     (void)p;
-    ap_hook_session_load(scr_cookie_load, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_session_save(scr_cookie_save, NULL, NULL, APR_HOOK_MIDDLE);
+    rust = entries;
+    ap_hook_session_load(rust->load, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r)
 {
-    /* -1 until LoadModule registers the record. */
-    if (session_cookie_module.module_index < 0) {
-        return NULL;
-    }
     return ap_get_module_config(r->per_dir_config, &session_cookie_module);
 }
 

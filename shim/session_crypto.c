@@ -1,8 +1,10 @@
 /* session_crypto_module, the C half: directives, per-directory and server
  * configuration, hook registration. Keys are derived and values sealed and
- * opened in Rust (src/ffi/session_crypto.rs, src/seal). */
+ * opened in Rust (src/ffi/session_crypto.rs, src/seal).
+ *
+ * The module record (`session_crypto_module`) is defined in Rust
+ * (src/ffi/module_record.rs) and is the only symbol this .so exports. */
 #include "session_crypto.h" /* first: httpd.h before any other httpd header */
-#include "rust_entry.h"
 
 #include "apr_lib.h"
 #include "apr_strings.h"
@@ -13,13 +15,21 @@
 
 APLOG_USE_MODULE(session_crypto);
 
+/* The Rust side's entry points, handed over by register_hooks. */
+static const scr_crypto_entries *rust;
+
+/* The session_cookie_module httpd loaded (stock's or ours), if any; found
+ * in post_config, when every LoadModule has been read. */
+static module *cookie_module;
+
 void *scr_crypto_create_dir_config(apr_pool_t *p, char *dir)
 {
     (void)dir;
     return apr_pcalloc(p, sizeof(scr_crypto_dir_conf));
 }
 
-/* As stock: a directory that sets its own secrets replaces its parent's. */
+/* As stock: each setting a directory does not set is its parent's; a
+ * directory that sets its own secrets replaces its parent's. */
 void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     const scr_crypto_dir_conf *base = basev, *add = addv;
@@ -27,7 +37,11 @@ void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 
     merged->keys = add->keys_set ? add->keys : base->keys;
     merged->keys_set = add->keys_set || base->keys_set;
+    merged->cipher = add->cipher_set ? add->cipher : base->cipher;
     merged->cipher_set = add->cipher_set || base->cipher_set;
+    merged->stock_format = add->stock_format_set ? add->stock_format
+                                                 : base->stock_format;
+    merged->stock_format_set = add->stock_format_set || base->stock_format_set;
     return merged;
 }
 
@@ -37,13 +51,12 @@ void *scr_crypto_create_server_config(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(scr_crypto_server_conf));
 }
 
-/* Derives the key for one secret into the directory's keyring. */
+/* Derives the keys for one secret into the directory's keyring. */
 static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
 {
     char msg[256];
-    int rv = scr_crypto_add_secret(&conf->keys, cmd->pool, secret, msg,
-                                   sizeof(msg));
+    int rv = rust->add_secret(&conf->keys, cmd->pool, secret, msg, sizeof(msg));
 
     if (rv < 0) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, msg);
@@ -60,16 +73,18 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
     return NULL;
 }
 
-/* SessionCryptoPassphrase secret|exec:program [args] ...: as stock, the
- * exec: form takes the first line the program prints. */
-static const char *set_passphrase(cmd_parms *cmd, void *config, const char *arg)
+/* A secret as given, or for `exec:program [args]` the first line the
+ * program prints, as stock does (in the directive and in the file alike). */
+static const char *add_secret_or_exec(cmd_parms *cmd, scr_crypto_dir_conf *conf,
+                                      const char *arg)
 {
     char **argv;
     const char *secret = arg;
 
     if (strncmp(arg, "exec:", 5) == 0 && arg[5]) {
         if (apr_tokenize_to_argv(arg + 5, &argv, cmd->temp_pool) != APR_SUCCESS) {
-            return apr_pstrcat(cmd->pool, "Unable to parse exec arguments from ",
+            return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                               ": unable to parse exec arguments from ",
                                arg + 5, NULL);
         }
         argv[0] = ap_server_root_relative(cmd->temp_pool, argv[0]);
@@ -84,14 +99,22 @@ static const char *set_passphrase(cmd_parms *cmd, void *config, const char *arg)
                                ": no secret from exec of ", arg + 5, NULL);
         }
     }
-    return add_secret(cmd, config, secret);
+    return add_secret(cmd, conf, secret);
+}
+
+/* SessionCryptoPassphrase secret|exec:program [args] ... */
+static const char *set_passphrase(cmd_parms *cmd, void *config, const char *arg)
+{
+    return add_secret_or_exec(cmd, config, arg);
 }
 
 /* SessionCryptoPassphraseFile path: one secret per line, as the directive
  * is documented (stock's code split lines into words, so a secret with a
  * space became several weak ones). Blank lines and lines starting with '#'
  * are skipped; an unquoted line is taken whole; a quoted secret may be
- * followed by a '#' comment. */
+ * followed by a '#' comment; `exec:program [args]` runs the program. A line
+ * too long to read fails the configuration rather than ending the file
+ * early and silently dropping the secrets after it. */
 static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                                        const char *filename)
 {
@@ -111,7 +134,7 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                             cmd->cmd->name, path, &rv);
     }
     /* ap_cfg_getline strips leading and trailing whitespace. */
-    while (!err && !ap_cfg_getline(line, sizeof(line), file)) {
+    while (!err && (rv = ap_cfg_getline(line, sizeof(line), file)) == APR_SUCCESS) {
         const char *rest = line;
         const char *secret = line;
 
@@ -130,21 +153,49 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                 break;
             }
         }
-        err = add_secret(cmd, config, secret);
+        err = add_secret_or_exec(cmd, config, secret);
+    }
+    if (!err && rv != APR_EOF) {
+        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read (%pm; "
+                           "a line may be at most %d bytes)", cmd->cmd->name,
+                           path, file->line_number + 1, &rv,
+                           MAX_STRING_LEN - 1);
     }
     ap_cfg_closefile(file);
     return err;
 }
 
-static const char *set_cipher(cmd_parms *cmd, void *config, const char *cipher)
+static const char *set_cipher(cmd_parms *cmd, void *config, const char *name)
 {
     scr_crypto_dir_conf *conf = config;
     char err[256];
 
-    if (scr_crypto_check_cipher(cipher, err, sizeof(err)) != 0) {
+    if (rust->parse_cipher(name, &conf->cipher, err, sizeof(err)) != 0) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
     conf->cipher_set = 1;
+    return NULL;
+}
+
+static const char *set_stock_format(cmd_parms *cmd, void *config,
+                                    const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+
+    if (!strcasecmp(arg, "Open")) {
+        conf->stock_format = SCR_STOCK_OPEN;
+    }
+    else if (!strcasecmp(arg, "Seal")) {
+        conf->stock_format = SCR_STOCK_SEAL;
+    }
+    else if (!strcasecmp(arg, "Off")) {
+        conf->stock_format = SCR_STOCK_OFF;
+    }
+    else {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " must be Off, Open or Seal, not ", arg, NULL);
+    }
+    conf->stock_format_set = 1;
     return NULL;
 }
 
@@ -162,7 +213,8 @@ static const char *set_driver(cmd_parms *cmd, void *config, const char *args)
     return NULL;
 }
 
-/* Same names, argument kinds and contexts as stock mod_session_crypto. */
+/* Same names, argument kinds and contexts as stock mod_session_crypto, and
+ * SessionCryptoStockFormat in the contexts of SessionCryptoPassphrase. */
 const command_rec scr_crypto_cmds[] = {
     AP_INIT_ITERATE("SessionCryptoPassphrase", set_passphrase, NULL,
                     RSRC_CONF | OR_AUTHCFG,
@@ -176,13 +228,20 @@ const command_rec scr_crypto_cmds[] = {
                   "phrases will be accepted for decryption"),
     AP_INIT_TAKE1("SessionCryptoCipher", set_cipher, NULL,
                   RSRC_CONF | OR_AUTHCFG,
-                  "The underlying crypto cipher to use: aes256 (AES-256-GCM)"),
+                  "The cipher of values in stock mod_session_crypto's format: "
+                  "aes128, aes192, aes256 (default) or 3des192"),
+    AP_INIT_TAKE1("SessionCryptoStockFormat", set_stock_format, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "Values in stock mod_session_crypto's format: Open (default: "
+                  "open them, seal ours), Seal (open both, seal stock's) or "
+                  "Off (open ours only)"),
     AP_INIT_RAW_ARGS("SessionCryptoDriver", set_driver, NULL, RSRC_CONF,
                      "Accepted for compatibility: sealing is built in"),
     {NULL}
 };
 
-/* One notice per start for a SessionCryptoDriver line. */
+/* One notice per start for a SessionCryptoDriver line; finds the loaded
+ * session_cookie_module. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
@@ -190,6 +249,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         ap_get_module_config(s->module_config, &session_crypto_module);
 
     (void)pconf, (void)plog, (void)ptemp;
+    cookie_module = ap_find_linked_module("mod_session_cookie.c");
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
@@ -202,18 +262,27 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
-void scr_crypto_register_hooks(apr_pool_t *p)
+void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
 {
     (void)p;
+    rust = entries;
     /* After mod_session's own encoding, before its own decoding. */
-    ap_hook_session_encode(scr_crypto_encode, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_session_decode(scr_crypto_decode, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 const scr_crypto_dir_conf *scr_crypto_request_config(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &session_crypto_module);
+}
+
+const scr_cookie_dir_conf *scr_crypto_cookie_config(const request_rec *r)
+{
+    if (!cookie_module) {
+        return NULL;
+    }
+    return ap_get_module_config(r->per_dir_config, cookie_module);
 }
 
 int scr_crypto_module_index(void)

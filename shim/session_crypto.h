@@ -5,30 +5,46 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "mod_session.h"
+#include "cookie_names.h"
+#include "rust_entry.h"
 
-/* Derived keys, owned by Rust (src/ffi/session_crypto.rs); freed by a
- * cleanup on the configuration pool they were created in. */
-typedef struct scr_keyring scr_keyring;
+/* SessionCryptoStockFormat: what to do with stock mod_session_crypto's
+ * format. */
+typedef enum {
+    SCR_STOCK_OPEN = 0, /* default: open it, seal ours */
+    SCR_STOCK_SEAL = 1, /* open both, seal stock's (during a switch) */
+    SCR_STOCK_OFF = 2   /* open ours only */
+} scr_stock_format;
 
 typedef struct {
-    scr_keyring *keys;  /* NULL until SessionCryptoPassphrase(File) here */
+    scr_keyring *keys;  /* derived keys (owned by Rust, freed with the
+                         * configuration pool); NULL until
+                         * SessionCryptoPassphrase(File) here */
     int keys_set;
-    int cipher_set;     /* SessionCryptoCipher, checked when read */
+    int cipher;         /* SessionCryptoCipher, for stock's format */
+    int cipher_set;
+    int stock_format;   /* scr_stock_format */
+    int stock_format_set;
 } scr_crypto_dir_conf;
 
 typedef struct {
     const char *driver; /* SessionCryptoDriver: accepted, not used */
 } scr_crypto_server_conf;
 
-/* The module record's entries (the record is in src/ffi/module_record.rs). */
+/* The module record's entries (the record is in src/ffi/module_record.rs).
+ * register_hooks also keeps `rust` for the directive handlers. */
 extern const command_rec scr_crypto_cmds[];
 void *scr_crypto_create_dir_config(apr_pool_t *p, char *dir);
 void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv);
 void *scr_crypto_create_server_config(apr_pool_t *p, server_rec *s);
-void scr_crypto_register_hooks(apr_pool_t *p);
+void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *rust);
 
 /* The merged per-directory configuration of a request. */
 const scr_crypto_dir_conf *scr_crypto_request_config(const request_rec *r);
+
+/* The request's session_cookie_module configuration (stock's or ours, see
+ * cookie_names.h), or NULL when no session_cookie_module is loaded. */
+const scr_cookie_dir_conf *scr_crypto_cookie_config(const request_rec *r);
 
 /* The module index, for logging from Rust. */
 int scr_crypto_module_index(void);

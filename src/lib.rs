@@ -5,7 +5,10 @@
 //!   and `Cookie2` request headers, strips it before a back end sees them,
 //!   writes `Set-Cookie(2)` lines and checks directive arguments. It knows
 //!   nothing about httpd and is unit-tested without one.
-//! - `ffi` (feature `module`), the only place with `unsafe`: bindgen's httpd
+//! - [`seal`], the safe core of `session_crypto_module`: sealing and opening
+//!   session values, in our format and in stock `mod_session_crypto`'s.
+//! - `ffi` (feature `session-cookie-module` or `session-crypto-module`: one
+//!   Apache module per build), the only place with `unsafe`: bindgen's httpd
 //!   types, the hooks httpd calls and the exported module record. The C shim
 //!   in `shim/` holds what httpd only offers as C macros (command table,
 //!   hook registration, logging).
@@ -15,5 +18,5 @@
 pub mod cookie;
 pub mod seal;
 
-#[cfg(feature = "module")]
+#[cfg(any(feature = "session-cookie-module", feature = "session-crypto-module"))]
 mod ffi;

@@ -4,40 +4,27 @@
 use std::ffi::{c_char, c_int};
 use std::ptr;
 
-use super::bindings::{
-    request_rec, scr_cookie_module_index, scr_crypto_module_index, scr_log, scr_log_enabled,
-};
+use super::bindings::{request_rec, scr_log, scr_log_enabled};
 
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Module {
-    Cookie,
-    Crypto,
-}
-
-impl Module {
-    fn index(self) -> c_int {
-        // SAFETY: plain reads of the module records' indexes.
-        unsafe {
-            match self {
-                Self::Cookie => scr_cookie_module_index(),
-                Self::Crypto => scr_crypto_module_index(),
-            }
-        }
+/// The index httpd gave this .so's module, which `LogLevel module:level`
+/// selects by.
+fn module_index() -> c_int {
+    // SAFETY: plain reads of the module record's index.
+    unsafe {
+        #[cfg(feature = "session-cookie-module")]
+        return super::bindings::scr_cookie_module_index();
+        #[cfg(feature = "session-crypto-module")]
+        return super::bindings::scr_crypto_module_index();
     }
 }
 
 /// Logs the line `msg()` builds, if `level` is enabled for this request
-/// and module; `msg` is not called otherwise.
+/// and this .so's module; `msg` is not called otherwise.
 ///
 /// # Safety
 /// `r` is a live request.
-pub(super) unsafe fn log(
-    r: *const request_rec,
-    module: Module,
-    level: u32,
-    msg: impl FnOnce() -> String,
-) {
-    let (index, level) = (module.index(), level as c_int);
+pub(super) unsafe fn log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
+    let (index, level) = (module_index(), level as c_int);
     // SAFETY: `r` is a live request.
     if unsafe { scr_log_enabled(r, index, level) } == 0 {
         return;

@@ -1,16 +1,22 @@
 //! The httpd boundary: the only module with `unsafe` code.
 //!
-//! httpd calls in through the module record and the hooks here; each entry
-//! point catches panics (a panic must never unwind into C) and turns them
-//! into an error return plus a log line. Everything else is delegated to
-//! the safe core in [`crate::cookie`].
+//! A build is for one module (feature `session-cookie-module` or
+//! `session-crypto-module`): its record, its hooks, its C shim. httpd calls
+//! in through the module record and the hooks; each entry point catches
+//! panics (a panic must never unwind into C) and turns them into an error
+//! return plus a log line. Everything else is delegated to the safe core in
+//! [`crate::cookie`] and [`crate::seal`].
 
 mod apr;
 mod bindings;
 mod log;
 mod module_record;
+#[cfg(feature = "session-cookie-module")]
 mod session_cookie;
+#[cfg(feature = "session-crypto-module")]
 mod session_crypto;
+#[cfg(feature = "session-cookie-module")]
+mod table;
 
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,5 +1,6 @@
 //! session_cookie_module's entry points: mod_session's `session_load` and
-//! `session_save` hooks, and the directive parser the shim calls.
+//! `session_save` hooks, and the directive parser the shim calls (through
+//! the table in module_record.rs).
 //!
 //! These functions translate between httpd's structures and the safe core
 //! ([`crate::cookie`]); the behaviour itself is decided there.
@@ -7,13 +8,14 @@
 use std::ffi::{CStr, c_char, c_int};
 use std::ptr;
 
-use super::apr::{bytes, pool_str, replace_all, values_of};
+use super::apr::{bytes, pool_str};
 use super::bindings::{
     APLOG_DEBUG, APLOG_ERR, APR_EGENERAL, DECLINED, OK, apr_palloc, apr_status_t, apr_table_addn,
     apr_table_get, apr_table_make, apr_table_setn, request_rec, scr_cookie_dir_conf,
-    scr_cookie_request_config, scr_cookie_slot, session_rec,
+    scr_cookie_request_config, session_rec,
 };
-use super::log::{Module, printable};
+use super::log::printable;
+use super::table::{replace_all, values_of};
 use super::{config_call, guarded};
 use crate::cookie::{
     Stripped, find_session_cookie, parse_cookie_directive, removal_cookie_line, set_cookie_line,
@@ -34,13 +36,12 @@ const NOTE_PREFIX: &[u8] = b"mod_session_cookie_rs:";
 ///
 /// # Safety
 /// Called by httpd with a live request and a place for the session.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn scr_cookie_load(
+pub(super) unsafe extern "C" fn load(
     r: *mut request_rec,
     z: *mut *mut session_rec,
 ) -> apr_status_t {
     // SAFETY: httpd passes a live request and a valid out pointer.
-    guarded(|| on_panic(r, "loading"), || unsafe { load(r, z) })
+    guarded(|| on_panic(r, "loading"), || unsafe { load_session(r, z) })
 }
 
 /// `session_save`: writes the encoded session as `Set-Cookie(2)`, or a
@@ -48,10 +49,9 @@ pub unsafe extern "C" fn scr_cookie_load(
 ///
 /// # Safety
 /// Called by httpd with a live request and session.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn scr_cookie_save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+pub(super) unsafe extern "C" fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
     // SAFETY: httpd passes a live request and session.
-    guarded(|| on_panic(r, "saving"), || unsafe { save(r, z) })
+    guarded(|| on_panic(r, "saving"), || unsafe { save_session(r, z) })
 }
 
 /// Splits `SessionCookieName`'s raw arguments; see shim/rust_entry.h.
@@ -59,8 +59,7 @@ pub unsafe extern "C" fn scr_cookie_save(r: *mut request_rec, z: *mut session_re
 /// # Safety
 /// `args` is a NUL-terminated string, the out pointers are valid and `err`
 /// has room for `err_len` bytes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn scr_cookie_parse_directive(
+pub(super) unsafe extern "C" fn parse_directive(
     args: *const c_char,
     name_at: *mut usize,
     name_len: *mut usize,
@@ -102,38 +101,48 @@ fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {
 
 unsafe fn cookie_log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
     // SAFETY: `r` is the live request of the calling hook.
-    unsafe { super::log::log(r, Module::Cookie, level, msg) }
+    unsafe { super::log::log(r, level, msg) }
 }
 
-/// The cookie name and attributes of a configured slot, if it is set.
-unsafe fn configured(s: &scr_cookie_slot) -> Option<(&[u8], &[u8])> {
-    if s.set == 0 {
+/// The cookie name and attributes of a configured name, if it is set.
+unsafe fn configured<'a>(
+    set: c_int,
+    name: *const c_char,
+    attrs: *const c_char,
+) -> Option<(&'a [u8], &'a [u8])> {
+    if set == 0 {
         return None;
     }
-    // SAFETY: set slots hold pool strings from configuration time.
-    let name = unsafe { bytes(s.name) }?;
-    Some((name, unsafe { bytes(s.attrs) }.unwrap_or_default()))
+    // SAFETY: set names hold pool strings from configuration time.
+    let name = unsafe { bytes(name) }?;
+    Some((name, unsafe { bytes(attrs) }.unwrap_or_default()))
+}
+
+/// A configured cookie's name and attributes.
+type Cookie<'a> = Option<(&'a [u8], &'a [u8])>;
+
+/// SessionCookieName (Set-Cookie) and SessionCookieName2 (Set-Cookie2).
+unsafe fn cookies(conf: &scr_cookie_dir_conf) -> [(Cookie<'_>, &'static CStr); 2] {
+    // SAFETY: configuration strings live in the configuration pool.
+    unsafe {
+        [
+            (
+                configured(conf.name_set, conf.name, conf.name_attrs),
+                SET_COOKIE,
+            ),
+            (
+                configured(conf.name2_set, conf.name2, conf.name2_attrs),
+                SET_COOKIE2,
+            ),
+        ]
+    }
 }
 
 /// The cookie the session is read from: SessionCookieName2 in preference,
 /// as in stock.
 unsafe fn read_name(conf: &scr_cookie_dir_conf) -> Option<&[u8]> {
-    // SAFETY: configuration strings live in the configuration pool.
-    unsafe { configured(&conf.cookie2).or_else(|| configured(&conf.cookie)) }.map(|(name, _)| name)
-}
-
-/// The name of the cookie this module reads the request's session from,
-/// if session_cookie_module is loaded (from this .so) and configured here.
-///
-/// # Safety
-/// `r` is a live request.
-pub(super) unsafe fn session_cookie_name<'a>(r: *const request_rec) -> Option<&'a [u8]> {
-    // SAFETY: `r` is live; the configuration outlives the request.
-    unsafe {
-        scr_cookie_request_config(r)
-            .as_ref()
-            .and_then(|c| read_name(c))
-    }
+    let [(name, _), (name2, _)] = unsafe { cookies(conf) };
+    name2.or(name).map(|(name, _)| name)
 }
 
 /// The request a session is cached on: the first of a chain of internal
@@ -152,7 +161,7 @@ unsafe fn session_owner(r: *mut request_rec) -> *mut request_rec {
     m
 }
 
-unsafe fn load(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
+unsafe fn load_session(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` is a live request; the configuration and
     // every table and string reached from it live in its pools.
     unsafe {
@@ -244,7 +253,7 @@ unsafe fn strip_request_cookies(r: *mut request_rec, name: &[u8]) {
     }
 }
 
-unsafe fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
+unsafe fn save_session(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
     // SAFETY (whole function): `r` and `z` are live; see `load`.
     unsafe {
         let Some(conf) = scr_cookie_request_config(r).as_ref() else {
@@ -256,8 +265,8 @@ unsafe fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
         #[allow(clippy::useless_conversion)]
         let max_age = i64::from(session.maxage);
         let mut wrote = false;
-        for (slot, header) in [(&conf.cookie, SET_COOKIE), (&conf.cookie2, SET_COOKIE2)] {
-            let Some((name, attrs)) = configured(slot) else {
+        for (cookie, header) in cookies(conf) {
+            let Some((name, attrs)) = cookie else {
                 continue;
             };
             let line = match encoded {

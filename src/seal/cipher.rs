@@ -1,11 +1,13 @@
-//! `SessionCryptoCipher`: the names the stock module's configs use that we
-//! honour. Both mean AES-256-GCM; anything else is a configuration error,
-//! so an admin who asked for another cipher is told rather than ignored.
+//! `SessionCryptoCipher`: the cipher of values in stock
+//! `mod_session_crypto`'s format, named as stock's openssl driver names
+//! them. Our own format is always AES-256-GCM; the directive matters for
+//! opening what stock sealed and, with `SessionCryptoStockFormat Seal`, for
+//! sealing what stock nodes must open. Any other name fails configtest, so
+//! an admin who asked for another cipher is told rather than ignored.
 
 use std::fmt;
 
-/// Names accepted by `SessionCryptoCipher` (stock's default is `aes256`).
-pub const SUPPORTED: &[&str] = &["aes256", "aes256-gcm"];
+use super::stock::StockCipher;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CipherError(String);
@@ -14,19 +16,15 @@ impl fmt::Display for CipherError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cipher '{}' is not supported; supported: {} (both are AES-256-GCM)",
+            "cipher '{}' is not supported; supported: {}",
             self.0,
-            SUPPORTED.join(", ")
+            StockCipher::NAMES.join(", ")
         )
     }
 }
 
-pub fn check_cipher(name: &str) -> Result<(), CipherError> {
-    if SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-        Ok(())
-    } else {
-        Err(CipherError(name.escape_default().to_string()))
-    }
+pub fn parse_cipher(name: &str) -> Result<StockCipher, CipherError> {
+    StockCipher::from_name(name).ok_or_else(|| CipherError(name.escape_default().to_string()))
 }
 
 #[cfg(test)]
@@ -34,17 +32,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aes256_names_are_accepted() {
-        assert!(check_cipher("aes256").is_ok());
-        assert!(check_cipher("AES256-GCM").is_ok());
+    fn stock_driver_names_are_accepted() {
+        for name in StockCipher::NAMES {
+            assert_eq!(parse_cipher(name).unwrap().name(), *name);
+        }
     }
 
     #[test]
     fn other_ciphers_are_refused_with_the_list() {
-        let err = check_cipher("aes128").unwrap_err().to_string();
-        assert!(
-            err.contains("'aes128'") && err.contains("aes256, aes256-gcm"),
-            "{err}"
+        let err = parse_cipher("aes256-gcm").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cipher 'aes256-gcm' is not supported; supported: aes128, aes192, aes256, 3des192"
         );
     }
 }

@@ -19,7 +19,10 @@
 //!   authenticated: an expired value is refused here even if its plaintext
 //!   lost its own expiry field (CVE-2018-17199).
 //! - `context` binds the value to its use (the session cookie's name), so a
-//!   value sealed for one cookie does not open as another.
+//!   value sealed for one cookie does not open as another. Opening accepts
+//!   any of the contexts it is given: a location that names two cookies
+//!   (`SessionCookieName` and `SessionCookieName2`) carries one session
+//!   under both names.
 //! - base64url without padding is decoded strictly (no padding, no
 //!   whitespace, no non-zero trailing bits): each value has exactly one
 //!   encoding, so a value with a character added or dropped does not open.
@@ -154,12 +157,13 @@ pub fn seal_with_salt(
 }
 
 /// Opens a sealed value with whichever key of `keyring` its id names.
-/// `now` is Unix seconds; `context` must be the one it was sealed with.
+/// `now` is Unix seconds; one of `contexts` must be the one it was sealed
+/// with.
 pub fn open(
     keyring: &Keyring,
     sealed: &[u8],
     now: u64,
-    context: &[u8],
+    contexts: &[&[u8]],
 ) -> Result<Vec<u8>, OpenError> {
     if sealed.is_empty() {
         return Err(OpenError::Empty);
@@ -185,16 +189,17 @@ pub fn open(
     let not_after = u64::from_be_bytes(header[HEADER_LEN - 8..].try_into().expect("8 bytes"));
 
     let (cipher, nonce) = value_cipher(key, salt);
-    let aad = [header, context].concat();
-    let plaintext = cipher
-        .decrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
+    let plaintext = contexts
+        .iter()
+        .find_map(|context| {
+            let aad = [header, context].concat();
+            let payload = Payload {
                 msg: body,
                 aad: &aad,
-            },
-        )
-        .map_err(|_| OpenError::Forged)?;
+            };
+            cipher.decrypt(Nonce::from_slice(&nonce), payload).ok()
+        })
+        .ok_or(OpenError::Forged)?;
     // Checked only once authenticated: not-after is trustworthy from here.
     if not_after != 0 && now > not_after {
         return Err(OpenError::Expired { not_after, now });
@@ -234,7 +239,7 @@ mod tests {
         let ring = ring(&[SECRET]);
         for text in [&b""[..], b"user=ada&expiry=1", &[b'x'; 4096][..]] {
             let s = sealed(&ring, text);
-            assert_eq!(open(&ring, s.as_bytes(), NOW, b"session").unwrap(), text);
+            assert_eq!(open(&ring, s.as_bytes(), NOW, &[b"session"]).unwrap(), text);
         }
     }
 
@@ -247,7 +252,7 @@ mod tests {
         let s = seal_with_salt(&key, [7; 16], b"user=ada", 1_800_000_060, b"session");
         assert_eq!(s, VECTOR);
         assert_eq!(
-            open(&ring(&[SECRET]), VECTOR.as_bytes(), NOW, b"session").unwrap(),
+            open(&ring(&[SECRET]), VECTOR.as_bytes(), NOW, &[b"session"]).unwrap(),
             b"user=ada"
         );
     }
@@ -262,7 +267,7 @@ mod tests {
             raw[i] ^= 0x01;
             let t = URL_SAFE_NO_PAD.encode(&raw);
             assert_eq!(
-                open(&ring, t.as_bytes(), NOW, b"session"),
+                open(&ring, t.as_bytes(), NOW, &[b"session"]),
                 Err(OpenError::Forged),
                 "byte {i}"
             );
@@ -277,21 +282,21 @@ mod tests {
         raw[0] = 2;
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(
-            open(&ring, t.as_bytes(), NOW, b"session"),
+            open(&ring, t.as_bytes(), NOW, &[b"session"]),
             Err(OpenError::UnknownVersion(2))
         );
         raw[0] = VERSION;
         raw[1] ^= 0xff;
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert!(matches!(
-            open(&ring, t.as_bytes(), NOW, b"session"),
+            open(&ring, t.as_bytes(), NOW, &[b"session"]),
             Err(OpenError::UnknownKey(_))
         ));
         raw[1] ^= 0xff;
         raw[10] ^= 0x01; // salt
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(
-            open(&ring, t.as_bytes(), NOW, b"session"),
+            open(&ring, t.as_bytes(), NOW, &[b"session"]),
             Err(OpenError::Forged)
         );
     }
@@ -301,26 +306,35 @@ mod tests {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"a=1");
         assert_eq!(
-            open(&ring, s.as_bytes(), NOW, b"other"),
+            open(&ring, s.as_bytes(), NOW, &[b"other"]),
             Err(OpenError::Forged)
         );
-        assert_eq!(open(&ring, s.as_bytes(), NOW, b""), Err(OpenError::Forged));
+        assert_eq!(
+            open(&ring, s.as_bytes(), NOW, &[b""]),
+            Err(OpenError::Forged)
+        );
+        // A location naming two cookies opens what was sealed for either.
+        assert!(open(&ring, s.as_bytes(), NOW, &[b"session2", b"session"]).is_ok());
+        assert_eq!(
+            open(&ring, s.as_bytes(), NOW, &[b"other", b"session2"]),
+            Err(OpenError::Forged)
+        );
     }
 
     #[test]
     fn expiry_is_enforced_after_authentication() {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"a=1");
-        assert!(open(&ring, s.as_bytes(), NOW + 60, b"session").is_ok());
+        assert!(open(&ring, s.as_bytes(), NOW + 60, &[b"session"]).is_ok());
         assert_eq!(
-            open(&ring, s.as_bytes(), NOW + 61, b"session"),
+            open(&ring, s.as_bytes(), NOW + 61, &[b"session"]),
             Err(OpenError::Expired {
                 not_after: NOW + 60,
                 now: NOW + 61
             })
         );
         let forever = seal(ring.sealing_key().unwrap(), b"a=1", 0, b"session").unwrap();
-        assert!(open(&ring, forever.as_bytes(), u64::MAX, b"session").is_ok());
+        assert!(open(&ring, forever.as_bytes(), u64::MAX, &[b"session"]).is_ok());
     }
 
     #[test]
@@ -333,7 +347,7 @@ mod tests {
             format!("{s}="),
             format!(" {s}"),
         ] {
-            let got = open(&ring, bad.as_bytes(), NOW, b"session");
+            let got = open(&ring, bad.as_bytes(), NOW, &[b"session"]);
             assert!(
                 matches!(got, Err(OpenError::NotBase64 | OpenError::Forged)),
                 "{bad}: {got:?}"
@@ -342,7 +356,7 @@ mod tests {
         let std_alphabet = s.replace('-', "+").replace('_', "/");
         if std_alphabet != s {
             assert_eq!(
-                open(&ring, std_alphabet.as_bytes(), NOW, b"session"),
+                open(&ring, std_alphabet.as_bytes(), NOW, &[b"session"]),
                 Err(OpenError::NotBase64)
             );
         }
@@ -351,15 +365,15 @@ mod tests {
     #[test]
     fn degenerate_values() {
         let ring = ring(&[SECRET]);
-        assert_eq!(open(&ring, b"", NOW, b""), Err(OpenError::Empty));
-        assert_eq!(open(&ring, b"&=", NOW, b""), Err(OpenError::NotBase64));
+        assert_eq!(open(&ring, b"", NOW, &[b""]), Err(OpenError::Empty));
+        assert_eq!(open(&ring, b"&=", NOW, &[b""]), Err(OpenError::NotBase64));
         assert_eq!(
-            open(&ring, b"AQ", NOW, b""),
+            open(&ring, b"AQ", NOW, &[b""]),
             Err(OpenError::Truncated { len: 1 })
         );
         let long = vec![b'A'; MAX_SEALED_LEN + 1];
         assert_eq!(
-            open(&ring, &long, NOW, b""),
+            open(&ring, &long, NOW, &[b""]),
             Err(OpenError::TooLong {
                 len: MAX_SEALED_LEN + 1
             })
@@ -373,19 +387,19 @@ mod tests {
         let before = sealed(&ring(&[old]), b"a=1");
         // Step 1: new secret added as opener, old still seals.
         let during = ring(&[old, new]);
-        assert!(open(&during, before.as_bytes(), NOW, b"session").is_ok());
+        assert!(open(&during, before.as_bytes(), NOW, &[b"session"]).is_ok());
         // Step 2: new secret seals, old still opens.
         let after = ring(&[new, old]);
-        assert!(open(&after, before.as_bytes(), NOW, b"session").is_ok());
+        assert!(open(&after, before.as_bytes(), NOW, &[b"session"]).is_ok());
         let fresh = sealed(&after, b"a=1");
-        assert!(open(&during, fresh.as_bytes(), NOW, b"session").is_ok());
+        assert!(open(&during, fresh.as_bytes(), NOW, &[b"session"]).is_ok());
         // Step 3: old secret removed: its values no longer open.
         let done = ring(&[new]);
         assert!(matches!(
-            open(&done, before.as_bytes(), NOW, b"session"),
+            open(&done, before.as_bytes(), NOW, &[b"session"]),
             Err(OpenError::UnknownKey(_))
         ));
-        assert!(open(&done, fresh.as_bytes(), NOW, b"session").is_ok());
+        assert!(open(&done, fresh.as_bytes(), NOW, &[b"session"]).is_ok());
     }
 
     #[test]
@@ -408,7 +422,7 @@ mod tests {
             &ring,
             URL_SAFE_NO_PAD.encode(&raw).as_bytes(),
             NOW,
-            b"session",
+            &[b"session"],
         )
         .unwrap_err();
         let shown = err.to_string();

@@ -6,12 +6,18 @@
 //! trying them all) and, per sealed value, a fresh AES-256-GCM key and
 //! nonce from HKDF-Expand over that value's random salt.
 //!
+//! Each secret also keeps what stock `mod_session_crypto`'s format needs
+//! ([`StockKey`]): its values are opened, and during a switch sealed, with
+//! the same passphrases.
+//!
 //! Rotation: the first secret seals, every secret opens.
 
 use std::fmt;
 
 use hkdf::Hkdf;
 use sha2::Sha256;
+
+use super::stock::StockKey;
 
 /// Length of the key id stored in the clear in every sealed value.
 pub const KEY_ID_LEN: usize = 4;
@@ -111,6 +117,8 @@ impl std::error::Error for KeyringError {}
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     keys: Vec<SealKey>,
+    /// The same secrets, for stock's format, in the same order.
+    stock: Vec<StockKey>,
 }
 
 impl Keyring {
@@ -128,12 +136,18 @@ impl Keyring {
             return Err(KeyringError::Duplicate);
         }
         self.keys.push(key);
+        self.stock.push(StockKey::from_passphrase(secret));
         Ok((secret.len() < MIN_SECRET_LEN).then_some(SecretWarning::Short { len: secret.len() }))
     }
 
     /// The key new values are sealed with: the first secret.
     pub fn sealing_key(&self) -> Option<&SealKey> {
         self.keys.first()
+    }
+
+    /// Every secret, for stock's format: the first seals, all open.
+    pub fn stock_keys(&self) -> &[StockKey] {
+        &self.stock
     }
 
     /// The key with this id, if it is one of ours.

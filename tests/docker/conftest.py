@@ -26,7 +26,7 @@ def sh(*cmd, check=True):
 @pytest.fixture(scope="session")
 def image():
     assert shutil.which("docker"), "docker is missing: the container tests need a Docker engine"
-    if not (REPO / "target/module/mod_session_cookie_rs.so").exists():
+    if not all((REPO / f"target/module/mod_session_{m}_rs.so").exists() for m in ("cookie", "crypto")):
         sh(str(REPO / "scripts/build.sh"))
     base = sh(str(REPO / "scripts/docker-base.sh")).splitlines()[-1]
     sh("docker", "build", "-q", "--build-arg", f"BASE={base}", "-f", str(REPO / "docker/Dockerfile"),

@@ -18,7 +18,8 @@ MODDIR = "/usr/lib/apache2/modules"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CGI_SOURCE = HERE / "cgi" / "env.sh"
-STOCK_MODULE = f"{MODDIR}/mod_session_cookie.so"
+STOCK_MODULES = {"cookie": f"{MODDIR}/mod_session_cookie.so",
+                 "crypto": f"{MODDIR}/mod_session_crypto.so"}
 DEFAULT_LOGLEVEL = "warn session:debug session_cookie:debug"
 CGI = object()  # marker in `files`: install a copy of cgi/env.sh here
 
@@ -27,18 +28,49 @@ BAD_LOG = re.compile(r"\[(error|crit|alert|emerg)\]|:(error|crit|alert|emerg)\]"
                      r"|Segmentation fault|exit signal|panicked")
 
 
-def ours_module():
-    return os.environ.get("SCR_MODULE") or str(REPO / "target/module/mod_session_cookie_rs.so")
+def ours_module(kind="cookie"):
+    """Our `cookie` or `crypto` module file (SCR_MODULE_DIR: where they are)."""
+    where = Path(os.environ.get("SCR_MODULE_DIR") or REPO / "target/module")
+    return str(where / f"mod_session_{kind}_rs.so")
 
 
-def module_path(impl):
-    """`stock` or `ours` -> .so path; fails loudly (never skips) when missing."""
-    path = STOCK_MODULE if impl == "stock" else ours_module()
+def module_path(impl, kind="cookie"):
+    """`stock` or `ours` -> the .so of session_`kind`_module; fails loudly
+    (never skips) when missing."""
+    path = STOCK_MODULES[kind] if impl == "stock" else ours_module(kind)
     assert os.path.exists(APACHE), f"{APACHE} is missing: install apache2"
     assert os.path.exists(path), (
-        f"session_cookie module for '{impl}' not found at {path} "
-        "(build it with scripts/build.sh or set SCR_MODULE)")
+        f"session_{kind} module for '{impl}' not found at {path} "
+        "(build it with scripts/build.sh or set SCR_MODULE_DIR)")
     return path
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Which session_cookie_module and session_crypto_module (stock or ours)
+    a server loads, and in which order. crypto=None loads no crypto module."""
+    cookie: str = "ours"
+    crypto: str = None
+    crypto_first: bool = False
+
+    def load_lines(self):
+        lines = [f'LoadModule session_cookie_module "{module_path(self.cookie)}"']
+        if self.crypto:
+            crypto = f'LoadModule session_crypto_module "{module_path(self.crypto, "crypto")}"'
+            lines.insert(0 if self.crypto_first else 1, crypto)
+        return "\n".join(lines)
+
+    def __str__(self):
+        if not self.crypto:
+            return f"cookie:{self.cookie}"
+        first, second = (("crypto", "cookie") if self.crypto_first else ("cookie", "crypto"))
+        return f"{first}:{getattr(self, first)}+{second}:{getattr(self, second)}"
+
+
+# Every mix of our modules with stock's an admin can load, in both orders.
+MIXES = [Mix(cookie, crypto, first)
+         for cookie, crypto in (("ours", "ours"), ("ours", "stock"), ("stock", "ours"))
+         for first in (False, True)]
 
 
 def free_port():
@@ -78,7 +110,7 @@ LoadModule headers_module {moddir}/mod_headers.so
 LoadModule env_module {moddir}/mod_env.so
 LoadModule request_module {moddir}/mod_request.so
 LoadModule session_module {moddir}/mod_session.so
-LoadModule session_cookie_module "{module}"
+{session_modules}
 LoadModule auth_form_module {moddir}/mod_auth_form.so
 TypesConfig /dev/null
 DocumentRoot "{docroot}"
@@ -179,10 +211,12 @@ class Apache:
     """
 
     def __init__(self, impl="ours", mpm="event", body="", files=None,
-                 loglevel=DEFAULT_LOGLEVEL, module=None):
+                 loglevel=DEFAULT_LOGLEVEL, crypto=None, crypto_first=False):
+        """impl: the session_cookie_module (`stock` or `ours`); crypto: the
+        session_crypto_module, if any; crypto_first: load it first."""
         assert mpm in MPM_CONF, mpm
         self.impl, self.mpm = impl, mpm
-        self.module = module or module_path(impl)
+        self.mix = Mix(impl, crypto, crypto_first)
         self.root = Path(tempfile.mkdtemp(prefix=f"scr-{impl}-{mpm}-"))
         self.docroot = self.root / "htdocs"
         self.port = free_port()
@@ -205,7 +239,7 @@ class Apache:
 
     def render(self, body, loglevel=DEFAULT_LOGLEVEL):
         fmt = dict(root=self.root, port=self.port, mpm=self.mpm, moddir=MODDIR,
-                   module=self.module, docroot=self.docroot, loglevel=loglevel,
+                   session_modules=self.mix.load_lines(), docroot=self.docroot, loglevel=loglevel,
                    user="User www-data\nGroup www-data" if os.geteuid() == 0 else "")
         fmt["mpm_conf"] = MPM_CONF[self.mpm].format(**fmt)
         return BASE_CONF.format(**fmt, body=self.subst(body))
@@ -299,4 +333,4 @@ class Apache:
                 if BAD_LOG.search(l) and not any(re.search(a, l) for a in self.allowed)]
 
     def __repr__(self):
-        return f"<Apache {self.impl}/{self.mpm} :{self.port}>"
+        return f"<Apache {self.mix}/{self.mpm} :{self.port}>"

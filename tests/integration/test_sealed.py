@@ -24,14 +24,9 @@ STOCK_DECRYPT_ERRORS = r"AH01842|AH01817|AH10005|AH01840"
 NOT_OPENED = "sealed session not opened: "
 
 
-def crypto_module(impl):
-    return f"{MODDIR}/mod_session_crypto.so" if impl == "stock" else ours_module()
-
-
-def sealed_body(crypto, secrets, maxage=3600, cookie="session", extra=""):
+def sealed_body(secrets, maxage=3600, cookie="session", extra=""):
     quoted = " ".join(f'"{s}"' for s in secrets)
-    return f"""LoadModule session_crypto_module "{crypto_module(crypto)}"
-Session On
+    return f"""Session On
 SessionEnv On
 SessionMaxAge {maxage}
 SessionHeader X-Replace-Session
@@ -40,10 +35,12 @@ SessionCryptoPassphrase {quoted}
 {extra}"""
 
 
-def server(apache, impl, mpm="event", secrets=(SECRET,), crypto=None, loglevel=LOGLEVEL, **kw):
+def server(apache, impl, mpm="event", secrets=(SECRET,), crypto=None, loglevel=LOGLEVEL,
+           crypto_first=False, **kw):
     """A started server: `impl` picks the cookie module, `crypto` (default:
     the same) the crypto module."""
-    return apache(impl, mpm, sealed_body(crypto or impl, secrets, **kw), loglevel=loglevel)
+    return apache(impl, mpm, sealed_body(secrets, **kw), loglevel=loglevel,
+                  crypto=crypto or impl, crypto_first=crypto_first)
 
 
 def cookie_of(resp, name="session"):
@@ -248,9 +245,10 @@ printf 'Content-Type: text/plain\\r\\nX-Replace-Session: n=%s\\r\\n\\r\\nPPID=[%
 def test_prefork_children_never_repeat_a_salt(fresh_apache):
     """Each child forked from the parent that read the configuration: a
     generator seeded before the fork would repeat across children."""
-    body = sealed_body("ours", [SECRET]) + (
+    body = sealed_body([SECRET]) + (
         "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\nMaxRequestWorkers 8\n")
-    srv = fresh_apache("ours", "prefork", body, files={"pid.sh": PID_CGI}, loglevel=LOGLEVEL)
+    srv = fresh_apache("ours", "prefork", body, files={"pid.sh": PID_CGI}, loglevel=LOGLEVEL,
+                       crypto="ours")
     results, lock = [], threading.Lock()
 
     def worker():
@@ -272,12 +270,13 @@ def test_prefork_children_never_repeat_a_salt(fresh_apache):
 # ------------------------------------------------------------ configuration --
 def configtest(fresh_apache, body):
     srv = fresh_apache("ours", "event", "")
-    return srv.configtest(f'LoadModule session_crypto_module "{ours_module()}"\n{body}')
+    return srv.configtest(f'LoadModule session_crypto_module "{ours_module("crypto")}"\n{body}')
 
 
 @pytest.mark.parametrize("directive,message", [
-    ("SessionCryptoCipher aes128",
-     "cipher 'aes128' is not supported; supported: aes256, aes256-gcm"),
+    ("SessionCryptoCipher aes256-gcm",
+     "cipher 'aes256-gcm' is not supported; supported: aes128, aes192, aes256, 3des192"),
+    ("SessionCryptoStockFormat sometimes", "must be Off, Open or Seal, not sometimes"),
     (f'SessionCryptoPassphrase "{SECRET}" "{SECRET}"', "this secret is given twice"),
     ("SessionCryptoPassphraseFile /nonexistent/secrets", "Could not open file"),
     ("<Directory />\nSessionCryptoDriver openssl\n</Directory>", "not allowed"),
@@ -288,8 +287,8 @@ def test_configtest_errors(fresh_apache, directive, message):
     assert rc != 0 and message in out, out
 
 
-@pytest.mark.parametrize("cipher", ["aes256", "aes256-gcm"])
-def test_configtest_accepts_aes256(fresh_apache, cipher):
+@pytest.mark.parametrize("cipher", ["aes128", "aes192", "aes256", "3des192"])
+def test_configtest_accepts_stock_ciphers(fresh_apache, cipher):
     rc, out = configtest(fresh_apache, f'SessionCryptoCipher {cipher}\nSessionCryptoPassphrase "{SECRET}"')
     assert rc == 0, out
 
@@ -301,8 +300,8 @@ def test_weak_secret_warns_without_printing_it(fresh_apache):
 
 
 def test_driver_is_accepted_with_one_notice(fresh_apache):
-    body = sealed_body("ours", [SECRET], extra="SessionCryptoDriver openssl")
-    srv = fresh_apache("ours", "event", body, loglevel=LOGLEVEL)
+    body = sealed_body([SECRET], extra="SessionCryptoDriver openssl")
+    srv = fresh_apache("ours", "event", body, loglevel=LOGLEVEL, crypto="ours")
     notices = re.findall(r"SessionCryptoDriver openssl is ignored", srv.error_log())
     assert len(notices) == 1, srv.error_log()
     assert session_of(get(srv, cookie=login(srv, user="alice"))) == {"user": "alice"}
@@ -313,19 +312,20 @@ def test_exec_and_file_secrets_open_what_literal_secrets_sealed(apache, fresh_ap
     program = tmp_path / "secret.sh"
     program.write_text(f"#!/bin/sh\necho '{NEW}'\n")
     program.chmod(0o755)
-    by_exec = fresh_apache("ours", "event", sealed_body("ours", [f"exec:{program}"]), loglevel=LOGLEVEL)
+    by_exec = fresh_apache("ours", "event", sealed_body([f"exec:{program}"]), loglevel=LOGLEVEL,
+                           crypto="ours")
     assert session_of(get(by_exec, cookie=cookie)) == {"user": "alice"}
 
     def from_file(text):
         secrets = tmp_path / "secrets"
         secrets.write_text(text)
-        return sealed_body("ours", [SECRET]).replace(
+        return sealed_body([SECRET]).replace(
             f'SessionCryptoPassphrase "{SECRET}"', f'SessionCryptoPassphraseFile "{secrets}"')
 
     # One secret per line, spaces included; quoted ones may carry a comment.
     for text in (f"# first seals, all open\n\"{OLD}\"\n\n\"{NEW}\"  # retiring\n",
                  f"{OLD}\n{NEW}\n"):
-        by_file = fresh_apache("ours", "event", from_file(text), loglevel=LOGLEVEL)
+        by_file = fresh_apache("ours", "event", from_file(text), loglevel=LOGLEVEL, crypto="ours")
         assert session_of(get(by_file, cookie=cookie)) == {"user": "alice"}
         by_file.cleanup()
     rc, out = by_exec.configtest(from_file(f'"{NEW}" trailing words\n'))

@@ -1,0 +1,218 @@
+//! Which format a session value is in: ours (format.rs) or stock
+//! `mod_session_crypto`'s (stock.rs), and which one new values get.
+//!
+//! `SessionCryptoStockFormat` decides: `Open` (the default) opens both and
+//! seals ours, so every session moves to our format the next time
+//! mod_session writes it; `Seal` also seals stock's, so stock nodes behind
+//! the same balancer keep reading sessions while nodes are switched one by
+//! one; `Off` opens ours only.
+//!
+//! A value is tried as ours first. Only when it cannot be ours (not our
+//! encoding, not our version, no key of ours) is it tried as stock's: a
+//! value of ours that fails authentication or has expired is refused as
+//! ours, and never costs stock's checks.
+
+use std::fmt;
+
+use super::format::{OpenError, open, seal};
+use super::keyring::Keyring;
+use super::stock::{StockCipher, StockOpenError, looks_like_stock, open_stock, seal_stock};
+
+/// `SessionCryptoStockFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StockFormat {
+    #[default]
+    Open,
+    Seal,
+    Off,
+}
+
+/// The format a value was opened from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ours,
+    Stock,
+}
+
+/// Why a value did not open, in the format it was taken to be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotOpened {
+    Ours(OpenError),
+    Stock(StockOpenError),
+}
+
+impl fmt::Display for NotOpened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ours(e) => e.fmt(f),
+            Self::Stock(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for NotOpened {}
+
+/// How values are sealed and opened in one configuration context.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub stock: StockFormat,
+    /// `SessionCryptoCipher`: the cipher of stock-format values.
+    pub cipher: StockCipher,
+}
+
+/// Opens `value` in whichever format it is in, as `policy` allows. `now`
+/// and `contexts` are as for our format's [`open`].
+pub fn open_value(
+    keyring: &Keyring,
+    policy: Policy,
+    value: &[u8],
+    now: u64,
+    contexts: &[&[u8]],
+) -> Result<(Vec<u8>, Format), NotOpened> {
+    let ours = match open(keyring, value, now, contexts) {
+        Ok(plain) => return Ok((plain, Format::Ours)),
+        Err(e) => e,
+    };
+    let not_ours = matches!(
+        ours,
+        OpenError::NotBase64
+            | OpenError::Truncated { .. }
+            | OpenError::UnknownVersion(_)
+            | OpenError::UnknownKey(_)
+    );
+    if policy.stock == StockFormat::Off || !not_ours || !looks_like_stock(value, policy.cipher) {
+        return Err(NotOpened::Ours(ours));
+    }
+    open_stock(keyring.stock_keys(), policy.cipher, value)
+        .map(|plain| (plain, Format::Stock))
+        .map_err(NotOpened::Stock)
+}
+
+/// Seals `plaintext` with the first secret, in the format `policy` names.
+/// `not_after` and `context` are for our format (stock's carries neither:
+/// stock relies on the session's own `expiry` key).
+pub fn seal_value(
+    keyring: &Keyring,
+    policy: Policy,
+    plaintext: &[u8],
+    not_after: u64,
+    context: &[u8],
+) -> Option<Result<String, rand::Error>> {
+    let sealed = match policy.stock {
+        StockFormat::Seal => seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext),
+        StockFormat::Open | StockFormat::Off => {
+            seal(keyring.sealing_key()?, plaintext, not_after, context)
+        }
+    };
+    Some(sealed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"the secret of the format tests, 0123456789";
+    const OTHER: &[u8] = b"another secret of the format tests, 012345";
+    const NOW: u64 = 1_800_000_000;
+
+    fn ring(secrets: &[&[u8]]) -> Keyring {
+        let mut ring = Keyring::new();
+        for s in secrets {
+            ring.add(s).unwrap();
+        }
+        ring
+    }
+
+    fn policy(stock: StockFormat) -> Policy {
+        Policy {
+            stock,
+            cipher: StockCipher::default(),
+        }
+    }
+
+    fn sealed(ring: &Keyring, stock: StockFormat) -> String {
+        seal_value(ring, policy(stock), b"user=ada", NOW + 60, b"session")
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn open_reads_both_and_seals_ours() {
+        let ring = ring(&[SECRET]);
+        let ours = sealed(&ring, StockFormat::Open);
+        let stock = sealed(&ring, StockFormat::Seal);
+        for (value, format) in [(&ours, Format::Ours), (&stock, Format::Stock)] {
+            let got = open_value(
+                &ring,
+                policy(StockFormat::Open),
+                value.as_bytes(),
+                NOW,
+                &[b"session"],
+            );
+            assert_eq!(got, Ok((b"user=ada".to_vec(), format)));
+        }
+        // Seal mode opens both too.
+        let got = open_value(
+            &ring,
+            policy(StockFormat::Seal),
+            ours.as_bytes(),
+            NOW,
+            &[b"session"],
+        );
+        assert_eq!(got.unwrap().1, Format::Ours);
+    }
+
+    #[test]
+    fn off_opens_ours_only() {
+        let ring = ring(&[SECRET]);
+        let stock = sealed(&ring, StockFormat::Seal);
+        let got = open_value(
+            &ring,
+            policy(StockFormat::Off),
+            stock.as_bytes(),
+            NOW,
+            &[b"session"],
+        );
+        assert!(matches!(got, Err(NotOpened::Ours(_))), "{got:?}");
+    }
+
+    #[test]
+    fn stock_values_open_with_any_secret_of_the_ring() {
+        let stock = sealed(&ring(&[OTHER]), StockFormat::Seal);
+        let got = open_value(
+            &ring(&[SECRET, OTHER]),
+            policy(StockFormat::Open),
+            stock.as_bytes(),
+            NOW,
+            &[],
+        );
+        assert_eq!(got.unwrap().1, Format::Stock);
+    }
+
+    #[test]
+    fn a_forged_value_of_ours_is_not_tried_as_stock() {
+        let ring = ring(&[SECRET]);
+        let ours = sealed(&ring, StockFormat::Open);
+        let got = open_value(
+            &ring,
+            policy(StockFormat::Open),
+            ours.as_bytes(),
+            NOW,
+            &[b"other"],
+        );
+        assert_eq!(got, Err(NotOpened::Ours(OpenError::Forged)));
+    }
+
+    #[test]
+    fn a_forged_stock_value_reports_stock_reason() {
+        let stock = sealed(&ring(&[OTHER]), StockFormat::Seal);
+        let got = open_value(
+            &ring(&[SECRET]),
+            policy(StockFormat::Open),
+            stock.as_bytes(),
+            NOW,
+            &[],
+        );
+        assert_eq!(got, Err(NotOpened::Stock(StockOpenError::MacMismatch)));
+    }
+}
