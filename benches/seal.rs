@@ -55,9 +55,9 @@ fn main() {
             .cycle()
             .take(size)
             .collect();
-        let sealed = seal(key, &plain, NOW + 3600, b"session").unwrap();
+        let sealed = seal(key, &plain, NOW + 3600, &[b"session"]).unwrap();
         let seal_ns = ns_per_op(|| {
-            black_box(seal(key, black_box(&plain), NOW + 3600, b"session").unwrap());
+            black_box(seal(key, black_box(&plain), NOW + 3600, &[b"session"]).unwrap());
         });
         let open_ns = ns_per_op(|| {
             black_box(open(&keyring, black_box(sealed.as_bytes()), NOW, &[b"session"]).unwrap());

@@ -4,6 +4,7 @@
 #   build: apache2 (the server and its modules), apache2-dev (apxs, headers),
 #          libclang-dev (bindgen), a C compiler;
 #   tests: python3-pytest (the httpd test harness), curl,
+#          libaprutil1-dbd-sqlite3 (mod_session_dbd on SQLite, test_dbd.py),
 #          chromium + chromium-driver + python3-selenium (the browser test),
 #          debootstrap + docker-compose (the container tests; the Docker
 #          engine itself must be installed and running).
@@ -11,7 +12,7 @@
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest curl binutils chromium chromium-driver python3-selenium debootstrap docker-compose)
+    packages+=(python3 python3-pytest curl binutils libaprutil1-dbd-sqlite3 chromium chromium-driver python3-selenium debootstrap docker-compose)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -14,7 +14,7 @@ use mod_session_cookie_rs::seal::{
     Format, Keyring, NotOpened, OpenError, Policy, StockCipher, StockFormat, open, open_value, seal,
 };
 
-/// The seeds were sealed with these secrets (first one) for cookie "session".
+/// The seeds were sealed with these secrets for cookie "session".
 static KEYRING: LazyLock<Keyring> = LazyLock::new(|| {
     let mut ring = Keyring::new();
     ring.add(b"fuzzing secret number one, 32+ characters")
@@ -23,7 +23,7 @@ static KEYRING: LazyLock<Keyring> = LazyLock::new(|| {
         .unwrap();
     ring
 });
-const CONTEXT: &[u8] = b"session";
+const NAMES: &[&[u8]] = &[b"session"];
 const NOW: u64 = 1_800_000_000;
 const POLICY: Policy = Policy {
     stock: StockFormat::Open,
@@ -31,7 +31,7 @@ const POLICY: Policy = Policy {
 };
 
 fuzz_target!(|data: &[u8]| {
-    match open_value(&KEYRING, POLICY, data, NOW, &[CONTEXT]) {
+    match open_value(&KEYRING, POLICY, data, NOW, NAMES) {
         Ok((plain, format)) => {
             // Only canonical base64 opens: one encoding per value, unpadded
             // base64url for ours, padded standard base64 for stock's.
@@ -50,17 +50,17 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Whatever the bytes, sealing them opens to the same bytes, for this
-    // context only.
+    // cookie name only.
     if !data.contains(&0) {
         let key = KEYRING.sealing_key().unwrap();
-        let sealed = seal(key, data, NOW + 1, CONTEXT).unwrap();
+        let sealed = seal(key, data, NOW + 1, NAMES).unwrap();
         assert_eq!(
-            open(&KEYRING, sealed.as_bytes(), NOW, &[CONTEXT]).unwrap(),
+            open(&KEYRING, sealed.as_bytes(), NOW, NAMES).unwrap(),
             data
         );
         assert_eq!(
             open(&KEYRING, sealed.as_bytes(), NOW, &[b"other"]),
-            Err(OpenError::Forged)
+            Err(OpenError::OtherCookie)
         );
     }
 });

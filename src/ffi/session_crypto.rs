@@ -170,25 +170,20 @@ fn policy(conf: &scr_crypto_dir_conf) -> Policy {
 }
 
 /// The names a sealed value is bound to: the request's session cookie
-/// names, whichever session_cookie_module (stock's or ours) carries the
-/// session. A value is sealed for `SessionCookieName` when it is set (the
-/// cookie browsers keep), else for `SessionCookieName2`, and opens under
-/// either name of the location reading it. With no cookie module, or
-/// another provider, the binding is empty.
+/// names (SessionCookieName, SessionCookieName2), whichever
+/// session_cookie_module (stock's or ours) carries the session. With no
+/// cookie module, or another provider, there are none.
 unsafe fn cookie_names<'a>(r: *const request_rec) -> Vec<&'a [u8]> {
     // SAFETY: `r` is live; the configuration outlives the request.
-    let names = unsafe {
-        scr_crypto_cookie_config(r).as_ref().map(|c| {
-            [(c.name_set, c.name), (c.name2_set, c.name2)]
-                .into_iter()
-                .filter(|&(set, _)| set != 0)
-                .filter_map(|(_, name)| bytes(name))
-                .collect::<Vec<_>>()
-        })
-    };
-    match names {
-        Some(names) if !names.is_empty() => names,
-        _ => vec![&[][..]],
+    unsafe {
+        let Some(c) = scr_crypto_cookie_config(r).as_ref() else {
+            return Vec::new();
+        };
+        [(c.name_set, c.name), (c.name2_set, c.name2)]
+            .into_iter()
+            .filter(|&(set, _)| set != 0)
+            .filter_map(|(_, name)| bytes(name))
+            .collect()
     }
 }
 
@@ -239,8 +234,7 @@ unsafe fn encode_session(r: *mut request_rec, z: *mut session_rec) -> apr_status
         // mod_session's expiry (microseconds, from SessionMaxAge), rounded
         // up to whole seconds: 0 means the session does not expire.
         let not_after = u64::try_from(session.expiry).map_or(0, |us| us.div_ceil(1_000_000));
-        let names = cookie_names(r);
-        match seal_value(keyring, policy, plain, not_after, names[0]) {
+        match seal_value(keyring, policy, plain, not_after, &cookie_names(r)) {
             None => OK as apr_status_t,
             Some(Ok(sealed)) => {
                 session.encoded = pool_str(session_pool(r, session), sealed.as_bytes());

@@ -3,7 +3,8 @@
 //! ```text
 //! sealed = base64url-nopad( header || ciphertext || tag )
 //! header = version (1 byte, 0x01) || key id (4) || salt (16) || not-after (8, big endian)
-//! aad    = header || context
+//!          || names length (2, big endian) || names (joined by NUL)
+//! aad    = header
 //! key, nonce = HKDF-Expand(PRK of the secret, "value key" || salt)   (keyring.rs)
 //! ```
 //!
@@ -18,11 +19,15 @@
 //! - `not-after` (Unix seconds, 0 for none) comes from `SessionMaxAge` and is
 //!   authenticated: an expired value is refused here even if its plaintext
 //!   lost its own expiry field (CVE-2018-17199).
-//! - `context` binds the value to its use (the session cookie's name), so a
-//!   value sealed for one cookie does not open as another. Opening accepts
-//!   any of the contexts it is given: a location that names two cookies
-//!   (`SessionCookieName` and `SessionCookieName2`) carries one session
-//!   under both names.
+//! - `names` bind the value to its use: the session cookie names it is
+//!   written under (`SessionCookieName` and `SessionCookieName2` of the
+//!   location that sealed it). It opens only where one of the reader's
+//!   names is among them, so a value sealed for one cookie does not open as
+//!   another, while one session written under two names opens wherever
+//!   either is read, whatever the reading location names (a reader cannot
+//!   know which other name a writer paired with its own: hence the names
+//!   travel, authenticated, in the value; they are public anyway, as the
+//!   cookie's own name).
 //! - base64url without padding is decoded strictly (no padding, no
 //!   whitespace, no non-zero trailing bits): each value has exactly one
 //!   encoding, so a value with a character added or dropped does not open.
@@ -43,7 +48,8 @@ pub const VERSION: u8 = 1;
 
 const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
-const HEADER_LEN: usize = 1 + KEY_ID_LEN + SALT_LEN + 8;
+/// The fixed part of the header, before the names.
+const FIXED_LEN: usize = 1 + KEY_ID_LEN + SALT_LEN + 8 + 2;
 
 /// Longest sealed value (in base64 characters) we try to open. Browsers
 /// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
@@ -64,8 +70,10 @@ pub enum OpenError {
     },
     UnknownVersion(u8),
     UnknownKey([u8; KEY_ID_LEN]),
-    /// Authentication failed: tampered, sealed for another context, or
-    /// under a different secret with a colliding id.
+    /// Sealed for cookie names none of which the reader uses.
+    OtherCookie,
+    /// Authentication failed: tampered, or under a different secret with a
+    /// colliding id.
     Forged,
     Expired {
         not_after: u64,
@@ -93,9 +101,8 @@ impl fmt::Display for OpenError {
                 "sealed with an unknown key (id {}): removed from SessionCryptoPassphrase?",
                 hex(id)
             ),
-            Self::Forged => {
-                f.write_str("authentication failed (tampered, or sealed for another cookie)")
-            }
+            Self::OtherCookie => f.write_str("sealed for another session cookie name"),
+            Self::Forged => f.write_str("authentication failed (tampered)"),
             Self::Expired { not_after, now } => {
                 write!(f, "expired {} seconds ago (SessionMaxAge)", now - not_after)
             }
@@ -117,11 +124,11 @@ pub fn seal(
     key: &SealKey,
     plaintext: &[u8],
     not_after: u64,
-    context: &[u8],
+    names: &[&[u8]],
 ) -> Result<String, rand::Error> {
     let mut salt = [0u8; SALT_LEN];
     OsRng.try_fill_bytes(&mut salt)?;
-    Ok(seal_with_salt(key, salt, plaintext, not_after, context))
+    Ok(seal_with_salt(key, salt, plaintext, not_after, names))
 }
 
 /// [`seal`] with a given salt: deterministic, for test vectors only. Reusing
@@ -131,39 +138,42 @@ pub fn seal_with_salt(
     salt: [u8; SALT_LEN],
     plaintext: &[u8],
     not_after: u64,
-    context: &[u8],
+    names: &[&[u8]],
 ) -> String {
-    let mut header = [0u8; HEADER_LEN];
-    header[0] = VERSION;
-    header[1..1 + KEY_ID_LEN].copy_from_slice(&key.id());
-    header[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN].copy_from_slice(&salt);
-    header[HEADER_LEN - 8..].copy_from_slice(&not_after.to_be_bytes());
+    let names = names.join(&0);
+    // Cookie names come from the configuration and are short; one that
+    // does not fit the length field binds to its first 64 KiB.
+    let names = &names[..names.len().min(usize::from(u16::MAX))];
+    let mut header = Vec::with_capacity(FIXED_LEN + names.len());
+    header.push(VERSION);
+    header.extend_from_slice(&key.id());
+    header.extend_from_slice(&salt);
+    header.extend_from_slice(&not_after.to_be_bytes());
+    header.extend_from_slice(&(names.len() as u16).to_be_bytes());
+    header.extend_from_slice(names);
 
     let (cipher, nonce) = value_cipher(key, &salt);
-    let aad = [&header[..], context].concat();
     let sealed = cipher
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
                 msg: plaintext,
-                aad: &aad,
+                aad: &header,
             },
         )
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
-    let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&sealed);
-    URL_SAFE_NO_PAD.encode(out)
+    header.extend_from_slice(&sealed);
+    URL_SAFE_NO_PAD.encode(header)
 }
 
 /// Opens a sealed value with whichever key of `keyring` its id names.
-/// `now` is Unix seconds; one of `contexts` must be the one it was sealed
-/// with.
+/// `now` is Unix seconds; `names` are the reader's session cookie names, one
+/// of which the value must have been sealed for (none for none).
 pub fn open(
     keyring: &Keyring,
     sealed: &[u8],
     now: u64,
-    contexts: &[&[u8]],
+    names: &[&[u8]],
 ) -> Result<Vec<u8>, OpenError> {
     if sealed.is_empty() {
         return Err(OpenError::Empty);
@@ -174,32 +184,40 @@ pub fn open(
     let raw = URL_SAFE_NO_PAD
         .decode(sealed)
         .map_err(|_| OpenError::NotBase64)?;
-    if raw.len() < HEADER_LEN + TAG_LEN {
-        return Err(OpenError::Truncated { len: raw.len() });
+    let truncated = OpenError::Truncated { len: raw.len() };
+    if raw.len() < FIXED_LEN + TAG_LEN {
+        return Err(truncated);
     }
-    let (header, body) = raw.split_at(HEADER_LEN);
-    if header[0] != VERSION {
-        return Err(OpenError::UnknownVersion(header[0]));
+    if raw[0] != VERSION {
+        return Err(OpenError::UnknownVersion(raw[0]));
     }
+    let names_len = usize::from(u16::from_be_bytes([raw[FIXED_LEN - 2], raw[FIXED_LEN - 1]]));
+    if raw.len() < FIXED_LEN + names_len + TAG_LEN {
+        return Err(truncated);
+    }
+    let (header, body) = raw.split_at(FIXED_LEN + names_len);
     let id: [u8; KEY_ID_LEN] = header[1..1 + KEY_ID_LEN]
         .try_into()
         .expect("slice of KEY_ID_LEN");
     let key = keyring.find(id).ok_or(OpenError::UnknownKey(id))?;
+    if !for_reader(&header[FIXED_LEN..], names) {
+        return Err(OpenError::OtherCookie);
+    }
     let salt = &header[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN];
-    let not_after = u64::from_be_bytes(header[HEADER_LEN - 8..].try_into().expect("8 bytes"));
+    let not_after = u64::from_be_bytes(
+        header[FIXED_LEN - 10..FIXED_LEN - 2]
+            .try_into()
+            .expect("8 bytes"),
+    );
 
     let (cipher, nonce) = value_cipher(key, salt);
-    let plaintext = contexts
-        .iter()
-        .find_map(|context| {
-            let aad = [header, context].concat();
-            let payload = Payload {
-                msg: body,
-                aad: &aad,
-            };
-            cipher.decrypt(Nonce::from_slice(&nonce), payload).ok()
-        })
-        .ok_or(OpenError::Forged)?;
+    let payload = Payload {
+        msg: body,
+        aad: header,
+    };
+    let plaintext = cipher
+        .decrypt(Nonce::from_slice(&nonce), payload)
+        .map_err(|_| OpenError::Forged)?;
     // Checked only once authenticated: not-after is trustworthy from here.
     if not_after != 0 && now > not_after {
         return Err(OpenError::Expired { not_after, now });
@@ -208,6 +226,15 @@ pub fn open(
         return Err(OpenError::NotText);
     }
     Ok(plaintext)
+}
+
+/// Whether a value sealed for `bound` (names joined by NUL) is for a reader
+/// of `names`: one name in common, or neither names any.
+fn for_reader(bound: &[u8], names: &[&[u8]]) -> bool {
+    if bound.is_empty() {
+        return names.is_empty();
+    }
+    bound.split(|&b| b == 0).any(|b| names.contains(&b))
 }
 
 fn value_cipher(key: &SealKey, salt: &[u8]) -> (Aes256Gcm, [u8; 12]) {
@@ -231,7 +258,7 @@ mod tests {
     }
 
     fn sealed(ring: &Keyring, text: &[u8]) -> String {
-        seal(ring.sealing_key().unwrap(), text, NOW + 60, b"session").unwrap()
+        seal(ring.sealing_key().unwrap(), text, NOW + 60, &[b"session"]).unwrap()
     }
 
     #[test]
@@ -243,34 +270,43 @@ mod tests {
         }
     }
 
-    /// Fixed vector, computed independently with Python's `cryptography`
-    /// (HMAC-SHA256 extract, HKDFExpand, AESGCM) from the layout above. The
-    /// format must not change silently: a change logs every user out.
+    /// Fixed vectors, computed independently with Python's `cryptography`
+    /// (tests/vectors/sealed_vector.py) from the layout above. The format
+    /// must not change silently: a change logs every user out.
     #[test]
-    fn test_vector() {
+    fn test_vectors() {
         let key = SealKey::from_secret(SECRET);
-        let s = seal_with_salt(&key, [7; 16], b"user=ada", 1_800_000_060, b"session");
-        assert_eq!(s, VECTOR);
-        assert_eq!(
-            open(&ring(&[SECRET]), VECTOR.as_bytes(), NOW, &[b"session"]).unwrap(),
-            b"user=ada"
-        );
+        for (names, vector) in [
+            (&[&b"session"[..]][..], VECTOR_ONE_NAME),
+            (&[b"session", b"session2"], VECTOR_TWO_NAMES),
+        ] {
+            let s = seal_with_salt(&key, [7; 16], b"user=ada", 1_800_000_060, names);
+            assert_eq!(s, vector);
+            let opened = open(&ring(&[SECRET]), vector.as_bytes(), NOW, &[b"session"]);
+            assert_eq!(opened.unwrap(), b"user=ada");
+        }
     }
-    const VECTOR: &str = "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jzyayIuQAqueA16V992XJjHzaGqiXnbLtw";
+    const VECTOR_ONE_NAME: &str =
+        "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAB3Nlc3Npb27yayIuQAqueAvRjsrQiBzQ3V9L1KVwUVc";
+    const VECTOR_TWO_NAMES: &str = "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAEHNlc3Npb24Ac2Vzc2lvbjLyayIuQAqueMnh0nnzR72YU7k7V8FiKV0";
 
     #[test]
-    fn every_tampered_byte_is_refused_the_same_way() {
+    fn every_tampered_byte_is_refused() {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"user=ada");
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
-        for i in HEADER_LEN - 8..raw.len() {
+        let names_end = FIXED_LEN + b"session".len();
+        // From not-after on: the names (and their length) may no longer
+        // name the reader's cookie; every other byte fails authentication.
+        for i in FIXED_LEN - 10..raw.len() {
             raw[i] ^= 0x01;
             let t = URL_SAFE_NO_PAD.encode(&raw);
-            assert_eq!(
-                open(&ring, t.as_bytes(), NOW, &[b"session"]),
-                Err(OpenError::Forged),
-                "byte {i}"
-            );
+            let got = open(&ring, t.as_bytes(), NOW, &[b"session"]);
+            if (FIXED_LEN - 2..names_end).contains(&i) {
+                assert!(got.is_err(), "byte {i}: {got:?}");
+            } else {
+                assert_eq!(got, Err(OpenError::Forged), "byte {i}");
+            }
             raw[i] ^= 0x01;
         }
     }
@@ -302,22 +338,33 @@ mod tests {
     }
 
     #[test]
-    fn bound_to_its_context() {
+    fn bound_to_its_cookie_names() {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"a=1");
-        assert_eq!(
-            open(&ring, s.as_bytes(), NOW, &[b"other"]),
-            Err(OpenError::Forged)
-        );
-        assert_eq!(
-            open(&ring, s.as_bytes(), NOW, &[b""]),
-            Err(OpenError::Forged)
-        );
-        // A location naming two cookies opens what was sealed for either.
+        for other in [&[&b"other"[..]][..], &[], &[b"session2"]] {
+            assert_eq!(
+                open(&ring, s.as_bytes(), NOW, other),
+                Err(OpenError::OtherCookie)
+            );
+        }
+        // A reader naming two cookies opens what was sealed for either.
         assert!(open(&ring, s.as_bytes(), NOW, &[b"session2", b"session"]).is_ok());
+        // Sealed where two names are set: opens where either is read.
+        let key = ring.sealing_key().unwrap();
+        let both = seal(key, b"a=1", 0, &[b"session", b"session2"]).unwrap();
+        for reader in [&[&b"session"[..]][..], &[b"session2"], &[b"x", b"session2"]] {
+            assert!(open(&ring, both.as_bytes(), NOW, reader).is_ok());
+        }
         assert_eq!(
-            open(&ring, s.as_bytes(), NOW, &[b"other", b"session2"]),
-            Err(OpenError::Forged)
+            open(&ring, both.as_bytes(), NOW, &[b"session3"]),
+            Err(OpenError::OtherCookie)
+        );
+        // No cookie names (another session provider) on both sides.
+        let unbound = seal(key, b"a=1", 0, &[]).unwrap();
+        assert!(open(&ring, unbound.as_bytes(), NOW, &[]).is_ok());
+        assert_eq!(
+            open(&ring, unbound.as_bytes(), NOW, &[b"session"]),
+            Err(OpenError::OtherCookie)
         );
     }
 
@@ -333,7 +380,7 @@ mod tests {
                 now: NOW + 61
             })
         );
-        let forever = seal(ring.sealing_key().unwrap(), b"a=1", 0, b"session").unwrap();
+        let forever = seal(ring.sealing_key().unwrap(), b"a=1", 0, &[b"session"]).unwrap();
         assert!(open(&ring, forever.as_bytes(), u64::MAX, &[b"session"]).is_ok());
     }
 

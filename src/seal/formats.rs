@@ -10,13 +10,14 @@
 //! A value is tried as ours first. Only when it cannot be ours (not our
 //! encoding, not our version, no key of ours) is it tried as stock's: a
 //! value of ours that fails authentication or has expired is refused as
-//! ours, and never costs stock's checks.
+//! ours, and never costs stock's checks. A value that is neither format's
+//! encoding is reported as not ours.
 
 use std::fmt;
 
 use super::format::{OpenError, open, seal};
 use super::keyring::Keyring;
-use super::stock::{StockCipher, StockOpenError, looks_like_stock, open_stock, seal_stock};
+use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
 
 /// `SessionCryptoStockFormat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,15 +62,15 @@ pub struct Policy {
 }
 
 /// Opens `value` in whichever format it is in, as `policy` allows. `now`
-/// and `contexts` are as for our format's [`open`].
+/// and `names` are as for our format's [`open`].
 pub fn open_value(
     keyring: &Keyring,
     policy: Policy,
     value: &[u8],
     now: u64,
-    contexts: &[&[u8]],
+    names: &[&[u8]],
 ) -> Result<(Vec<u8>, Format), NotOpened> {
-    let ours = match open(keyring, value, now, contexts) {
+    let ours = match open(keyring, value, now, names) {
         Ok(plain) => return Ok((plain, Format::Ours)),
         Err(e) => e,
     };
@@ -80,28 +81,31 @@ pub fn open_value(
             | OpenError::UnknownVersion(_)
             | OpenError::UnknownKey(_)
     );
-    if policy.stock == StockFormat::Off || !not_ours || !looks_like_stock(value, policy.cipher) {
+    if policy.stock == StockFormat::Off || !not_ours {
         return Err(NotOpened::Ours(ours));
     }
-    open_stock(keyring.stock_keys(), policy.cipher, value)
-        .map(|plain| (plain, Format::Stock))
-        .map_err(NotOpened::Stock)
+    match open_stock(keyring.stock_keys(), policy.cipher, value) {
+        Ok(plain) => Ok((plain, Format::Stock)),
+        // Not stock's encoding either: say why it is not ours.
+        Err(StockOpenError::NotBase64) => Err(NotOpened::Ours(ours)),
+        Err(e) => Err(NotOpened::Stock(e)),
+    }
 }
 
 /// Seals `plaintext` with the first secret, in the format `policy` names.
-/// `not_after` and `context` are for our format (stock's carries neither:
-/// stock relies on the session's own `expiry` key).
+/// `not_after` and `names` are for our format (stock's carries neither:
+/// stock relies on the session's own `expiry` key, and binds no name).
 pub fn seal_value(
     keyring: &Keyring,
     policy: Policy,
     plaintext: &[u8],
     not_after: u64,
-    context: &[u8],
+    names: &[&[u8]],
 ) -> Option<Result<String, rand::Error>> {
     let sealed = match policy.stock {
         StockFormat::Seal => seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext),
         StockFormat::Open | StockFormat::Off => {
-            seal(keyring.sealing_key()?, plaintext, not_after, context)
+            seal(keyring.sealing_key()?, plaintext, not_after, names)
         }
     };
     Some(sealed)
@@ -131,7 +135,7 @@ mod tests {
     }
 
     fn sealed(ring: &Keyring, stock: StockFormat) -> String {
-        seal_value(ring, policy(stock), b"user=ada", NOW + 60, b"session")
+        seal_value(ring, policy(stock), b"user=ada", NOW + 60, &[b"session"])
             .unwrap()
             .unwrap()
     }
@@ -190,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn a_forged_value_of_ours_is_not_tried_as_stock() {
+    fn a_value_of_ours_for_another_cookie_is_not_tried_as_stock() {
         let ring = ring(&[SECRET]);
         let ours = sealed(&ring, StockFormat::Open);
         let got = open_value(
@@ -200,7 +204,7 @@ mod tests {
             NOW,
             &[b"other"],
         );
-        assert_eq!(got, Err(NotOpened::Ours(OpenError::Forged)));
+        assert_eq!(got, Err(NotOpened::Ours(OpenError::OtherCookie)));
     }
 
     #[test]

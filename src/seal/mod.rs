@@ -18,7 +18,4 @@ pub use cipher::{CipherError, parse_cipher};
 pub use format::{MAX_SEALED_LEN, OpenError, VERSION, open, seal, seal_with_salt};
 pub use formats::{Format, NotOpened, Policy, StockFormat, open_value, seal_value};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
-pub use stock::{
-    StockCipher, StockKey, StockOpenError, looks_like_stock, open_stock, seal_stock,
-    seal_stock_with,
-};
+pub use stock::{StockCipher, StockKey, StockOpenError, open_stock, seal_stock, seal_stock_with};

@@ -5,104 +5,43 @@ classes of stock's published CVEs, and its configuration errors.
 Stock and ours seal in different formats, so each server keeps its own
 cookie; what must match is what the back end sees (HTTP_SESSION).
 """
-import base64
 import re
 import threading
 import time
 
 import pytest
 
-from harness import MODDIR, ours_module
-
-LOGLEVEL = "warn session:debug session_cookie:debug session_crypto:debug"
-SECRET = "integration secret for sealed sessions, 0123456789"
-OLD = "the old secret of the rotation tests, 0123456789"
-NEW = "the new secret of the rotation tests, 0123456789"
-HEADER_LEN = 29  # version, key id, salt, not-after
-# Stock logs these for a value it cannot open; ours logs a debug line only.
-STOCK_DECRYPT_ERRORS = r"AH01842|AH01817|AH10005|AH01840"
-NOT_OPENED = "sealed session not opened: "
-
-
-def sealed_body(secrets, maxage=3600, cookie="session", extra=""):
-    quoted = " ".join(f'"{s}"' for s in secrets)
-    return f"""Session On
-SessionEnv On
-SessionMaxAge {maxage}
-SessionHeader X-Replace-Session
-SessionCookieName {cookie} path=/
-SessionCryptoPassphrase {quoted}
-{extra}"""
-
-
-def server(apache, impl, mpm="event", secrets=(SECRET,), crypto=None, loglevel=LOGLEVEL,
-           crypto_first=False, **kw):
-    """A started server: `impl` picks the cookie module, `crypto` (default:
-    the same) the crypto module."""
-    return apache(impl, mpm, sealed_body(secrets, **kw), loglevel=loglevel,
-                  crypto=crypto or impl, crypto_first=crypto_first)
-
-
-def cookie_of(resp, name="session"):
-    for value in resp.all("Set-Cookie"):
-        if value.startswith(f"{name}="):
-            return value[len(name) + 1:].split(";")[0]
-    return None
-
-
-def session_of(resp):
-    """What the back end saw, without mod_session's expiry: {key: value}."""
-    seen = resp.cgi().get("HTTP_SESSION") or ""
-    pairs = (p.partition("=") for p in seen.split("&") if p)
-    return {k: v for k, _, v in pairs if k != "expiry"}
-
-
-def get(srv, path="/env.sh", cookie=None, name="session"):
-    headers = [("Cookie", f"{name}={cookie}")] if cookie is not None else []
-    resp = srv.request(path, headers)
-    assert resp.status == 200, (srv, path, resp.status)
-    return resp
-
-
-def login(srv, **keys):
-    sets = ",".join(f"{k}={v}" for k, v in keys.items())
-    cookie = cookie_of(get(srv, f"/env.sh?set={sets}"))
-    assert cookie, f"{srv!r} set no session cookie"
-    return cookie
-
-
-def tampered(value, at):
-    """`value` with the character at `at` replaced by another base64url one."""
-    c = value[at]
-    return value[:at] + ("B" if c == "A" else "A") + value[at + 1:]
-
-
-def b64decode(value):
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def b64encode(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+from harness import CGI, MIXES, Mix, ours_module
+from sealed_support import (HEADER_LEN, LOGLEVEL, SALT, NEW, NOT_OPENED, OLD, SECRET,
+                            STOCK_DECRYPT_ERRORS, b64decode, b64encode, cookie_of, get, login,
+                            sealed_body, server, session_of, tampered)
 
 
 # ------------------------------------------------------------ differential --
+@pytest.mark.parametrize("mix", MIXES, ids=str)
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_login_update_tamper_same_as_stock(apache, mpm):
+def test_login_update_tamper_same_as_stock(apache, mpm, mix):
+    """Stock's two modules against every mix of ours and stock's an admin
+    can load, in both LoadModule orders: configtest passes and the back end
+    sees the same sessions."""
     seen = {}
-    for impl in ("stock", "ours"):
-        srv = server(apache, impl, mpm)
+    for setup in (Mix("stock", "stock"), mix):
+        srv = server(apache, setup.cookie, mpm, crypto=setup.crypto,
+                     crypto_first=setup.crypto_first)
+        rc, out = srv.configtest()
+        assert rc == 0 and "Syntax OK" in out, out
         c1 = login(srv, user="alice")
         after_login = session_of(get(srv, cookie=c1))
         c2 = cookie_of(get(srv, "/env.sh?set=role=admin", cookie=c1))
         after_update = session_of(get(srv, cookie=c2))
         after_tamper = session_of(get(srv, cookie=tampered(c2, len(c2) - 20)))
-        seen[impl] = (after_login, after_update, after_tamper)
-        if impl == "stock":
+        seen[setup] = (after_login, after_update, after_tamper)
+        if setup.crypto == "stock":
             srv.expect_log(STOCK_DECRYPT_ERRORS)
         else:
             srv.expect_log(NOT_OPENED + "authentication failed")
-    assert seen["ours"] == seen["stock"]
-    assert seen["ours"] == ({"user": "alice"}, {"user": "alice", "role": "admin"}, {})
+    assert seen[mix] == seen[Mix("stock", "stock")]
+    assert seen[mix] == ({"user": "alice"}, {"user": "alice", "role": "admin"}, {})
 
 
 def test_expiry_same_as_stock(apache):
@@ -139,7 +78,7 @@ def test_sealed_for_one_cookie_does_not_open_as_another(apache):
     value = cookie_of(get(a, "/env.sh?set=user=alice"), "a")
     b = server(apache, "ours", cookie="b")
     assert session_of(get(b, cookie=value, name="b")) == {}
-    b.expect_log(NOT_OPENED + "authentication failed")
+    b.expect_log(NOT_OPENED + "sealed for another session cookie name")
 
 
 @pytest.mark.parametrize("bad,reason", [
@@ -168,6 +107,63 @@ def test_character_added_or_dropped_does_not_open(apache):
     cookie = login(srv, user="alice")
     for variant in (cookie + "A", cookie[:-1], cookie + "=", " " + cookie):
         assert session_of(get(srv, cookie=variant)) == {}, variant
+
+
+# -------------------------------------------------------- two cookie names --
+NAMES_BODY = f"""Session On
+SessionEnv On
+SessionMaxAge 3600
+SessionHeader X-Replace-Session
+SessionCryptoPassphrase "{SECRET}"
+<Directory "{{docroot}}/name">
+    SessionCookieName session path=/
+</Directory>
+<Directory "{{docroot}}/both">
+    SessionCookieName session path=/
+    SessionCookieName2 session2 path=/
+</Directory>
+<Directory "{{docroot}}/name2">
+    SessionCookieName2 session2 path=/
+</Directory>
+"""
+NAMES_FILES = {f"{d}/env.sh": CGI for d in ("name", "both", "name2")}
+PLACES = ("name", "both", "name2")
+
+
+def visit(srv, path, jar):
+    """A client that keeps Set-Cookie and Set-Cookie2 cookies alike and
+    sends them all back in Cookie."""
+    headers = [("Cookie", "; ".join(f"{k}={v}" for k, v in jar.items()))] if jar else []
+    resp = srv.request(path, headers)
+    assert resp.status == 200, resp.status
+    for line in resp.all("Set-Cookie") + resp.all("Set-Cookie2"):
+        name, _, rest = line.partition("=")
+        jar[name] = rest.split(";")[0]
+    return session_of(resp)
+
+
+@pytest.mark.parametrize("crypto_first", [False, True])
+@pytest.mark.parametrize("cookie", ["ours", "stock"])
+def test_one_session_under_two_cookie_names_as_stock(apache, cookie, crypto_first):
+    """A session written where SessionCookieName and SessionCookieName2 are
+    both set travels under both names; wherever either name is read it must
+    open, as with stock (which binds nothing to names), whichever cookie
+    module carries it."""
+    seen = {}
+    for impl, crypto in (("stock", "stock"), (cookie, "ours")):
+        srv = apache(impl, "event", NAMES_BODY, NAMES_FILES, loglevel=LOGLEVEL, crypto=crypto,
+                     crypto_first=crypto_first)
+        for written in PLACES:
+            for read in PLACES:
+                jar = {}
+                visit(srv, f"/{written}/env.sh?set=user=alice", jar)
+                seen[crypto, written, read] = visit(srv, f"/{read}/env.sh", jar)
+    for (crypto, written, read), session in seen.items():
+        if crypto == "ours":
+            assert session == seen["stock", written, read], (written, read)
+    # The case that logged users out: a session written where both names are
+    # set, read back site-wide under SessionCookieName.
+    assert seen["ours", "both", "name"] == {"user": "alice"}
 
 
 # ---------------------------------------------------------------- two nodes --
@@ -203,7 +199,7 @@ def test_cve_2016_0736_no_padding_oracle(apache):
         raw[i] ^= 0x01
     reasons = re.findall(NOT_OPENED + r"([^;]*);", srv.new_log())
     assert len(reasons) == len(raw) - HEADER_LEN
-    assert set(reasons) == {"authentication failed (tampered, or sealed for another cookie)"}
+    assert set(reasons) == {"authentication failed (tampered)"}
 
 
 def test_cve_2018_17199_expiry_is_enforced_by_the_seal(apache):
@@ -262,7 +258,7 @@ def test_prefork_children_never_repeat_a_salt(fresh_apache):
         t.start()
     for t in threads:
         t.join()
-    salts = [b64decode(c)[5:HEADER_LEN - 8] for _, c in results]
+    salts = [b64decode(c)[SALT] for _, c in results]
     assert len(salts) == 200 and len(set(salts)) == 200, "a salt repeated"
     assert len({pid for pid, _ in results}) >= 2, "one child served everything"
 
