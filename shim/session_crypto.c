@@ -155,11 +155,14 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
         }
         err = add_secret_or_exec(cmd, config, secret);
     }
-    if (!err && rv != APR_EOF) {
-        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read (%pm; "
-                           "a line may be at most %d bytes)", cmd->cmd->name,
-                           path, file->line_number + 1, &rv,
-                           MAX_STRING_LEN - 1);
+    if (!err && rv == APR_ENOSPC) {
+        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read: longer "
+                           "than %d bytes", cmd->cmd->name, path,
+                           file->line_number, MAX_STRING_LEN - 1);
+    }
+    else if (!err && rv != APR_EOF) {
+        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read: %pm",
+                           cmd->cmd->name, path, file->line_number, &rv);
     }
     ap_cfg_closefile(file);
     return err;

@@ -318,11 +318,16 @@ def test_exec_and_file_secrets_open_what_literal_secrets_sealed(apache, fresh_ap
         return sealed_body([SECRET]).replace(
             f'SessionCryptoPassphrase "{SECRET}"', f'SessionCryptoPassphraseFile "{secrets}"')
 
-    # One secret per line, spaces included; quoted ones may carry a comment.
+    # One secret per line, spaces included; quoted ones may carry a comment;
+    # exec: runs the program, as stock does.
     for text in (f"# first seals, all open\n\"{OLD}\"\n\n\"{NEW}\"  # retiring\n",
-                 f"{OLD}\n{NEW}\n"):
+                 f"{OLD}\n{NEW}\n", f"{OLD}\nexec:{program}\n"):
         by_file = fresh_apache("ours", "event", from_file(text), loglevel=LOGLEVEL, crypto="ours")
         assert session_of(get(by_file, cookie=cookie)) == {"user": "alice"}
         by_file.cleanup()
     rc, out = by_exec.configtest(from_file(f'"{NEW}" trailing words\n'))
     assert rc != 0 and "text after the quoted secret" in out, out
+    # A line too long to read fails, rather than ending the file there and
+    # dropping the secrets after it.
+    rc, out = by_exec.configtest(from_file(f"{'x' * 9000}\n{NEW}\n"))
+    assert rc != 0 and "line 1: cannot be read" in out, out
