@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Installs mod_session_cookie_rs: the built module into httpd's module
+# Installs mod_session_cookie_rs: the two built modules,
+# mod_session_cookie_rs.so (session_cookie_module) and
+# mod_session_crypto_rs.so (session_crypto_module), into httpd's module
 # directory ($(apxs -q LIBEXECDIR)) and, on Debian/Ubuntu layouts
 # (/etc/apache2/mods-available, or $APACHE_CONFDIR/mods-available), the
 # a2enmod files session_cookie_rs.load, session_crypto_rs.load and
-# session_cookie_rs.conf. Builds the module first if it is not built yet.
+# session_cookie_rs.conf. Builds the modules first if either is not built yet.
 #
 # Enables nothing: it prints the next steps. Safe to run again (it
 # overwrites its own files). scripts/uninstall.sh undoes it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-module=$repo/target/module/mod_session_cookie_rs.so
+built=$repo/target/module
+modules="mod_session_cookie_rs.so mod_session_crypto_rs.so"
 confdir=${APACHE_CONFDIR:-/etc/apache2}
 mods=$confdir/mods-available
 
@@ -17,15 +20,22 @@ command -v apxs >/dev/null || {
     echo "install.sh: apxs not found: install apache2-dev (Debian/Ubuntu) or httpd-devel" >&2
     exit 1
 }
-if [ ! -f "$module" ]; then
-    echo "== $module not built yet: building it"
-    "$repo/scripts/build.sh"
-fi
+for so in $modules; do
+    if [ ! -f "$built/$so" ]; then
+        echo "== $built/$so not built yet: building the modules"
+        "$repo/scripts/build.sh"
+        break
+    fi
+done
 
 libexec=$(apxs -q LIBEXECDIR)
 [ -d "$libexec" ] || { echo "install.sh: module directory $libexec does not exist" >&2; exit 1; }
-install -m 0644 "$module" "$libexec/mod_session_cookie_rs.so"
-echo "installed $libexec/mod_session_cookie_rs.so"
+for so in $modules; do
+    # install(1) replaces the file rather than writing into it: a running
+    # httpd keeps the module it mapped until it reloads.
+    install -m 0644 "$built/$so" "$libexec/$so"
+    echo "installed $libexec/$so"
+done
 
 if [ -d "$mods" ]; then
     for f in session_cookie_rs.load session_crypto_rs.load; do
@@ -39,22 +49,24 @@ if [ -d "$mods" ]; then
     echo "installed $mods/session_cookie_rs.conf (a commented example)"
     cat <<STEPS
 
-Nothing is enabled yet. Next steps, as root (ours replaces the stock modules:
-both define session_cookie_module / session_crypto_module, so a2enmod refuses
-ours while stock is enabled):
-  a2dismod session_cookie session_crypto
-  a2enmod session_cookie_rs session_crypto_rs    # also enables mod_session
-  apache2ctl configtest && systemctl reload apache2
+Nothing is enabled yet. Each of ours conflicts only with its own stock twin
+(a2enmod refuses session_cookie_rs while stock session_cookie is enabled,
+session_crypto_rs while stock session_crypto is), so any mix works: switch
+one module at a time, in either order, or both. As root:
+  a2dismod session_cookie && a2enmod session_cookie_rs   # also enables mod_session
+  a2dismod session_crypto && a2enmod session_crypto_rs   # opens stock-sealed sessions too
+  apache2ctl configtest && systemctl reload apache2      # after each switch
 To go back to stock: scripts/uninstall.sh
 STEPS
 else
     cat <<STEPS
 
 No $mods here (not a Debian/Ubuntu layout). In httpd.conf, load
-mod_session first, then ours in place of the stock modules:
+mod_session first, then ours, each in place of its stock line (either may
+stay stock: any mix works):
   LoadModule session_module        $libexec/mod_session.so
   LoadModule session_cookie_module $libexec/mod_session_cookie_rs.so
-  LoadModule session_crypto_module $libexec/mod_session_cookie_rs.so
+  LoadModule session_crypto_module $libexec/mod_session_crypto_rs.so
 Then: apachectl configtest && apachectl graceful
 STEPS
 fi

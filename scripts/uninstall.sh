@@ -3,7 +3,8 @@
 # each of our modules that is enabled (session_cookie_rs, session_crypto_rs)
 # is disabled and the stock module it replaced (session_cookie,
 # session_crypto) enabled in its place; then the installed files are
-# removed: the a2enmod files in mods-available and the module in
+# removed: the a2enmod files in mods-available and both modules
+# (mod_session_cookie_rs.so, mod_session_crypto_rs.so) in
 # $(apxs -q LIBEXECDIR). Safe to run again. Reload Apache afterwards.
 set -euo pipefail
 confdir=${APACHE_CONFDIR:-/etc/apache2}
@@ -35,11 +36,13 @@ if [ -d "$mods" ]; then
         fi
     done
 fi
-if [ -e "$libexec/mod_session_cookie_rs.so" ]; then
-    rm -f "$libexec/mod_session_cookie_rs.so"
-    removed=yes
-    echo "removed $libexec/mod_session_cookie_rs.so"
-fi
+for so in mod_session_cookie_rs.so mod_session_crypto_rs.so; do
+    if [ -e "$libexec/$so" ]; then
+        rm -f "$libexec/$so"
+        removed=yes
+        echo "removed $libexec/$so"
+    fi
+done
 if [ "$changed" = yes ]; then
     echo "done; Apache's configuration changed: apache2ctl configtest && systemctl reload apache2"
 elif [ "$removed" = yes ]; then
