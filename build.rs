@@ -139,7 +139,7 @@ fn generate_bindings(include_dirs: &[PathBuf]) {
         .allowlist_function("apr_palloc|apr_pstrmemdup|apr_pool_cleanup_(register|null)")
         .allowlist_function("scr_.*")
         .allowlist_var("scr_(cookie|crypto)_cmds")
-        .allowlist_var("OK|DECLINED|APR_SUCCESS|APR_EGENERAL|APLOG_(ERR|WARNING|DEBUG)")
+        .allowlist_var("OK|DECLINED|APR_SUCCESS|APR_EGENERAL|APLOG_(ERR|WARNING|INFO|DEBUG)")
         .allowlist_var("MODULE_MAGIC_(COOKIE|NUMBER_MAJOR|NUMBER_MINOR)")
         // Types the module only passes along or embeds stay opaque: their
         // size is kept, their fields are not generated.

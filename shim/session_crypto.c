@@ -51,6 +51,26 @@ void *scr_crypto_create_server_config(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(scr_crypto_server_conf));
 }
 
+/* Whether a weak secret is worth a warning now. The configuration is read
+ * twice at startup: warn on the second reading (and at configtest, which
+ * reads it once). A secret in .htaccess is read again for every request:
+ * warn once per process. */
+static int warn_weak_secret(void)
+{
+    static int warned_at_runtime;
+    int state = ap_state_query(AP_SQ_MAIN_STATE);
+
+    if (state == AP_SQ_MS_RUN_MPM) {
+        if (warned_at_runtime) {
+            return 0;
+        }
+        warned_at_runtime = 1;
+        return 1;
+    }
+    return state != AP_SQ_MS_CREATE_PRE_CONFIG
+           || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL;
+}
+
 /* Derives the keys for one secret into the directory's keyring. */
 static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
@@ -62,12 +82,9 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, msg);
     }
     conf->keys_set = 1;
-    /* The configuration is read twice at startup; warn once (and at
-     * configtest, which reads it once). */
-    if (rv > 0 && (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG
-                   || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)) {
+    if (rv > 0 && warn_weak_secret()) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s (%s:%d): %s", cmd->cmd->name,
+                     "SCR0210: %s (%s:%d): %s", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num, msg);
     }
     return NULL;
@@ -258,7 +275,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     if (conf->driver) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "SessionCryptoDriver %s is ignored: sessions are sealed "
+                     "SCR0211: SessionCryptoDriver %s is ignored: sessions are sealed "
                      "with the built-in AES-256-GCM of mod_session_cookie_rs",
                      conf->driver);
     }

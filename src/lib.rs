@@ -13,10 +13,14 @@
 //!   in `shim/` holds what httpd only offers as C macros (command table,
 //!   hook registration, logging).
 
+// Unsafe code lives at the httpd boundary only (`ffi`), and the compiler
+// holds every other module to that.
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cookie;
 pub mod seal;
 
 #[cfg(any(feature = "session-cookie-module", feature = "session-crypto-module"))]
+#[allow(unsafe_code)]
 mod ffi;

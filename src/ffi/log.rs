@@ -4,7 +4,9 @@
 use std::ffi::{c_char, c_int};
 use std::ptr;
 
-use super::bindings::{request_rec, scr_log, scr_log_enabled};
+use super::bindings::{scr_log, scr_log_enabled};
+use super::httpd::Request;
+use super::messages::Msg;
 
 /// The index httpd gave this .so's module, which `LogLevel module:level`
 /// selects by.
@@ -18,24 +20,23 @@ fn module_index() -> c_int {
     }
 }
 
-/// Logs the line `msg()` builds, if `level` is enabled for this request
-/// and this .so's module; `msg` is not called otherwise.
-///
-/// # Safety
-/// `r` is a live request.
-pub(super) unsafe fn log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
+/// Logs `msg`'s line, `SCRnnnn: ` and the text `text()` builds, if its
+/// level is enabled for this request and this .so's module; `text` is not
+/// called otherwise.
+pub(super) fn log(r: &Request, msg: Msg, text: impl FnOnce() -> String) {
+    let (id, level) = msg.id_and_level();
     let (index, level) = (module_index(), level as c_int);
     // SAFETY: `r` is a live request.
-    if unsafe { scr_log_enabled(r, index, level) } == 0 {
+    if unsafe { scr_log_enabled(r.as_ptr(), index, level) } == 0 {
         return;
     }
-    let line = c_line(msg());
+    let line = c_line(format!("{id}: {}", text()));
     // SAFETY: `line` is NUL-terminated and outlives the call.
-    unsafe { scr_log(r, index, level, line.as_ptr().cast()) };
+    unsafe { scr_log(r.as_ptr(), index, level, line.as_ptr().cast()) };
 }
 
 /// `msg` as a C string: NUL bytes dropped, NUL-terminated.
-pub(super) fn c_line(msg: String) -> Vec<u8> {
+fn c_line(msg: String) -> Vec<u8> {
     let mut line = msg.into_bytes();
     line.retain(|&b| b != 0);
     line.push(0);

@@ -7,16 +7,17 @@
 //! return plus a log line. Everything else is delegated to the safe core in
 //! [`crate::cookie`] and [`crate::seal`].
 
-mod apr;
 mod bindings;
+mod httpd;
 mod log;
+mod messages;
 mod module_record;
+#[cfg(feature = "session-crypto-module")]
+mod pool_box;
 #[cfg(feature = "session-cookie-module")]
 mod session_cookie;
 #[cfg(feature = "session-crypto-module")]
 mod session_crypto;
-#[cfg(feature = "session-cookie-module")]
-mod table;
 
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};

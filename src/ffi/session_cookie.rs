@@ -2,20 +2,19 @@
 //! `session_save` hooks, and the directive parser the shim calls (through
 //! the table in module_record.rs).
 //!
-//! These functions translate between httpd's structures and the safe core
-//! ([`crate::cookie`]); the behaviour itself is decided there.
+//! These functions translate between httpd's structures (as the safe types
+//! of [`super::httpd`]) and the safe core ([`crate::cookie`]); the
+//! behaviour itself is decided there.
 
 use std::ffi::{CStr, c_char, c_int};
-use std::ptr;
 
-use super::apr::{bytes, pool_str};
 use super::bindings::{
-    APLOG_DEBUG, APLOG_ERR, APR_EGENERAL, DECLINED, OK, apr_palloc, apr_status_t, apr_table_addn,
-    apr_table_get, apr_table_make, apr_table_setn, request_rec, scr_cookie_dir_conf,
+    APR_EGENERAL, DECLINED, OK, apr_status_t, request_rec, scr_cookie_dir_conf,
     scr_cookie_request_config, session_rec,
 };
-use super::log::printable;
-use super::table::{replace_all, values_of};
+use super::httpd::{Request, Session, c_bytes};
+use super::log::{log, printable};
+use super::messages::Msg;
 use super::{config_call, guarded};
 use crate::cookie::{
     Stripped, find_session_cookie, parse_cookie_directive, removal_cookie_line, set_cookie_line,
@@ -40,8 +39,19 @@ pub(super) unsafe extern "C" fn load(
     r: *mut request_rec,
     z: *mut *mut session_rec,
 ) -> apr_status_t {
-    // SAFETY: httpd passes a live request and a valid out pointer.
-    guarded(|| on_panic(r, "loading"), || unsafe { load_session(r, z) })
+    // SAFETY: httpd passes a live request.
+    let r = unsafe { Request::from_raw(r) };
+    guarded(
+        || on_panic(r, "loading"),
+        || match load_session(r) {
+            Some(session) => {
+                // SAFETY: httpd passes a valid place for the session.
+                unsafe { *z = session.as_ptr() };
+                OK as apr_status_t
+            }
+            None => DECLINED,
+        },
+    )
 }
 
 /// `session_save`: writes the encoded session as `Set-Cookie(2)`, or a
@@ -50,8 +60,10 @@ pub(super) unsafe extern "C" fn load(
 /// # Safety
 /// Called by httpd with a live request and session.
 pub(super) unsafe extern "C" fn save(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
-    // SAFETY: httpd passes a live request and session.
-    guarded(|| on_panic(r, "saving"), || unsafe { save_session(r, z) })
+    // SAFETY: httpd passes a live request and session, which nothing else
+    // touches while the hook runs.
+    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
+    guarded(|| on_panic(r, "saving"), || save_session(r, z))
 }
 
 /// Splits `SessionCookieName`'s raw arguments; see shim/rust_entry.h.
@@ -67,10 +79,11 @@ pub(super) unsafe extern "C" fn parse_directive(
     err: *mut c_char,
     err_len: usize,
 ) -> c_int {
+    // SAFETY: `args` is a C string that outlives the call.
+    let args = unsafe { c_bytes(args) }.unwrap_or_default();
     // SAFETY: per the contract above.
     let outcome = unsafe {
         config_call("parsing the directive", err, err_len, || {
-            let args = bytes(args).unwrap_or_default();
             let d = parse_cookie_directive(args).map_err(|e| e.to_string())?;
             let base = args.as_ptr() as usize;
             Ok((
@@ -92,237 +105,182 @@ pub(super) unsafe extern "C" fn parse_directive(
     0
 }
 
-fn on_panic(r: *mut request_rec, doing: &str) -> apr_status_t {
-    let msg = format!("internal error while {doing} the session cookie; request served without it");
-    // SAFETY: `r` is the live request the hook was called with.
-    unsafe { cookie_log(r, APLOG_ERR, || msg) };
+fn on_panic(r: &Request, doing: &str) -> apr_status_t {
+    log(r, Msg::CookiePanic, || {
+        format!("internal error while {doing} the session cookie; request served without it")
+    });
     APR_EGENERAL as apr_status_t
 }
 
-unsafe fn cookie_log(r: *const request_rec, level: u32, msg: impl FnOnce() -> String) {
-    // SAFETY: `r` is the live request of the calling hook.
-    unsafe { super::log::log(r, level, msg) }
+/// A configured cookie: its name and attributes, and the header it is
+/// written with.
+#[derive(Clone, Copy)]
+struct Cookie<'a> {
+    name: &'a [u8],
+    attrs: &'a [u8],
+    header: &'static CStr,
 }
 
-/// The cookie name and attributes of a configured name, if it is set.
-unsafe fn configured<'a>(
-    set: c_int,
-    name: *const c_char,
-    attrs: *const c_char,
-) -> Option<(&'a [u8], &'a [u8])> {
-    if set == 0 {
-        return None;
-    }
-    // SAFETY: set names hold pool strings from configuration time.
-    let name = unsafe { bytes(name) }?;
-    Some((name, unsafe { bytes(attrs) }.unwrap_or_default()))
+/// The request's per-directory configuration, as safe values.
+struct Config<'a> {
+    /// SessionCookieName (Set-Cookie), SessionCookieName2 (Set-Cookie2).
+    cookies: [Option<Cookie<'a>>; 2],
+    remove: bool,
 }
 
-/// A configured cookie's name and attributes.
-type Cookie<'a> = Option<(&'a [u8], &'a [u8])>;
-
-/// SessionCookieName (Set-Cookie) and SessionCookieName2 (Set-Cookie2).
-unsafe fn cookies(conf: &scr_cookie_dir_conf) -> [(Cookie<'_>, &'static CStr); 2] {
-    // SAFETY: configuration strings live in the configuration pool.
-    unsafe {
-        [
-            (
-                configured(conf.name_set, conf.name, conf.name_attrs),
-                SET_COOKIE,
-            ),
-            (
-                configured(conf.name2_set, conf.name2, conf.name2_attrs),
-                SET_COOKIE2,
-            ),
-        ]
-    }
-}
-
-/// The cookie the session is read from: SessionCookieName2 in preference,
-/// as in stock.
-unsafe fn read_name(conf: &scr_cookie_dir_conf) -> Option<&[u8]> {
-    let [(name, _), (name2, _)] = unsafe { cookies(conf) };
-    name2.or(name).map(|(name, _)| name)
-}
-
-/// The request a session is cached on: the first of a chain of internal
-/// redirects, then its main request, as in stock.
-unsafe fn session_owner(r: *mut request_rec) -> *mut request_rec {
-    let mut m = r;
-    // SAFETY: prev/main links point to live requests of this connection.
-    unsafe {
-        while !(*m).prev.is_null() {
-            m = (*m).prev;
-        }
-        while !(*m).main.is_null() {
-            m = (*m).main;
+impl<'a> Config<'a> {
+    fn of(r: &'a Request) -> Option<Self> {
+        // SAFETY: the shim returns the merged configuration of a live
+        // request (or NULL); it and its strings live in the configuration
+        // pool, which outlives the request.
+        unsafe {
+            let c: &scr_cookie_dir_conf = scr_cookie_request_config(r.as_ptr()).as_ref()?;
+            let cookie = |set: c_int, name, attrs, header| {
+                let name = c_bytes(name).filter(|_| set != 0)?;
+                let attrs = c_bytes(attrs).unwrap_or_default();
+                Some(Cookie {
+                    name,
+                    attrs,
+                    header,
+                })
+            };
+            Some(Config {
+                cookies: [
+                    cookie(c.name_set, c.name, c.name_attrs, SET_COOKIE),
+                    cookie(c.name2_set, c.name2, c.name2_attrs, SET_COOKIE2),
+                ],
+                remove: c.remove != 0,
+            })
         }
     }
-    m
+
+    /// The cookie the session is read from: SessionCookieName2 in
+    /// preference, as in stock.
+    fn read_name(&self) -> Option<&'a [u8]> {
+        let [name, name2] = self.cookies;
+        name2.or(name).map(|c| c.name)
+    }
 }
 
-unsafe fn load_session(r: *mut request_rec, z: *mut *mut session_rec) -> apr_status_t {
-    // SAFETY (whole function): `r` is a live request; the configuration and
-    // every table and string reached from it live in its pools.
-    unsafe {
-        let Some(conf) = scr_cookie_request_config(r).as_ref() else {
-            return DECLINED;
-        };
-        let Some(name) = read_name(conf) else {
-            return DECLINED;
-        };
-        let owner = &*session_owner(r);
-        let note = pool_str(owner.pool, &[NOTE_PREFIX, name].concat());
-        let cached = apr_table_get(owner.notes, note);
-        if !cached.is_null() {
-            *z = cached.cast_mut().cast();
-            return OK as apr_status_t;
-        }
+fn load_session(r: &Request) -> Option<&Session> {
+    let conf = Config::of(r)?;
+    let name = conf.read_name()?;
+    let owner = r.session_owner();
+    let note = owner.pool().c_str(&[NOTE_PREFIX, name].concat());
+    if let Some(cached) = owner.notes().cached_session(note) {
+        return Some(cached);
+    }
 
-        let req = &*r;
-        let headers: Vec<&[u8]> = [COOKIE, COOKIE2]
-            .iter()
-            .flat_map(|key| values_of(req.headers_in, key))
-            .filter_map(|v| bytes(v))
-            .collect();
-        let lookup = find_session_cookie(name, &headers);
-        if lookup.conflict {
-            cookie_log(r, APLOG_ERR, || {
-                format!(
-                    "client sent the session cookie '{}' more than once with different values, \
-                     session not loaded: {}",
-                    printable(name),
-                    printable(bytes(req.uri).unwrap_or_default())
-                )
-            });
-        }
-        if conf.remove != 0 && lookup.found {
-            strip_request_cookies(r, name);
-        }
+    let headers: Vec<&[u8]> = [COOKIE, COOKIE2]
+        .iter()
+        .flat_map(|key| r.headers_in().values(key))
+        .map(CStr::to_bytes)
+        .collect();
+    let lookup = find_session_cookie(name, &headers);
+    if lookup.conflict {
+        log(r, Msg::CookieConflict, || {
+            format!(
+                "client sent the session cookie '{}' more than once with different values, \
+                 session not loaded: {}",
+                printable(name),
+                printable(r.uri())
+            )
+        });
+    }
+    if conf.remove && lookup.found {
+        strip_request_cookies(r, name);
+    }
 
-        let session = apr_palloc(owner.pool, size_of::<session_rec>()).cast::<session_rec>();
-        // An all-zero session_rec is a valid empty one (what apr_pcalloc gives).
-        ptr::write_bytes(session, 0, 1);
-        (*session).pool = owner.pool;
-        (*session).entries = apr_table_make(owner.pool, 10);
-        (*session).encoded = lookup
-            .value
-            .map_or(ptr::null(), |v| pool_str(owner.pool, v));
-        *z = session;
-        apr_table_setn(owner.notes, note, session.cast());
+    let session = owner.pool().new_session(lookup.value);
+    owner.notes().cache_session(note, session);
 
-        // Pages that depend on a session must not be cached by proxies.
-        apr_table_addn(
-            req.headers_out,
-            c"Cache-Control".as_ptr(),
-            c"no-cache, private".as_ptr(),
-        );
+    // Pages that depend on a session must not be cached by proxies.
+    r.headers_out().add(c"Cache-Control", c"no-cache, private");
 
-        cookie_log(r, APLOG_DEBUG, || match lookup.value {
-            Some(v) => format!(
+    match lookup.value {
+        Some(v) => log(r, Msg::CookieRead, || {
+            format!(
                 "session cookie '{}' read ({} bytes)",
                 printable(name),
                 v.len()
-            ),
-            None if lookup.found => format!("session cookie '{}' ignored", printable(name)),
-            None => format!("no session cookie '{}' in the request", printable(name)),
-        });
-        OK as apr_status_t
+            )
+        }),
+        None if lookup.found => log(r, Msg::CookieIgnored, || {
+            format!("session cookie '{}' ignored", printable(name))
+        }),
+        None => log(r, Msg::NoCookie, || {
+            format!("no session cookie '{}' in the request", printable(name))
+        }),
     }
+    Some(session)
 }
 
 /// `SessionCookieRemove On`: takes our cookie out of `Cookie`/`Cookie2`
 /// before a CGI script or proxied back end sees the request headers.
-unsafe fn strip_request_cookies(r: *mut request_rec, name: &[u8]) {
-    // SAFETY (whole function): `r` is a live request.
-    unsafe {
-        let req = &*r;
-        for key in [COOKIE, COOKIE2] {
-            let kept: Vec<*const c_char> = values_of(req.headers_in, key)
-                .into_iter()
-                .filter_map(
-                    |v| match strip_session_cookie(name, bytes(v).unwrap_or_default()) {
-                        Stripped::Unchanged => Some(v),
-                        Stripped::Rewritten(text) => Some(pool_str(req.pool, &text).cast_const()),
-                        Stripped::Removed => None,
-                    },
-                )
-                .collect();
-            replace_all(req.headers_in, key, &kept);
-        }
+fn strip_request_cookies(r: &Request, name: &[u8]) {
+    let headers = r.headers_in();
+    for key in [COOKIE, COOKIE2] {
+        let kept: Vec<&CStr> = headers
+            .values(key)
+            .into_iter()
+            .filter_map(|v| match strip_session_cookie(name, v.to_bytes()) {
+                Stripped::Unchanged => Some(v),
+                Stripped::Rewritten(text) => Some(r.pool().c_str(&text)),
+                Stripped::Removed => None,
+            })
+            .collect();
+        headers.replace_all(key, &kept);
     }
 }
 
-unsafe fn save_session(r: *mut request_rec, z: *mut session_rec) -> apr_status_t {
-    // SAFETY (whole function): `r` and `z` are live; see `load`.
-    unsafe {
-        let Some(conf) = scr_cookie_request_config(r).as_ref() else {
-            return DECLINED;
+fn save_session(r: &Request, z: &Session) -> apr_status_t {
+    let Some(conf) = Config::of(r) else {
+        return DECLINED;
+    };
+    let encoded = z.encoded().filter(|e| !e.is_empty());
+    let max_age = z.max_age();
+    let mut wrote = false;
+    for cookie in conf.cookies.into_iter().flatten() {
+        let line = match encoded {
+            Some(value) => set_cookie_line(cookie.name, value, max_age, cookie.attrs),
+            None => removal_cookie_line(cookie.name, cookie.attrs),
         };
-        let session = &*z;
-        let encoded = bytes(session.encoded).filter(|e| !e.is_empty());
-        // c_long: i64 here, i32 on 32-bit targets.
-        #[allow(clippy::useless_conversion)]
-        let max_age = i64::from(session.maxage);
-        let mut wrote = false;
-        for (cookie, header) in cookies(conf) {
-            let Some((name, attrs)) = cookie else {
-                continue;
-            };
-            let line = match encoded {
-                Some(value) => set_cookie_line(name, value, max_age, attrs),
-                None => removal_cookie_line(name, attrs),
-            };
-            set_response_cookie(r, header, name, &line);
-            cookie_log(r, APLOG_DEBUG, || {
-                let what = if encoded.is_some() { "set" } else { "removed" };
-                let value_len = encoded.map_or(0, <[u8]>::len);
-                format!(
-                    "{what} cookie '{}' ({value_len} bytes) with {}: Max-Age {}, attributes '{}'",
-                    printable(name),
-                    header.to_string_lossy(),
-                    max_age,
-                    printable(attrs)
-                )
-            });
-            wrote = true;
-        }
-        if wrote { OK as apr_status_t } else { DECLINED }
+        set_response_cookie(r, cookie, &line);
+        log(r, Msg::CookieWritten, || {
+            let what = if encoded.is_some() { "set" } else { "removed" };
+            let value_len = encoded.map_or(0, <[u8]>::len);
+            format!(
+                "{what} cookie '{}' ({value_len} bytes) with {}: Max-Age {}, attributes '{}'",
+                printable(cookie.name),
+                cookie.header.to_string_lossy(),
+                max_age,
+                printable(cookie.attrs)
+            )
+        });
+        wrote = true;
     }
+    if wrote { OK as apr_status_t } else { DECLINED }
 }
 
-/// Adds `line` as the one `header` for cookie `name` in this response: any
+/// Adds `line` as the one header for `cookie` in this response: any
 /// earlier one for the same name (from a back end, or stock's habit of
 /// writing a removal cookie into both header tables) is taken out first.
 /// It goes into the error headers so that error pages carry it too.
-unsafe fn set_response_cookie(
-    r: *mut request_rec,
-    header: &'static CStr,
-    name: &[u8],
-    line: &[u8],
-) {
-    // SAFETY (whole function): `r` is a live request.
-    unsafe {
-        let req = &*r;
-        for table in [req.headers_out, req.err_headers_out] {
-            let existing = values_of(table, header);
-            let other = |v: &*const c_char| set_cookie_name(bytes(*v).unwrap_or_default()) != name;
-            if !existing.iter().all(other) {
-                let kept: Vec<*const c_char> = existing.into_iter().filter(other).collect();
-                replace_all(table, header, &kept);
-                cookie_log(r, APLOG_DEBUG, || {
-                    format!(
-                        "replacing an earlier {} for '{}'",
-                        header.to_string_lossy(),
-                        printable(name)
-                    )
-                });
-            }
+fn set_response_cookie(r: &Request, cookie: Cookie<'_>, line: &[u8]) {
+    for table in [r.headers_out(), r.err_headers_out()] {
+        let existing = table.values(cookie.header);
+        let other = |v: &&CStr| set_cookie_name(v.to_bytes()) != cookie.name;
+        if !existing.iter().all(other) {
+            let kept: Vec<&CStr> = existing.into_iter().filter(other).collect();
+            table.replace_all(cookie.header, &kept);
+            log(r, Msg::CookieReplaced, || {
+                format!(
+                    "replacing an earlier {} for '{}'",
+                    cookie.header.to_string_lossy(),
+                    printable(cookie.name)
+                )
+            });
         }
-        apr_table_addn(
-            req.err_headers_out,
-            header.as_ptr(),
-            pool_str(req.pool, line),
-        );
     }
+    r.err_headers_out().add(cookie.header, r.pool().c_str(line));
 }

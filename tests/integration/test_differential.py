@@ -157,7 +157,7 @@ RM = "session=;Max-Age=0;path=/"
 # Ours reads the cookie once per request.
 RM_CC = {"Cache-Control": ("no-cache, private, no-cache, private", "no-cache, private")}
 DUP_LOG = {"stock": r"client submitted cookie 'session' more than once",
-           "ours": r":error\].*'session'"}
+           "ours": r"\[session_cookie:info\].*SCR0104: .*'session'"}
 LOGIN = Step("/login", [("Content-Type", "application/x-www-form-urlencoded")], "POST",
              b"httpd_username=alice&httpd_password=secret")
 

@@ -295,6 +295,20 @@ def test_weak_secret_warns_without_printing_it(fresh_apache):
     assert "a secret of 7 characters is weak" in out and "hunter2" not in out, out
 
 
+def test_weak_secret_in_htaccess_warns_once_per_process(fresh_apache):
+    """.htaccess is read again for every request: its weak secret gets one
+    warning per child process, not one per request."""
+    body = sealed_body([SECRET]).replace(f'SessionCryptoPassphrase "{SECRET}"', "")
+    srv = fresh_apache("ours", "prefork", body, loglevel=LOGLEVEL, crypto="ours",
+                       files={"ht/env.sh": CGI, "ht/.htaccess": "SessionCryptoPassphrase hunter2\n"})
+    for _ in range(20):
+        login(srv, user="alice")  # .htaccess applies to /ht/ only
+        get(srv, "/ht/env.sh?set=user=alice")
+    warnings = re.findall(r"SCR0210: SessionCryptoPassphrase .*\.htaccess.*weak", srv.error_log())
+    children = len(set(re.findall(r"\[pid (\d+)[:\]].*SCR0210", srv.error_log())))
+    assert 1 <= len(warnings) == children, srv.error_log()
+
+
 def test_driver_is_accepted_with_one_notice(fresh_apache):
     body = sealed_body([SECRET], extra="SessionCryptoDriver openssl")
     srv = fresh_apache("ours", "event", body, loglevel=LOGLEVEL, crypto="ours")

@@ -1,0 +1,292 @@
+//! httpd's and APR's objects as Rust types, in the way ngx-rust wraps
+//! nginx's: each is `#[repr(transparent)]` over the C struct, its
+//! constructor from a raw pointer is the only `unsafe` function, and its
+//! methods are safe. The hooks work on these types; raw pointers appear
+//! only where a hook is entered.
+//!
+//! Lifetimes: httpd keeps a request, its pools, tables and strings alive
+//! until the request ends, which outlasts every hook call; a borrow of a
+//! [`Request`] stands for that. Strings handed out by a [`Pool`] live as
+//! long as the borrow of the pool they came from.
+
+use std::ffi::{CStr, c_char};
+use std::ptr;
+
+#[cfg(feature = "session-cookie-module")]
+use super::bindings::{
+    apr_array_header_t, apr_palloc, apr_table_addn, apr_table_entry_t, apr_table_get,
+    apr_table_make, apr_table_setn, apr_table_t, apr_table_unset,
+};
+use super::bindings::{apr_pool_t, apr_pstrmemdup, request_rec, session_rec};
+
+/// A C string from httpd as bytes; `None` for NULL.
+///
+/// # Safety
+/// `s` is NULL or points to a NUL-terminated string that lives for `'a`.
+pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: per the contract above.
+    (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_bytes())
+}
+
+/// `request_rec`.
+#[repr(transparent)]
+pub(super) struct Request(request_rec);
+
+impl Request {
+    /// # Safety
+    /// `r` is a live request that httpd keeps alive for `'a`.
+    pub(super) unsafe fn from_raw<'a>(r: *mut request_rec) -> &'a Request {
+        // SAFETY: per the contract above; Request is repr(transparent).
+        unsafe { &*r.cast::<Request>() }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut request_rec {
+        ptr::from_ref(&self.0).cast_mut()
+    }
+
+    pub(super) fn pool(&self) -> &Pool {
+        // SAFETY: a live request's pool lives as long as the request.
+        unsafe { Pool::from_raw(self.0.pool) }
+    }
+
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn headers_in(&self) -> &Table {
+        // SAFETY: a live request's tables live as long as the request.
+        unsafe { Table::from_raw(self.0.headers_in) }
+    }
+
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn headers_out(&self) -> &Table {
+        // SAFETY: as above.
+        unsafe { Table::from_raw(self.0.headers_out) }
+    }
+
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn err_headers_out(&self) -> &Table {
+        // SAFETY: as above.
+        unsafe { Table::from_raw(self.0.err_headers_out) }
+    }
+
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn notes(&self) -> &Table {
+        // SAFETY: as above.
+        unsafe { Table::from_raw(self.0.notes) }
+    }
+
+    /// The request's path, for log lines.
+    pub(super) fn uri(&self) -> &[u8] {
+        // SAFETY: `uri` is NULL or a string in the request's pool.
+        unsafe { c_bytes(self.0.uri) }.unwrap_or_default()
+    }
+
+    /// The request a session is cached on: the first of a chain of internal
+    /// redirects, then its main request, as in stock.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn session_owner(&self) -> &Request {
+        let mut m = self;
+        // SAFETY: prev/main link live requests of the same connection,
+        // which outlive this one.
+        unsafe {
+            while !m.0.prev.is_null() {
+                m = Request::from_raw(m.0.prev);
+            }
+            while !m.0.main.is_null() {
+                m = Request::from_raw(m.0.main);
+            }
+        }
+        m
+    }
+}
+
+/// `apr_pool_t`.
+#[repr(transparent)]
+pub(super) struct Pool(apr_pool_t);
+
+impl Pool {
+    /// # Safety
+    /// `p` is a live pool that is not destroyed for `'a`.
+    pub(super) unsafe fn from_raw<'a>(p: *mut apr_pool_t) -> &'a Pool {
+        // SAFETY: per the contract above.
+        unsafe { &*p.cast::<Pool>() }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut apr_pool_t {
+        ptr::from_ref(&self.0).cast_mut()
+    }
+
+    /// A NUL-terminated copy of `b` in this pool.
+    pub(super) fn c_str(&self, b: &[u8]) -> &CStr {
+        // SAFETY: APR copies `b.len()` bytes and terminates them; NUL bytes
+        // inside `b` only shorten the string C sees. The copy lives as long
+        // as the pool.
+        unsafe { CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len())) }
+    }
+
+    /// A new, empty session in this pool with `encoded` as its text.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn new_session(&self, encoded: Option<&[u8]>) -> &Session {
+        // SAFETY: apr_palloc returns memory for one session_rec (aborting
+        // on failure); an all-zero session_rec is a valid empty one (what
+        // stock's apr_pcalloc gives). It lives as long as the pool.
+        unsafe {
+            let z = apr_palloc(self.as_ptr(), size_of::<session_rec>()).cast::<session_rec>();
+            ptr::write_bytes(z, 0, 1);
+            (*z).pool = self.as_ptr();
+            (*z).entries = apr_table_make(self.as_ptr(), 10);
+            (*z).encoded = encoded.map_or(ptr::null(), |v| self.c_str(v).as_ptr());
+            &*z.cast::<Session>()
+        }
+    }
+}
+
+/// `apr_table_t`: headers, notes.
+#[cfg(feature = "session-cookie-module")]
+#[repr(transparent)]
+pub(super) struct Table(apr_table_t);
+
+#[cfg(feature = "session-cookie-module")]
+impl Table {
+    /// # Safety
+    /// `t` is a live table that lives for `'a`.
+    unsafe fn from_raw<'a>(t: *mut apr_table_t) -> &'a Table {
+        // SAFETY: per the contract above.
+        unsafe { &*t.cast::<Table>() }
+    }
+
+    fn as_ptr(&self) -> *mut apr_table_t {
+        ptr::from_ref(&self.0).cast_mut()
+    }
+
+    /// The table's entries, in order (what C's `apr_table_elts` gives).
+    fn entries(&self) -> &[apr_table_entry_t] {
+        // SAFETY: an apr_table_t starts with its apr_array_header_t of
+        // entries (what apr_table_elts() relies on too); elts holds nelts
+        // initialised entries. Entries removed from a table are unlinked,
+        // not freed: the slice stays valid while the borrow lasts.
+        unsafe {
+            let array = &*self.as_ptr().cast::<apr_array_header_t>();
+            match usize::try_from(array.nelts) {
+                Ok(n) if n > 0 && !array.elts.is_null() => {
+                    std::slice::from_raw_parts(array.elts.cast::<apr_table_entry_t>(), n)
+                }
+                _ => &[],
+            }
+        }
+    }
+
+    /// The value of every entry whose key is `key` (ignoring ASCII case),
+    /// in table order.
+    pub(super) fn values(&self, key: &CStr) -> Vec<&CStr> {
+        let key = key.to_bytes();
+        self.entries()
+            .iter()
+            // SAFETY: keys and values are NULL or strings in the table's pool.
+            .filter(|e| unsafe { c_bytes(e.key) }.is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .filter(|e| !e.val.is_null())
+            .map(|e| unsafe { CStr::from_ptr(e.val) })
+            .collect()
+    }
+
+    /// Replaces every `key` entry by `values`, appended in order.
+    pub(super) fn replace_all(&self, key: &'static CStr, values: &[&CStr]) {
+        // SAFETY: `key` is static; the values are pool strings that outlive
+        // the table (addn does not copy).
+        unsafe {
+            apr_table_unset(self.as_ptr(), key.as_ptr());
+            for v in values {
+                apr_table_addn(self.as_ptr(), key.as_ptr(), v.as_ptr());
+            }
+        }
+    }
+
+    /// Adds a `key` entry; `value` must live as long as the table, as a
+    /// string from the request's pool does.
+    pub(super) fn add(&self, key: &'static CStr, value: &CStr) {
+        // SAFETY: as for replace_all.
+        unsafe { apr_table_addn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
+    }
+
+    /// The session cached under `note` (see [`Table::cache_session`]).
+    pub(super) fn cached_session(&self, note: &CStr) -> Option<&Session> {
+        // SAFETY: only cache_session stores under our notes' keys, and it
+        // stores a session of the same pool.
+        unsafe {
+            let z = apr_table_get(self.as_ptr(), note.as_ptr());
+            z.cast::<Session>().as_ref()
+        }
+    }
+
+    /// Caches `session` under `note`, as stock does: the note's value is
+    /// the session's address, not a string; `note` and the session must
+    /// live as long as the table.
+    pub(super) fn cache_session(&self, note: &CStr, session: &Session) {
+        // SAFETY: setn stores both pointers without reading the value.
+        unsafe {
+            apr_table_setn(
+                self.as_ptr(),
+                note.as_ptr(),
+                ptr::from_ref(&session.0).cast::<c_char>(),
+            );
+        }
+    }
+}
+
+/// `session_rec`: mod_session's session.
+#[repr(transparent)]
+pub(super) struct Session(session_rec);
+
+impl Session {
+    /// # Safety
+    /// `z` is a live session that lives for `'a`, and no other Rust
+    /// reference to it is in use.
+    pub(super) unsafe fn from_raw<'a>(z: *mut session_rec) -> &'a mut Session {
+        // SAFETY: per the contract above.
+        unsafe { &mut *z.cast::<Session>() }
+    }
+
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn as_ptr(&self) -> *mut session_rec {
+        ptr::from_ref(&self.0).cast_mut()
+    }
+
+    /// The session's text (encoded, or sealed, by the hooks in turn).
+    pub(super) fn encoded(&self) -> Option<&[u8]> {
+        // SAFETY: `encoded` is NULL or a string in a pool that outlives the
+        // session.
+        unsafe { c_bytes(self.0.encoded) }
+    }
+
+    /// Replaces the text; `text` must live as long as the session (a string
+    /// of [`Session::pool`]).
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn set_encoded(&mut self, text: Option<&CStr>) {
+        self.0.encoded = text.map_or(ptr::null(), CStr::as_ptr);
+    }
+
+    /// mod_session's expiry time, microseconds since the epoch; 0 for none.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn expiry(&self) -> i64 {
+        self.0.expiry
+    }
+
+    /// `SessionMaxAge`, seconds.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn max_age(&self) -> i64 {
+        // c_long: i64 here, i32 on 32-bit targets.
+        #[allow(clippy::useless_conversion)]
+        i64::from(self.0.maxage)
+    }
+
+    /// Where the session's strings belong: its own pool (the main
+    /// request's, when a subrequest or redirect shares the session), else
+    /// the request's.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn pool<'a>(&self, r: &'a Request) -> &'a Pool {
+        if self.0.pool.is_null() {
+            r.pool()
+        } else {
+            // SAFETY: a session's pool outlives every request sharing it.
+            unsafe { Pool::from_raw(self.0.pool) }
+        }
+    }
+}
