@@ -137,6 +137,7 @@ fn generate_bindings(include_dirs: &[PathBuf]) {
         .allowlist_type("apr_table_entry_t|apr_array_header_t")
         .allowlist_function("apr_table_(make|get|setn|addn|unset)")
         .allowlist_function("apr_palloc|apr_pstrmemdup|apr_pool_cleanup_(register|null)")
+        .allowlist_function("apr_pool_userdata_(get|set)|apr_hash_(make|get|set)")
         .allowlist_function("scr_.*")
         .allowlist_var("scr_(cookie|crypto)_cmds")
         .allowlist_var("OK|DECLINED|APR_SUCCESS|APR_EGENERAL|APLOG_(ERR|WARNING|INFO|DEBUG)")

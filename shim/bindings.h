@@ -4,3 +4,4 @@
 #include "log.h"
 #include "apr_strings.h"
 #include "http_log.h"
+#include "apr_hash.h"

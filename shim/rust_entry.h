@@ -26,6 +26,19 @@ typedef struct {
      * reason in err (at most err_len bytes, truncated). */
     int (*parse_directive)(const char *args, size_t *name_at, size_t *name_len,
                            size_t *attrs_at, char *err, size_t err_len);
+    /* Warnings about a session cookie's name and attributes (attrs as
+     * configured, "" for the default ones) that browsers hold against it.
+     * Writes one line per warning, each with its message id and ending in
+     * '\n', into out (NUL-terminated, truncated to out_len bytes); `where`
+     * (the directive and its place in the configuration) goes into each
+     * line. Returns the number of lines. */
+    int (*check_cookie)(const char *name, const char *attrs, const char *where,
+                        char *out, size_t out_len);
+    /* SessionCookieChunkSize's argument: returns 0 with the size in *size
+     * (0 for Off), 1 likewise with a warning line (message id, `where`) in
+     * msg, or -1 with the reason in msg. */
+    int (*parse_chunk_size)(const char *arg, const char *where, int *size,
+                            char *msg, size_t msg_len);
 } scr_cookie_entries;
 
 typedef struct {
@@ -34,13 +47,22 @@ typedef struct {
     apr_status_t (*decode)(request_rec *r, session_rec *z);
     /* Derives the keys for secret and appends them to *ring, creating the
      * ring (owned by Rust, freed by a cleanup on pool) if *ring is NULL.
-     * Returns 0, 1 with a warning in msg (a weak secret), or -1 with the
-     * reason in msg. */
-    int (*add_secret)(scr_keyring **ring, apr_pool_t *pool, const char *secret,
-                      char *msg, size_t msg_len);
+     * The secret's work factor is looked up in, and unless runtime is set
+     * stored into, a cache kept in process_pool (it survives configuration
+     * passes and graceful restarts); *stretch_ms is how long the work
+     * factor took, or -1 when it came from a cache. Returns 0, 1 with a
+     * warning in msg (a weak secret), or -1 with the reason in msg. */
+    int (*add_secret)(scr_keyring **ring, apr_pool_t *pool,
+                      apr_pool_t *process_pool, int runtime,
+                      const char *secret, long *stretch_ms, char *msg,
+                      size_t msg_len);
     /* SessionCryptoCipher: 0 and the cipher's number in *cipher if name is
      * one stock's openssl driver offers, else -1 with the reason in err. */
     int (*parse_cipher)(const char *name, int *cipher, char *err, size_t err_len);
+    /* SessionCryptoNotBefore: Unix seconds or an RFC 3339 time into *unix
+     * and 0, else -1 with the reason in err. */
+    int (*parse_time)(const char *text, apr_int64_t *unix_time, char *err,
+                      size_t err_len);
 } scr_crypto_entries;
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "apr_strings.h"
 #include "http_log.h"
+#include "http_core.h"
+#include "http_protocol.h"
 
 APLOG_USE_MODULE(session_cookie);
 
@@ -18,16 +20,21 @@ static const scr_cookie_entries *rust;
 
 void *scr_cookie_create_dir_config(apr_pool_t *p, char *dir)
 {
+    scr_cookie_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(scr_cookie_dir_conf));
+    conf->maxage = 1; /* SessionCookieMaxAge On, as on httpd trunk */
+    return conf;
 }
 
 /* A directory inherits each setting its parent has, unless it sets its own:
  * the same merge as stock mod_session_cookie. */
 void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
-    const scr_cookie_dir_conf *base = basev, *add = addv;
-    scr_cookie_dir_conf *merged = apr_palloc(p, sizeof(*merged));
+    const scr_cookie_conf *basec = basev, *addc = addv;
+    const scr_cookie_dir_conf *base = &basec->stock, *add = &addc->stock;
+    scr_cookie_conf *mergedc = apr_palloc(p, sizeof(*mergedc));
+    scr_cookie_dir_conf *merged = &mergedc->stock;
 
     if (add->name_set) {
         merged->name = add->name;
@@ -49,14 +56,56 @@ void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->name2_set = add->name2_set || base->name2_set;
     merged->remove = add->remove_set ? add->remove : base->remove;
     merged->remove_set = add->remove_set || base->remove_set;
-    return merged;
+    mergedc->maxage = addc->maxage_set ? addc->maxage : basec->maxage;
+    mergedc->maxage_set = addc->maxage_set || basec->maxage_set;
+    mergedc->chunk_size = addc->chunk_size_set ? addc->chunk_size : basec->chunk_size;
+    mergedc->chunk_size_set = addc->chunk_size_set || basec->chunk_size_set;
+    return mergedc;
+}
+
+/* Whether a configuration warning is worth logging now. The configuration
+ * is read twice at startup: warn on the second reading (and at configtest,
+ * which reads it once). A directive in .htaccess is read again for every
+ * request: warn once per process. */
+static int warn_now(void)
+{
+    static int warned_at_runtime;
+    int state = ap_state_query(AP_SQ_MAIN_STATE);
+
+    if (state == AP_SQ_MS_RUN_MPM) {
+        if (warned_at_runtime) {
+            return 0;
+        }
+        warned_at_runtime = 1;
+        return 1;
+    }
+    return state != AP_SQ_MS_CREATE_PRE_CONFIG
+           || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL;
+}
+
+/* "Directive (file:line)", for the warnings' text. */
+static const char *where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->temp_pool, "%s (%s:%d)", cmd->cmd->name,
+                        cmd->directive->filename, cmd->directive->line_num);
+}
+
+/* Logs each '\n'-terminated line of lines as a warning. */
+static void log_warnings(cmd_parms *cmd, char *lines)
+{
+    char *line, *last;
+
+    for (line = apr_strtok(lines, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s", line);
+    }
 }
 
 /* SessionCookieName / SessionCookieName2 name [attributes]: cmd->info
  * tells which (NULL: the first). */
 static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
 {
-    scr_cookie_dir_conf *conf = config;
+    scr_cookie_dir_conf *conf = &((scr_cookie_conf *)config)->stock;
     size_t name_at, name_len, attrs_at;
     const char *name, *attrs;
     char err[256];
@@ -68,6 +117,14 @@ static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
     }
     name = apr_pstrmemdup(cmd->pool, args + name_at, name_len);
     attrs = apr_pstrdup(cmd->pool, args + attrs_at);
+    if (warn_now()) {
+        char warnings[2048];
+
+        if (rust->check_cookie(name, attrs, where(cmd), warnings,
+                               sizeof(warnings)) > 0) {
+            log_warnings(cmd, warnings);
+        }
+    }
     if (cmd->info) {
         conf->name2 = name;
         conf->name2_attrs = attrs;
@@ -83,7 +140,7 @@ static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
 
 static const char *set_remove(cmd_parms *cmd, void *config, int flag)
 {
-    scr_cookie_dir_conf *conf = config;
+    scr_cookie_dir_conf *conf = &((scr_cookie_conf *)config)->stock;
 
     (void)cmd;
     conf->remove = flag;
@@ -91,8 +148,40 @@ static const char *set_remove(cmd_parms *cmd, void *config, int flag)
     return NULL;
 }
 
+/* SessionCookieMaxAge On|Off, as on httpd trunk. */
+static const char *set_maxage(cmd_parms *cmd, void *config, int flag)
+{
+    scr_cookie_conf *conf = config;
+
+    (void)cmd;
+    conf->maxage = flag;
+    conf->maxage_set = 1;
+    return NULL;
+}
+
+/* SessionCookieChunkSize bytes|Off. */
+static const char *set_chunk_size(cmd_parms *cmd, void *config, const char *arg)
+{
+    scr_cookie_conf *conf = config;
+    char msg[512];
+    int size;
+    int rv = rust->parse_chunk_size(arg, where(cmd), &size, msg, sizeof(msg));
+
+    if (rv < 0) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+    }
+    if (rv > 0 && warn_now()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s", msg);
+    }
+    conf->chunk_size = size;
+    conf->chunk_size_set = 1;
+    return NULL;
+}
+
 /* Same names, argument kinds and contexts as stock: server config, virtual
- * host, <Directory>/<Location> and .htaccess under AllowOverride AuthConfig. */
+ * host, <Directory>/<Location> and .htaccess under AllowOverride AuthConfig;
+ * ours (SessionCookieChunkSize) and trunk's (SessionCookieMaxAge) in the
+ * same contexts. */
 const command_rec scr_cookie_cmds[] = {
     AP_INIT_RAW_ARGS("SessionCookieName", set_cookie, NULL,
                      RSRC_CONF | OR_AUTHCFG,
@@ -104,6 +193,15 @@ const command_rec scr_cookie_cmds[] = {
                  RSRC_CONF | OR_AUTHCFG,
                  "Set to 'On' to remove the session cookie from the headers "
                  "and hide the cookie from a backend server or process"),
+    AP_INIT_FLAG("SessionCookieMaxAge", set_maxage, NULL,
+                 RSRC_CONF | OR_AUTHCFG,
+                 "Set to 'Off' to leave Max-Age off the session cookie (the "
+                 "browser keeps it until it closes; SessionMaxAge still applies)"),
+    AP_INIT_TAKE1("SessionCookieChunkSize", set_chunk_size, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "Split a session cookie whose Set-Cookie line is longer than "
+                  "this many bytes (512 or more) over several cookies; 'Off' "
+                  "(the default) never splits"),
     {NULL}
 };
 
@@ -115,7 +213,7 @@ void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
     ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
-const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r)
+const scr_cookie_conf *scr_cookie_request_config(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &session_cookie_module);
 }
@@ -123,4 +221,14 @@ const scr_cookie_dir_conf *scr_cookie_request_config(const request_rec *r)
 int scr_cookie_module_index(void)
 {
     return session_cookie_module.module_index;
+}
+
+int scr_cookie_limit_req_fieldsize(const request_rec *r)
+{
+    return r->server->limit_req_fieldsize;
+}
+
+const char *scr_cookie_http_scheme(const request_rec *r)
+{
+    return ap_run_http_scheme(r);
 }

@@ -6,6 +6,8 @@
  * (src/ffi/module_record.rs) and is the only symbol this .so exports. */
 #include "session_crypto.h" /* first: httpd.h before any other httpd header */
 
+#include <errno.h>
+
 #include "apr_lib.h"
 #include "apr_strings.h"
 #include "http_log.h"
@@ -42,6 +44,11 @@ void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->stock_format = add->stock_format_set ? add->stock_format
                                                  : base->stock_format;
     merged->stock_format_set = add->stock_format_set || base->stock_format_set;
+    merged->max_lifetime = add->max_lifetime_set ? add->max_lifetime
+                                                 : base->max_lifetime;
+    merged->max_lifetime_set = add->max_lifetime_set || base->max_lifetime_set;
+    merged->not_before = add->not_before_set ? add->not_before : base->not_before;
+    merged->not_before_set = add->not_before_set || base->not_before_set;
     return merged;
 }
 
@@ -76,12 +83,25 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
 {
     char msg[256];
-    int rv = rust->add_secret(&conf->keys, cmd->pool, secret, msg, sizeof(msg));
+    long stretch_ms;
+    /* .htaccess is read in a running child: threads share its process
+     * pool, so the cache there is only read (a cache of the child's own
+     * takes what it derives). */
+    int runtime = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM;
+    int rv = rust->add_secret(&conf->keys, cmd->pool, cmd->server->process->pool,
+                              runtime, secret, &stretch_ms, msg, sizeof(msg));
 
     if (rv < 0) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, msg);
     }
     conf->keys_set = 1;
+    if (stretch_ms >= 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, cmd->server,
+                     "SCR0212: %s (%s:%d): secret stretched with Argon2id in "
+                     "%ld ms, once per process", cmd->cmd->name,
+                     cmd->directive->filename, cmd->directive->line_num,
+                     stretch_ms);
+    }
     if (rv > 0 && warn_weak_secret()) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                      "SCR0210: %s (%s:%d): %s", cmd->cmd->name,
@@ -219,6 +239,37 @@ static const char *set_stock_format(cmd_parms *cmd, void *config,
     return NULL;
 }
 
+static const char *set_max_lifetime(cmd_parms *cmd, void *config,
+                                    const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+    char *end;
+    apr_int64_t seconds;
+
+    errno = 0;
+    seconds = apr_strtoi64(arg, &end, 10);
+    if (*end || end == arg || seconds <= 0 || errno == ERANGE) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " takes a whole number of seconds above 0, not ",
+                           arg, NULL);
+    }
+    conf->max_lifetime = seconds;
+    conf->max_lifetime_set = 1;
+    return NULL;
+}
+
+static const char *set_not_before(cmd_parms *cmd, void *config, const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+    char err[256];
+
+    if (rust->parse_time(arg, &conf->not_before, err, sizeof(err)) != 0) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    conf->not_before_set = 1;
+    return NULL;
+}
+
 static const char *set_driver(cmd_parms *cmd, void *config, const char *args)
 {
     scr_crypto_server_conf *conf =
@@ -255,6 +306,14 @@ const command_rec scr_crypto_cmds[] = {
                   "Values in stock mod_session_crypto's format: Open (default: "
                   "open them, seal ours), Seal (open both, seal stock's) or "
                   "Off (open ours only)"),
+    AP_INIT_TAKE1("SessionCryptoMaxLifetime", set_max_lifetime, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "Seconds a session may live after it was first sealed, "
+                  "however active its user"),
+    AP_INIT_TAKE1("SessionCryptoNotBefore", set_not_before, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "Sessions first sealed before this time (Unix seconds or "
+                  "RFC 3339) do not open: logs everyone out"),
     AP_INIT_RAW_ARGS("SessionCryptoDriver", set_driver, NULL, RSRC_CONF,
                      "Accepted for compatibility: sealing is built in"),
     {NULL}

@@ -25,6 +25,10 @@ typedef struct {
     int cipher_set;
     int stock_format;   /* scr_stock_format */
     int stock_format_set;
+    apr_int64_t max_lifetime; /* SessionCryptoMaxLifetime, seconds; 0: none */
+    int max_lifetime_set;
+    apr_int64_t not_before;   /* SessionCryptoNotBefore, Unix seconds */
+    int not_before_set;
 } scr_crypto_dir_conf;
 
 typedef struct {

@@ -62,12 +62,35 @@ fn pieces(header: &[u8]) -> impl Iterator<Item = Piece<'_>> {
 }
 
 fn classify<'a>(name: &[u8], piece: &Piece<'a>) -> Kind<'a> {
+    classify_with(piece, |text| text.strip_prefix(name)?.strip_prefix(b"="))
+}
+
+/// Classifies a piece by `ours`, which is given the piece after leading
+/// whitespace and returns the value if the piece is one of our cookies.
+fn classify_with<'a>(piece: &Piece<'a>, ours: impl Fn(&'a [u8]) -> Option<&'a [u8]>) -> Kind<'a> {
     let text = trim_start(piece.raw);
-    match text.strip_prefix(name).and_then(|v| v.strip_prefix(b"=")) {
+    match ours(text) {
         Some(value) => Kind::Session(trim_end(value)),
         None if text.first() == Some(&b'$') => Kind::Attribute,
         None => Kind::Other,
     }
+}
+
+/// Every `name=value` piece of `headers` (the values of the
+/// `Cookie`/`Cookie2` headers, in request order) as `(name, value)`: the
+/// name as it stands after leading whitespace, up to the first `=`; the
+/// value trimmed as the session cookie's is. Pieces without `=` are
+/// skipped; `$` attributes come out too (a caller looking for its own names
+/// does not match them, as [`find_session_cookie`] does not).
+///
+/// For a name without `=`, `(name, v)` comes out exactly where
+/// [`find_session_cookie`] would see the cookie `name` with value `v`.
+pub fn cookie_pairs<'a>(headers: &[&'a [u8]]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+    headers.iter().flat_map(|h| pieces(h)).filter_map(|piece| {
+        let text = trim_start(piece.raw);
+        let eq = text.iter().position(|&b| b == b'=')?;
+        Some((&text[..eq], trim_end(&text[eq + 1..])))
+    })
 }
 
 /// The result of looking for the session cookie in the request.
@@ -126,13 +149,22 @@ pub enum Stripped {
 /// Other cookies are kept byte for byte with the separators that stood
 /// before them; the rewritten header starts with the first kept cookie.
 pub fn strip_session_cookie(name: &[u8], header: &[u8]) -> Stripped {
+    strip_cookies(header, |text| {
+        text.strip_prefix(name).is_some_and(|v| v.starts_with(b"="))
+    })
+}
+
+/// Takes every cookie pair for which `ours` holds, and the `$` attributes
+/// that follow it, out of one cookie header, as [`strip_session_cookie`]
+/// does for one name. `ours` is given the pair after leading whitespace.
+pub fn strip_cookies(header: &[u8], ours: impl Fn(&[u8]) -> bool) -> Stripped {
     let mut out = Vec::with_capacity(header.len());
     let mut found = false;
     let mut others = 0usize;
     // `$` attributes after our cookie belong to it and go with it.
     let mut eating = false;
     for piece in pieces(header) {
-        match classify(name, &piece) {
+        match classify_with(&piece, |text| ours(text).then_some(text)) {
             Kind::Session(_) => {
                 found = true;
                 eating = true;
@@ -282,6 +314,27 @@ mod tests {
         let junk: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
         let _ = find_session_cookie(b"session", &[&junk]);
         let _ = strip_session_cookie(b"session", &junk);
+    }
+
+    #[test]
+    fn cookie_pairs_as_find_sees_them() {
+        let headers: [&[u8]; 2] = [b" a=1;b = 2 ,c=x=y ;  flag; $Path=/", b"session=v\t"];
+        let pairs: Vec<(&[u8], &[u8])> = cookie_pairs(&headers).collect();
+        assert_eq!(
+            pairs,
+            [
+                (&b"a"[..], &b"1"[..]),
+                (b"b ", b" 2"),
+                (b"c", b"x=y"),
+                (b"$Path", b"/"),
+                (b"session", b"v"),
+            ]
+        );
+        for (name, value) in pairs {
+            if !name.starts_with(b"$") {
+                assert_eq!(find_session_cookie(name, &headers).value, Some(value));
+            }
+        }
     }
 
     #[test]

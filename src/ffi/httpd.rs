@@ -14,10 +14,13 @@ use std::ptr;
 
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_table_addn, apr_table_entry_t, apr_table_get,
-    apr_table_make, apr_table_setn, apr_table_t, apr_table_unset,
+    apr_array_header_t, apr_palloc, apr_table_addn, apr_table_entry_t, apr_table_make,
+    apr_table_unset,
 };
-use super::bindings::{apr_pool_t, apr_pstrmemdup, request_rec, session_rec};
+use super::bindings::{
+    apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_setn, apr_table_t, request_rec,
+    session_rec,
+};
 
 /// A C string from httpd as bytes; `None` for NULL.
 ///
@@ -73,6 +76,13 @@ impl Request {
         unsafe { Table::from_raw(self.0.notes) }
     }
 
+    /// The environment CGI scripts, `SetEnvIf`, `<If>` and `LogFormat
+    /// "%{...}e"` see.
+    pub(super) fn subprocess_env(&self) -> &Table {
+        // SAFETY: as above.
+        unsafe { Table::from_raw(self.0.subprocess_env) }
+    }
+
     /// The request's path, for log lines.
     pub(super) fn uri(&self) -> &[u8] {
         // SAFETY: `uri` is NULL or a string in the request's pool.
@@ -95,6 +105,47 @@ impl Request {
             }
         }
         m
+    }
+
+    /// `LimitRequestFieldSize` of the request's server
+    /// (`r->server->limit_req_fieldsize`): the longest request header line
+    /// httpd accepts.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn limit_req_fieldsize(&self) -> usize {
+        // SAFETY: a live request has a server; the shim reads one int.
+        let limit = unsafe { super::bindings::scr_cookie_limit_req_fieldsize(self.as_ptr()) };
+        usize::try_from(limit).unwrap_or(0)
+    }
+
+    /// Whether the request came over plain HTTP: httpd's scheme for it
+    /// (`ap_http_scheme`) is `http`. False on TLS, and when no module
+    /// names a scheme (ServerName https://... on a plain connection, as
+    /// behind a TLS-terminating proxy).
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn is_plain_http(&self) -> bool {
+        // SAFETY: a live request; the scheme is NULL or a static or pool
+        // string that outlives this call.
+        unsafe { c_bytes(super::bindings::scr_cookie_http_scheme(self.as_ptr())) }
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"http"))
+    }
+
+    /// The request note `key`, as a string.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn note_text(&self, key: &[u8]) -> Option<&[u8]> {
+        let key = std::ffi::CString::new(key).ok()?;
+        // SAFETY: notes is a live table; the value is NULL or a string in
+        // the request's pool (only set_note_text writes our keys).
+        unsafe { c_bytes(super::bindings::apr_table_get(self.0.notes, key.as_ptr())) }
+    }
+
+    /// Sets the request note `key` to `value`; both are copied into the
+    /// request's pool, which outlives its notes.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn set_note_text(&self, key: &[u8], value: &[u8]) {
+        let (key, value) = (self.pool().c_str(key), self.pool().c_str(value));
+        // SAFETY: both strings live in the request's pool, as long as the
+        // table; setn stores the pointers.
+        unsafe { super::bindings::apr_table_setn(self.0.notes, key.as_ptr(), value.as_ptr()) }
     }
 }
 
@@ -122,6 +173,29 @@ impl Pool {
         unsafe { CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len())) }
     }
 
+    /// The number kept under `key` with [`Pool::set_number`].
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn number(&self, key: &CStr) -> Option<u64> {
+        let mut data: *mut std::ffi::c_void = ptr::null_mut();
+        // SAFETY: a lookup in a live pool; only set_number stores under the
+        // keys this module uses, and it stores a u64 in this pool.
+        unsafe {
+            super::bindings::apr_pool_userdata_get(&mut data, key.as_ptr(), self.as_ptr());
+            (!data.is_null()).then(|| data.cast::<u64>().read_unaligned())
+        }
+    }
+
+    /// Keeps `value` under `key` as long as the pool lives.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn set_number(&self, key: &CStr, value: u64) {
+        // SAFETY: the u64 is allocated in this pool, which copies the key.
+        unsafe {
+            let slot = super::bindings::apr_palloc(self.as_ptr(), size_of::<u64>()).cast::<u64>();
+            slot.write_unaligned(value);
+            super::bindings::apr_pool_userdata_set(slot.cast(), key.as_ptr(), None, self.as_ptr());
+        }
+    }
+
     /// A new, empty session in this pool with `encoded` as its text.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn new_session(&self, encoded: Option<&[u8]>) -> &Session {
@@ -139,12 +213,10 @@ impl Pool {
     }
 }
 
-/// `apr_table_t`: headers, notes.
-#[cfg(feature = "session-cookie-module")]
+/// `apr_table_t`: headers, notes, the environment.
 #[repr(transparent)]
 pub(super) struct Table(apr_table_t);
 
-#[cfg(feature = "session-cookie-module")]
 impl Table {
     /// # Safety
     /// `t` is a live table that lives for `'a`.
@@ -157,7 +229,24 @@ impl Table {
         ptr::from_ref(&self.0).cast_mut()
     }
 
+    /// The first value of `key`.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn get(&self, key: &CStr) -> Option<&CStr> {
+        // SAFETY: values are NULL or strings that live as long as the table.
+        unsafe {
+            let v = apr_table_get(self.as_ptr(), key.as_ptr());
+            (!v.is_null()).then(|| CStr::from_ptr(v))
+        }
+    }
+
+    /// Sets `key` to `value`, replacing what it held.
+    pub(super) fn set(&self, key: &'static CStr, value: &'static CStr) {
+        // SAFETY: both strings are static: setn does not copy them.
+        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
+    }
+
     /// The table's entries, in order (what C's `apr_table_elts` gives).
+    #[cfg(feature = "session-cookie-module")]
     fn entries(&self) -> &[apr_table_entry_t] {
         // SAFETY: an apr_table_t starts with its apr_array_header_t of
         // entries (what apr_table_elts() relies on too); elts holds nelts
@@ -176,6 +265,7 @@ impl Table {
 
     /// The value of every entry whose key is `key` (ignoring ASCII case),
     /// in table order.
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn values(&self, key: &CStr) -> Vec<&CStr> {
         let key = key.to_bytes();
         self.entries()
@@ -188,6 +278,7 @@ impl Table {
     }
 
     /// Replaces every `key` entry by `values`, appended in order.
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn replace_all(&self, key: &'static CStr, values: &[&CStr]) {
         // SAFETY: `key` is static; the values are pool strings that outlive
         // the table (addn does not copy).
@@ -201,12 +292,14 @@ impl Table {
 
     /// Adds a `key` entry; `value` must live as long as the table, as a
     /// string from the request's pool does.
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn add(&self, key: &'static CStr, value: &CStr) {
         // SAFETY: as for replace_all.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
     }
 
     /// The session cached under `note` (see [`Table::cache_session`]).
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn cached_session(&self, note: &CStr) -> Option<&Session> {
         // SAFETY: only cache_session stores under our notes' keys, and it
         // stores a session of the same pool.
@@ -219,6 +312,7 @@ impl Table {
     /// Caches `session` under `note`, as stock does: the note's value is
     /// the session's address, not a string; `note` and the session must
     /// live as long as the table.
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn cache_session(&self, note: &CStr, session: &Session) {
         // SAFETY: setn stores both pointers without reading the value.
         unsafe {
@@ -244,7 +338,6 @@ impl Session {
         unsafe { &mut *z.cast::<Session>() }
     }
 
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn as_ptr(&self) -> *mut session_rec {
         ptr::from_ref(&self.0).cast_mut()
     }

@@ -7,6 +7,10 @@
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::APLOG_INFO;
 use super::bindings::{APLOG_DEBUG, APLOG_ERR};
+#[cfg(feature = "session-cookie-module")]
+use super::bindings::{
+    APLOG_WARNING, scr_cookie_log_level_SCR_COOKIE_APLOG_NOTICE as APLOG_NOTICE,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Msg {
@@ -27,6 +31,45 @@ pub(super) enum Msg {
     CookieWritten,
     #[cfg(feature = "session-cookie-module")]
     CookieReplaced,
+    /// A `Set-Cookie` line over the 4096 bytes browsers keep.
+    #[cfg(feature = "session-cookie-module")]
+    CookieTooLong,
+    /// A session not written: its cookies would come back in a `Cookie`
+    /// line over `LimitRequestFieldSize`.
+    #[cfg(feature = "session-cookie-module")]
+    NotWrittenFieldLimit,
+    /// A session not written: it needs more parts than allowed, or the
+    /// attributes leave no room in `SessionCookieChunkSize`.
+    #[cfg(feature = "session-cookie-module")]
+    NotWrittenParts,
+    /// A request's chunked session over the limits (parts, size).
+    #[cfg(feature = "session-cookie-module")]
+    RequestOverLimits,
+    /// A request's chunked session refused: missing, duplicated, extra
+    /// part; parts without the cookie. The client's doing: debug.
+    #[cfg(feature = "session-cookie-module")]
+    PartsRefused,
+    #[cfg(feature = "session-cookie-module")]
+    ChunkedRead,
+    #[cfg(feature = "session-cookie-module")]
+    ChunkedWritten,
+    #[cfg(feature = "session-cookie-module")]
+    StalePartsRemoved,
+    /// A Secure cookie written on plain HTTP, once per child.
+    #[cfg(feature = "session-cookie-module")]
+    SecureOnPlainHttp,
+    /// Configuration time: a `__Host-`/`__Secure-` cookie browsers refuse.
+    #[cfg(feature = "session-cookie-module")]
+    PrefixRules,
+    /// Configuration time: `SameSite=None` without `Secure`.
+    #[cfg(feature = "session-cookie-module")]
+    SameSiteNoneInsecure,
+    /// Configuration time: an unknown `SameSite` value.
+    #[cfg(feature = "session-cookie-module")]
+    UnknownSameSite,
+    /// Configuration time: `SessionCookieChunkSize` over 4096.
+    #[cfg(feature = "session-cookie-module")]
+    ChunkSizeOverBrowserLimit,
     /// A panic in a hook of session_crypto_module, caught.
     #[cfg(feature = "session-crypto-module")]
     CryptoPanic,
@@ -57,6 +100,32 @@ impl Msg {
             Self::CookieWritten => ("SCR0105", APLOG_DEBUG),
             #[cfg(feature = "session-cookie-module")]
             Self::CookieReplaced => ("SCR0106", APLOG_DEBUG),
+            #[cfg(feature = "session-cookie-module")]
+            Self::CookieTooLong => ("SCR0107", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::NotWrittenFieldLimit => ("SCR0108", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::NotWrittenParts => ("SCR0109", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::RequestOverLimits => ("SCR0110", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::PartsRefused => ("SCR0111", APLOG_DEBUG),
+            #[cfg(feature = "session-cookie-module")]
+            Self::ChunkedRead => ("SCR0112", APLOG_DEBUG),
+            #[cfg(feature = "session-cookie-module")]
+            Self::ChunkedWritten => ("SCR0113", APLOG_DEBUG),
+            #[cfg(feature = "session-cookie-module")]
+            Self::StalePartsRemoved => ("SCR0114", APLOG_DEBUG),
+            #[cfg(feature = "session-cookie-module")]
+            Self::SecureOnPlainHttp => ("SCR0115", APLOG_NOTICE),
+            #[cfg(feature = "session-cookie-module")]
+            Self::PrefixRules => ("SCR0116", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::SameSiteNoneInsecure => ("SCR0117", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::UnknownSameSite => ("SCR0118", APLOG_WARNING),
+            #[cfg(feature = "session-cookie-module")]
+            Self::ChunkSizeOverBrowserLimit => ("SCR0119", APLOG_WARNING),
             #[cfg(feature = "session-crypto-module")]
             Self::CryptoPanic => ("SCR0200", APLOG_ERR),
             #[cfg(feature = "session-crypto-module")]

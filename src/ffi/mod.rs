@@ -9,6 +9,8 @@
 
 mod bindings;
 mod httpd;
+#[cfg(feature = "session-crypto-module")]
+mod kdf_cache;
 mod log;
 mod messages;
 mod module_record;
@@ -18,6 +20,7 @@ mod pool_box;
 mod session_cookie;
 #[cfg(feature = "session-crypto-module")]
 mod session_crypto;
+mod status;
 
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -23,12 +23,16 @@ mod cookie {
         command_rec, module_struct, scr_cookie_cmds, scr_cookie_create_dir_config,
         scr_cookie_entries, scr_cookie_merge_dir_config, scr_cookie_register_hooks,
     };
-    use super::super::session_cookie::{load, parse_directive, save};
+    use super::super::session_cookie::{
+        check_cookie, load, parse_chunk_size_arg, parse_directive, save,
+    };
 
     static ENTRIES: scr_cookie_entries = scr_cookie_entries {
         load: Some(load),
         save: Some(save),
         parse_directive: Some(parse_directive),
+        check_cookie: Some(check_cookie),
+        parse_chunk_size: Some(parse_chunk_size_arg),
     };
 
     unsafe extern "C" fn register_hooks(p: *mut apr_pool_t) {
@@ -69,13 +73,16 @@ mod crypto {
         scr_crypto_create_server_config, scr_crypto_entries, scr_crypto_merge_dir_config,
         scr_crypto_register_hooks,
     };
-    use super::super::session_crypto::{add_secret, decode, encode, parse_cipher};
+    use super::super::session_crypto::{
+        add_secret, decode, encode, parse_cipher, parse_not_before,
+    };
 
     static ENTRIES: scr_crypto_entries = scr_crypto_entries {
         encode: Some(encode),
         decode: Some(decode),
         add_secret: Some(add_secret),
         parse_cipher: Some(parse_cipher),
+        parse_time: Some(parse_not_before),
     };
 
     unsafe extern "C" fn register_hooks(p: *mut apr_pool_t) {

@@ -6,21 +6,25 @@
 //! in a [`Keyring`] owned by the configuration pool ([`PoolBox`]). Sealing
 //! and opening are in [`crate::seal`].
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{CString, c_char, c_int, c_long};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bindings::{
-    APR_EGENERAL, OK, apr_pool_t, apr_status_t, request_rec, scr_crypto_cookie_config,
+    APR_EGENERAL, OK, apr_int64_t, apr_pool_t, apr_status_t, request_rec, scr_crypto_cookie_config,
     scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_stock_format_SCR_STOCK_OFF,
     scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
 use super::httpd::{Pool, Request, Session, c_bytes};
+use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
 use super::pool_box::PoolBox;
+use super::status;
 use super::{config_call, guarded};
 use crate::seal::parse_cipher as cipher_by_name;
-use crate::seal::{Format, Keyring, Policy, StockCipher, StockFormat, open_value, seal_value};
+use crate::seal::{
+    Format, Keyring, Policy, Stamp, StockCipher, StockFormat, open_value, parse_time, seal_value,
+};
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
 /// 0, what an unset directive leaves, is stock's default.
@@ -56,18 +60,31 @@ pub(super) unsafe extern "C" fn decode(r: *mut request_rec, z: *mut session_rec)
 ///
 /// # Safety
 /// `ring` points to a keyring pointer that is NULL or came from here,
-/// `pool` is the live configuration pool, `secret` a C string, and `msg`
-/// has room for `msg_len` bytes.
+/// `pool` and `process_pool` are live pools, `secret` a C string,
+/// `stretch_ms` a valid out pointer, and `msg` has room for `msg_len` bytes.
 pub(super) unsafe extern "C" fn add_secret(
     ring: *mut *mut scr_keyring,
     pool: *mut apr_pool_t,
+    process_pool: *mut apr_pool_t,
+    runtime: c_int,
     secret: *const c_char,
+    stretch_ms: *mut c_long,
     msg: *mut c_char,
     msg_len: usize,
 ) -> c_int {
     // SAFETY: per the contract above: `*ring` is NULL or a keyring this
-    // function kept in `pool`, and configuration is read by one thread.
-    let (ring, pool, secret) = unsafe { (&mut *ring, Pool::from_raw(pool), c_bytes(secret)) };
+    // function kept in `pool`, and a directory's configuration is read by
+    // one thread.
+    let (ring, pool, process, secret, stretch_ms) = unsafe {
+        (
+            &mut *ring,
+            Pool::from_raw(pool),
+            Pool::from_raw(process_pool),
+            c_bytes(secret),
+            &mut *stretch_ms,
+        )
+    };
+    *stretch_ms = -1;
     if ring.is_null() {
         *ring = pool.keep(Keyring::new()).cast::<scr_keyring>();
     }
@@ -79,7 +96,13 @@ pub(super) unsafe extern "C" fn add_secret(
         config_call("deriving the key", msg, msg_len, || {
             let keyring = keyring.ok_or_else(|| "no keyring".to_owned())?;
             keyring
-                .add(secret.unwrap_or_default())
+                .add_with(secret.unwrap_or_default(), |secret| {
+                    let (value, took) = stretched(secret, process, runtime != 0);
+                    if let Some(ms) = took {
+                        *stretch_ms = c_long::try_from(ms).unwrap_or(c_long::MAX);
+                    }
+                    value
+                })
                 .map_err(|e| e.to_string())
         })
     };
@@ -122,6 +145,33 @@ pub(super) unsafe extern "C" fn parse_cipher(
     0
 }
 
+/// Parses `SessionCryptoNotBefore`'s value; see shim/rust_entry.h.
+///
+/// # Safety
+/// `text` is a C string, `unix_time` a valid out pointer and `err` has room
+/// for `err_len` bytes.
+pub(super) unsafe extern "C" fn parse_not_before(
+    text: *const c_char,
+    unix_time: *mut apr_int64_t,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    // SAFETY: `text` is a C string that outlives the call.
+    let text = String::from_utf8_lossy(unsafe { c_bytes(text) }.unwrap_or_default());
+    // SAFETY: `err` has room for `err_len` bytes.
+    let outcome = unsafe {
+        config_call("reading the time", err, err_len, || {
+            parse_time(&text).map_err(|e| e.to_string())
+        })
+    };
+    let Some(seconds) = outcome else {
+        return -1;
+    };
+    // SAFETY: the caller's out pointer is valid.
+    unsafe { *unix_time = seconds };
+    0
+}
+
 fn on_panic(r: &Request, doing: &str) -> apr_status_t {
     log(r, Msg::CryptoPanic, || {
         format!("internal error while {doing} the session; request served without it")
@@ -149,7 +199,14 @@ fn config(r: &Request) -> Option<(&Keyring, Policy)> {
         .and_then(|i| CIPHERS.get(i))
         .copied()
         .unwrap_or_default();
-    Some((keyring, Policy { stock, cipher }))
+    let seconds = |set: c_int, value: apr_int64_t| u64::try_from(value).ok().filter(|_| set != 0);
+    let policy = Policy {
+        stock,
+        cipher,
+        max_lifetime: seconds(conf.max_lifetime_set, conf.max_lifetime),
+        not_before: seconds(conf.not_before_set, conf.not_before),
+    };
+    Some((keyring, policy))
 }
 
 /// The names a sealed value is bound to: the request's session cookie
@@ -181,6 +238,21 @@ fn unix_now() -> u64 {
     since.as_secs() + u64::from(since.subsec_nanos() > 0)
 }
 
+/// When a session begins, in whole seconds rounded down: a session begun
+/// after `SessionCryptoNotBefore` is never taken for one begun before.
+fn origin_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The key under which a session's origin waits, in the session's pool,
+/// from the request that opened it to the one that seals it again.
+fn origin_key(z: &Session) -> CString {
+    CString::new(format!("mod_session_crypto_rs:origin:{:p}", z.as_ptr()))
+        .expect("no NUL in a formatted address")
+}
+
 fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     let Some((keyring, policy)) = config(r) else {
         return OK as apr_status_t;
@@ -191,7 +263,10 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     // mod_session's expiry (microseconds, from SessionMaxAge), rounded up
     // to whole seconds: 0 means the session does not expire.
     let not_after = u64::try_from(z.expiry()).map_or(0, |us| us.div_ceil(1_000_000));
-    match seal_value(keyring, policy, plain, not_after, &cookie_names(r)) {
+    // A session opened in this request keeps its origin; a new one begins.
+    let origin = z.pool(r).number(&origin_key(z)).unwrap_or_else(origin_now);
+    let stamp = Stamp { not_after, origin };
+    match seal_value(keyring, policy, plain, stamp, &cookie_names(r)) {
         None => OK as apr_status_t,
         Some(Ok(sealed)) => {
             let sealed = z.pool(r).c_str(sealed.as_bytes());
@@ -212,12 +287,17 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         return OK as apr_status_t;
     };
     let Some(sealed) = z.encoded().filter(|t| !t.is_empty()) else {
+        // No cookie, or mod_session's second run of the decode hooks on a
+        // session already decoded: keep the word set before.
+        status::set_if_unset(r, c"absent");
         return OK as apr_status_t;
     };
     match open_value(keyring, policy, sealed, unix_now(), &cookie_names(r)) {
-        Ok((plain, format)) => {
-            let plain = z.pool(r).c_str(&plain);
-            z.set_encoded(Some(plain));
+        Ok((opened, format)) => {
+            let pool = z.pool(r);
+            pool.set_number(&origin_key(z), opened.origin);
+            z.set_encoded(Some(pool.c_str(&opened.plaintext)));
+            status::set(r, format.status());
             if format == Format::Stock {
                 log(r, Msg::OpenedStock, || {
                     "session opened from stock mod_session_crypto's format".to_owned()
@@ -225,6 +305,7 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
             }
         }
         Err(why) => {
+            status::set(r, why.status());
             // Bad input is the client's problem, not the server's: no
             // session, a debug line, and never an error status.
             log(r, Msg::NotOpened, || {

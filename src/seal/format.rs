@@ -1,9 +1,9 @@
-//! The sealed format, version 1.
+//! The sealed format, version 2.
 //!
 //! ```text
 //! sealed = base64url-nopad( header || ciphertext || tag )
-//! header = version (1 byte, 0x01) || key id (4) || salt (16) || not-after (8, big endian)
-//!          || names length (2, big endian) || names (joined by NUL)
+//! header = version (1 byte, 0x02) || key id (4) || salt (16) || not-after (8, big endian)
+//!          || origin (8, big endian) || names length (2, big endian) || names (joined by NUL)
 //! aad    = header
 //! key, nonce = HKDF-Expand(PRK of the secret, "value key" || salt)   (keyring.rs)
 //! ```
@@ -16,9 +16,15 @@
 //!   realistic volume (a bare random 96-bit nonce under one key would be
 //!   unsafe well before 2^48 values).
 //! - The version byte allows a future format; the key id picks the key.
+//!   Version 1 (no origin) was never released and does not open.
 //! - `not-after` (Unix seconds, 0 for none) comes from `SessionMaxAge` and is
 //!   authenticated: an expired value is refused here even if its plaintext
 //!   lost its own expiry field (CVE-2018-17199).
+//! - `origin` (Unix seconds) is when the session was first sealed; a session
+//!   re-sealed in a later request keeps it. It is what an absolute lifetime
+//!   (`SessionCryptoMaxLifetime`) and a logout of everyone
+//!   (`SessionCryptoNotBefore`) are measured against, on every node alike,
+//!   however active the user has been.
 //! - `names` bind the value to its use: the session cookie names it is
 //!   written under (`SessionCookieName` and `SessionCookieName2` of the
 //!   location that sealed it). It opens only where one of the reader's
@@ -40,21 +46,55 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rand::rngs::OsRng;
+use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
 
 /// The format version this code writes and reads.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
+/// Where not-after, origin and the names' length stand in the header.
+const NOT_AFTER_AT: usize = 1 + KEY_ID_LEN + SALT_LEN;
+const ORIGIN_AT: usize = NOT_AFTER_AT + 8;
+const NAMES_LEN_AT: usize = ORIGIN_AT + 8;
 /// The fixed part of the header, before the names.
-const FIXED_LEN: usize = 1 + KEY_ID_LEN + SALT_LEN + 8 + 2;
+const FIXED_LEN: usize = NAMES_LEN_AT + 2;
 
 /// Longest sealed value (in base64 characters) we try to open. Browsers
 /// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
 /// other providers without letting a client make us decode megabytes.
 pub const MAX_SEALED_LEN: usize = 16 * 1024;
+
+/// The times a sealed value carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Unix seconds after which it does not open; 0 for never.
+    pub not_after: u64,
+    /// Unix seconds when the session was first sealed.
+    pub origin: u64,
+}
+
+/// What opening checks a value's times against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Unix seconds.
+    pub now: u64,
+    /// `SessionCryptoMaxLifetime`: seconds a session may live after its
+    /// origin, however active.
+    pub max_lifetime: Option<u64>,
+    /// `SessionCryptoNotBefore`: sessions that began earlier do not open.
+    pub not_before: Option<u64>,
+}
+
+/// An opened value: the session's text (wiped when dropped) and when the
+/// session began.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Opened {
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub origin: u64,
+}
 
 /// Why a sealed value did not open. None of these carry secret material;
 /// all of them mean "no session".
@@ -78,6 +118,16 @@ pub enum OpenError {
     Expired {
         not_after: u64,
         now: u64,
+    },
+    /// Older than `SessionCryptoMaxLifetime`.
+    Lifetime {
+        age: u64,
+        max: u64,
+    },
+    /// Began before `SessionCryptoNotBefore`.
+    Revoked {
+        origin: u64,
+        not_before: u64,
     },
     /// Decrypted to text with a NUL byte, which no session can hold.
     NotText,
@@ -106,6 +156,14 @@ impl fmt::Display for OpenError {
             Self::Expired { not_after, now } => {
                 write!(f, "expired {} seconds ago (SessionMaxAge)", now - not_after)
             }
+            Self::Lifetime { age, max } => write!(
+                f,
+                "session began {age} seconds ago, over SessionCryptoMaxLifetime {max}"
+            ),
+            Self::Revoked { origin, not_before } => write!(
+                f,
+                "session began at {origin}, before SessionCryptoNotBefore {not_before}"
+            ),
             Self::NotText => f.write_str("decrypted value is not text"),
         }
     }
@@ -113,7 +171,7 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -123,12 +181,12 @@ fn hex(bytes: &[u8]) -> String {
 pub fn seal(
     key: &SealKey,
     plaintext: &[u8],
-    not_after: u64,
+    stamp: Stamp,
     names: &[&[u8]],
 ) -> Result<String, rand::Error> {
     let mut salt = [0u8; SALT_LEN];
     OsRng.try_fill_bytes(&mut salt)?;
-    Ok(seal_with_salt(key, salt, plaintext, not_after, names))
+    Ok(seal_with_salt(key, salt, plaintext, stamp, names))
 }
 
 /// [`seal`] with a given salt: deterministic, for test vectors only. Reusing
@@ -137,7 +195,7 @@ pub fn seal_with_salt(
     key: &SealKey,
     salt: [u8; SALT_LEN],
     plaintext: &[u8],
-    not_after: u64,
+    stamp: Stamp,
     names: &[&[u8]],
 ) -> String {
     let names = names.join(&0);
@@ -148,7 +206,8 @@ pub fn seal_with_salt(
     header.push(VERSION);
     header.extend_from_slice(&key.id());
     header.extend_from_slice(&salt);
-    header.extend_from_slice(&not_after.to_be_bytes());
+    header.extend_from_slice(&stamp.not_after.to_be_bytes());
+    header.extend_from_slice(&stamp.origin.to_be_bytes());
     header.extend_from_slice(&(names.len() as u16).to_be_bytes());
     header.extend_from_slice(names);
 
@@ -166,24 +225,16 @@ pub fn seal_with_salt(
     URL_SAFE_NO_PAD.encode(header)
 }
 
-/// Opens a sealed value with whichever key of `keyring` its id names.
-/// `now` is Unix seconds; `names` are the reader's session cookie names, one
-/// of which the value must have been sealed for (none for none).
-pub fn open(
-    keyring: &Keyring,
-    sealed: &[u8],
-    now: u64,
-    names: &[&[u8]],
-) -> Result<Vec<u8>, OpenError> {
-    if sealed.is_empty() {
-        return Err(OpenError::Empty);
-    }
-    if sealed.len() > MAX_SEALED_LEN {
-        return Err(OpenError::TooLong { len: sealed.len() });
-    }
-    let raw = URL_SAFE_NO_PAD
-        .decode(sealed)
-        .map_err(|_| OpenError::NotBase64)?;
+/// The parts of a sealed value, before it is authenticated: the header's
+/// fields are not to be trusted until [`open`] has checked the tag.
+pub struct Parsed<'a> {
+    pub header: &'a [u8],
+    pub body: &'a [u8],
+    pub key_id: [u8; KEY_ID_LEN],
+}
+
+/// Decodes and splits a sealed value (what opening does before any key).
+pub fn parse(raw: &[u8]) -> Result<Parsed<'_>, OpenError> {
     let truncated = OpenError::Truncated { len: raw.len() };
     if raw.len() < FIXED_LEN + TAG_LEN {
         return Err(truncated);
@@ -191,55 +242,129 @@ pub fn open(
     if raw[0] != VERSION {
         return Err(OpenError::UnknownVersion(raw[0]));
     }
-    let names_len = usize::from(u16::from_be_bytes([raw[FIXED_LEN - 2], raw[FIXED_LEN - 1]]));
+    let names_len = usize::from(u16::from_be_bytes([
+        raw[NAMES_LEN_AT],
+        raw[NAMES_LEN_AT + 1],
+    ]));
     if raw.len() < FIXED_LEN + names_len + TAG_LEN {
         return Err(truncated);
     }
     let (header, body) = raw.split_at(FIXED_LEN + names_len);
-    let id: [u8; KEY_ID_LEN] = header[1..1 + KEY_ID_LEN]
-        .try_into()
-        .expect("slice of KEY_ID_LEN");
-    let key = keyring.find(id).ok_or(OpenError::UnknownKey(id))?;
-    if !for_reader(&header[FIXED_LEN..], names) {
+    Ok(Parsed {
+        header,
+        body,
+        key_id: header[1..1 + KEY_ID_LEN]
+            .try_into()
+            .expect("KEY_ID_LEN bytes"),
+    })
+}
+
+impl Parsed<'_> {
+    /// The cookie names the value says it was sealed for.
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        let names = &self.header[FIXED_LEN..];
+        names.split(|&b| b == 0).filter(move |_| !names.is_empty())
+    }
+
+    pub fn stamp(&self) -> Stamp {
+        let at = |i: usize| u64::from_be_bytes(self.header[i..i + 8].try_into().expect("8 bytes"));
+        Stamp {
+            not_after: at(NOT_AFTER_AT),
+            origin: at(ORIGIN_AT),
+        }
+    }
+}
+
+/// Decodes a sealed value's base64url, strictly, within the size cap.
+pub fn decode(sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+    if sealed.is_empty() {
+        return Err(OpenError::Empty);
+    }
+    if sealed.len() > MAX_SEALED_LEN {
+        return Err(OpenError::TooLong { len: sealed.len() });
+    }
+    URL_SAFE_NO_PAD
+        .decode(sealed)
+        .map_err(|_| OpenError::NotBase64)
+}
+
+/// Opens a sealed value with whichever key of `keyring` its id names.
+/// `names` are the reader's session cookie names, one of which the value
+/// must have been sealed for (none for none); `limits` its times.
+pub fn open(
+    keyring: &Keyring,
+    sealed: &[u8],
+    limits: Limits,
+    names: &[&[u8]],
+) -> Result<Opened, OpenError> {
+    let raw = decode(sealed)?;
+    let parsed = parse(&raw)?;
+    let key = keyring
+        .find(parsed.key_id)
+        .ok_or(OpenError::UnknownKey(parsed.key_id))?;
+    if !for_reader(&parsed, names) {
         return Err(OpenError::OtherCookie);
     }
-    let salt = &header[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN];
-    let not_after = u64::from_be_bytes(
-        header[FIXED_LEN - 10..FIXED_LEN - 2]
-            .try_into()
-            .expect("8 bytes"),
-    );
-
+    let salt = &parsed.header[1 + KEY_ID_LEN..NOT_AFTER_AT];
     let (cipher, nonce) = value_cipher(key, salt);
     let payload = Payload {
-        msg: body,
-        aad: header,
+        msg: parsed.body,
+        aad: parsed.header,
     };
-    let plaintext = cipher
-        .decrypt(Nonce::from_slice(&nonce), payload)
-        .map_err(|_| OpenError::Forged)?;
-    // Checked only once authenticated: not-after is trustworthy from here.
-    if not_after != 0 && now > not_after {
-        return Err(OpenError::Expired { not_after, now });
+    let plaintext = Zeroizing::new(
+        cipher
+            .decrypt(Nonce::from_slice(&nonce), payload)
+            .map_err(|_| OpenError::Forged)?,
+    );
+    // Checked only once authenticated: the times are trustworthy from here.
+    let Stamp { not_after, origin } = parsed.stamp();
+    if not_after != 0 && limits.now > not_after {
+        return Err(OpenError::Expired {
+            not_after,
+            now: limits.now,
+        });
     }
+    check_origin(origin, limits)?;
     if plaintext.contains(&0) {
         return Err(OpenError::NotText);
     }
-    Ok(plaintext)
+    Ok(Opened { plaintext, origin })
 }
 
-/// Whether a value sealed for `bound` (names joined by NUL) is for a reader
-/// of `names`: one name in common, or neither names any.
-fn for_reader(bound: &[u8], names: &[&[u8]]) -> bool {
-    if bound.is_empty() {
+/// The absolute lifetime and the logout of everyone, against a session's
+/// origin.
+pub(super) fn check_origin(origin: u64, limits: Limits) -> Result<(), OpenError> {
+    if let Some(max) = limits.max_lifetime {
+        let age = limits.now.saturating_sub(origin);
+        if age > max {
+            return Err(OpenError::Lifetime { age, max });
+        }
+    }
+    if let Some(not_before) = limits.not_before {
+        if origin < not_before {
+            return Err(OpenError::Revoked { origin, not_before });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a value is for a reader of `names`: one name in common, or
+/// neither names any.
+fn for_reader(parsed: &Parsed<'_>, names: &[&[u8]]) -> bool {
+    let mut bound = parsed.names().peekable();
+    if bound.peek().is_none() {
         return names.is_empty();
     }
-    bound.split(|&b| b == 0).any(|b| names.contains(&b))
+    bound.any(|b| names.contains(&b))
 }
 
 fn value_cipher(key: &SealKey, salt: &[u8]) -> (Aes256Gcm, [u8; 12]) {
-    let (k, nonce) = key.value_key(salt);
-    (Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&k)), nonce)
+    let okm = key.value_key(salt);
+    let (k, nonce) = okm.split_at(32);
+    (
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(k)),
+        nonce.try_into().expect("12 bytes"),
+    )
 }
 
 #[cfg(test)]
@@ -257,8 +382,30 @@ mod tests {
         ring
     }
 
+    const ORIGIN: u64 = NOW - 100;
+
+    fn stamp(not_after: u64) -> Stamp {
+        Stamp {
+            not_after,
+            origin: ORIGIN,
+        }
+    }
+
+    fn at(now: u64) -> Limits {
+        Limits {
+            now,
+            ..Limits::default()
+        }
+    }
+
     fn sealed(ring: &Keyring, text: &[u8]) -> String {
-        seal(ring.sealing_key().unwrap(), text, NOW + 60, &[b"session"]).unwrap()
+        seal(
+            ring.sealing_key().unwrap(),
+            text,
+            stamp(NOW + 60),
+            &[b"session"],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -266,7 +413,13 @@ mod tests {
         let ring = ring(&[SECRET]);
         for text in [&b""[..], b"user=ada&expiry=1", &[b'x'; 4096][..]] {
             let s = sealed(&ring, text);
-            assert_eq!(open(&ring, s.as_bytes(), NOW, &[b"session"]).unwrap(), text);
+            assert_eq!(
+                open(&ring, s.as_bytes(), at(NOW), &[b"session"])
+                    .unwrap()
+                    .plaintext
+                    .as_slice(),
+                text
+            );
         }
     }
 
@@ -280,15 +433,20 @@ mod tests {
             (&[&b"session"[..]][..], VECTOR_ONE_NAME),
             (&[b"session", b"session2"], VECTOR_TWO_NAMES),
         ] {
-            let s = seal_with_salt(&key, [7; 16], b"user=ada", 1_800_000_060, names);
+            let stamp = Stamp {
+                not_after: 1_800_000_060,
+                origin: 1_799_999_000,
+            };
+            let s = seal_with_salt(&key, [7; 16], b"user=ada", stamp, names);
             assert_eq!(s, vector);
-            let opened = open(&ring(&[SECRET]), vector.as_bytes(), NOW, &[b"session"]);
-            assert_eq!(opened.unwrap(), b"user=ada");
+            let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
+            let opened = opened.unwrap();
+            assert_eq!(opened.plaintext.as_slice(), b"user=ada");
+            assert_eq!(opened.origin, 1_799_999_000);
         }
     }
-    const VECTOR_ONE_NAME: &str =
-        "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAB3Nlc3Npb27yayIuQAqueAvRjsrQiBzQ3V9L1KVwUVc";
-    const VECTOR_TWO_NAMES: &str = "AS3Ik4cHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAEHNlc3Npb24Ac2Vzc2lvbjLyayIuQAqueMnh0nnzR72YU7k7V8FiKV0";
+    const VECTOR_ONE_NAME: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAHc2Vzc2lvbiaMZl5Lh2N1uDnCITmir9K3OSFoK7thlA";
+    const VECTOR_TWO_NAMES: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAQc2Vzc2lvbgBzZXNzaW9uMiaMZl5Lh2N1gzykIhPwy65G9cIzcrucjg";
 
     #[test]
     fn every_tampered_byte_is_refused() {
@@ -298,11 +456,11 @@ mod tests {
         let names_end = FIXED_LEN + b"session".len();
         // From not-after on: the names (and their length) may no longer
         // name the reader's cookie; every other byte fails authentication.
-        for i in FIXED_LEN - 10..raw.len() {
+        for i in NOT_AFTER_AT..raw.len() {
             raw[i] ^= 0x01;
             let t = URL_SAFE_NO_PAD.encode(&raw);
-            let got = open(&ring, t.as_bytes(), NOW, &[b"session"]);
-            if (FIXED_LEN - 2..names_end).contains(&i) {
+            let got = open(&ring, t.as_bytes(), at(NOW), &[b"session"]);
+            if (NAMES_LEN_AT..names_end).contains(&i) {
                 assert!(got.is_err(), "byte {i}: {got:?}");
             } else {
                 assert_eq!(got, Err(OpenError::Forged), "byte {i}");
@@ -315,24 +473,27 @@ mod tests {
     fn header_tampering_is_refused() {
         let ring = ring(&[SECRET]);
         let mut raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
-        raw[0] = 2;
-        let t = URL_SAFE_NO_PAD.encode(&raw);
-        assert_eq!(
-            open(&ring, t.as_bytes(), NOW, &[b"session"]),
-            Err(OpenError::UnknownVersion(2))
-        );
+        // Version 1 (never released) and unknown later ones do not open.
+        for version in [1, 3] {
+            raw[0] = version;
+            let t = URL_SAFE_NO_PAD.encode(&raw);
+            assert_eq!(
+                open(&ring, t.as_bytes(), at(NOW), &[b"session"]),
+                Err(OpenError::UnknownVersion(version))
+            );
+        }
         raw[0] = VERSION;
         raw[1] ^= 0xff;
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert!(matches!(
-            open(&ring, t.as_bytes(), NOW, &[b"session"]),
+            open(&ring, t.as_bytes(), at(NOW), &[b"session"]),
             Err(OpenError::UnknownKey(_))
         ));
         raw[1] ^= 0xff;
         raw[10] ^= 0x01; // salt
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(
-            open(&ring, t.as_bytes(), NOW, &[b"session"]),
+            open(&ring, t.as_bytes(), at(NOW), &[b"session"]),
             Err(OpenError::Forged)
         );
     }
@@ -343,27 +504,27 @@ mod tests {
         let s = sealed(&ring, b"a=1");
         for other in [&[&b"other"[..]][..], &[], &[b"session2"]] {
             assert_eq!(
-                open(&ring, s.as_bytes(), NOW, other),
+                open(&ring, s.as_bytes(), at(NOW), other),
                 Err(OpenError::OtherCookie)
             );
         }
         // A reader naming two cookies opens what was sealed for either.
-        assert!(open(&ring, s.as_bytes(), NOW, &[b"session2", b"session"]).is_ok());
+        assert!(open(&ring, s.as_bytes(), at(NOW), &[b"session2", b"session"]).is_ok());
         // Sealed where two names are set: opens where either is read.
         let key = ring.sealing_key().unwrap();
-        let both = seal(key, b"a=1", 0, &[b"session", b"session2"]).unwrap();
+        let both = seal(key, b"a=1", stamp(0), &[b"session", b"session2"]).unwrap();
         for reader in [&[&b"session"[..]][..], &[b"session2"], &[b"x", b"session2"]] {
-            assert!(open(&ring, both.as_bytes(), NOW, reader).is_ok());
+            assert!(open(&ring, both.as_bytes(), at(NOW), reader).is_ok());
         }
         assert_eq!(
-            open(&ring, both.as_bytes(), NOW, &[b"session3"]),
+            open(&ring, both.as_bytes(), at(NOW), &[b"session3"]),
             Err(OpenError::OtherCookie)
         );
         // No cookie names (another session provider) on both sides.
-        let unbound = seal(key, b"a=1", 0, &[]).unwrap();
-        assert!(open(&ring, unbound.as_bytes(), NOW, &[]).is_ok());
+        let unbound = seal(key, b"a=1", stamp(0), &[]).unwrap();
+        assert!(open(&ring, unbound.as_bytes(), at(NOW), &[]).is_ok());
         assert_eq!(
-            open(&ring, unbound.as_bytes(), NOW, &[b"session"]),
+            open(&ring, unbound.as_bytes(), at(NOW), &[b"session"]),
             Err(OpenError::OtherCookie)
         );
     }
@@ -372,16 +533,16 @@ mod tests {
     fn expiry_is_enforced_after_authentication() {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"a=1");
-        assert!(open(&ring, s.as_bytes(), NOW + 60, &[b"session"]).is_ok());
+        assert!(open(&ring, s.as_bytes(), at(NOW + 60), &[b"session"]).is_ok());
         assert_eq!(
-            open(&ring, s.as_bytes(), NOW + 61, &[b"session"]),
+            open(&ring, s.as_bytes(), at(NOW + 61), &[b"session"]),
             Err(OpenError::Expired {
                 not_after: NOW + 60,
                 now: NOW + 61
             })
         );
-        let forever = seal(ring.sealing_key().unwrap(), b"a=1", 0, &[b"session"]).unwrap();
-        assert!(open(&ring, forever.as_bytes(), u64::MAX, &[b"session"]).is_ok());
+        let forever = seal(ring.sealing_key().unwrap(), b"a=1", stamp(0), &[b"session"]).unwrap();
+        assert!(open(&ring, forever.as_bytes(), at(u64::MAX), &[b"session"]).is_ok());
     }
 
     #[test]
@@ -394,7 +555,7 @@ mod tests {
             format!("{s}="),
             format!(" {s}"),
         ] {
-            let got = open(&ring, bad.as_bytes(), NOW, &[b"session"]);
+            let got = open(&ring, bad.as_bytes(), at(NOW), &[b"session"]);
             assert!(
                 matches!(got, Err(OpenError::NotBase64 | OpenError::Forged)),
                 "{bad}: {got:?}"
@@ -403,24 +564,60 @@ mod tests {
         let std_alphabet = s.replace('-', "+").replace('_', "/");
         if std_alphabet != s {
             assert_eq!(
-                open(&ring, std_alphabet.as_bytes(), NOW, &[b"session"]),
+                open(&ring, std_alphabet.as_bytes(), at(NOW), &[b"session"]),
                 Err(OpenError::NotBase64)
             );
         }
     }
 
     #[test]
+    fn absolute_lifetime_and_not_before_count_from_the_origin() {
+        let ring = ring(&[SECRET]);
+        let s = sealed(&ring, b"a=1"); // origin NOW - 100
+        let limits = |max_lifetime, not_before| Limits {
+            now: NOW,
+            max_lifetime,
+            not_before,
+        };
+        let open_with = |l| open(&ring, s.as_bytes(), l, &[b"session"]).map(|o| o.origin);
+        assert_eq!(open_with(limits(Some(100), None)), Ok(ORIGIN));
+        assert_eq!(
+            open_with(limits(Some(99), None)),
+            Err(OpenError::Lifetime { age: 100, max: 99 })
+        );
+        assert_eq!(open_with(limits(None, Some(ORIGIN))), Ok(ORIGIN));
+        assert_eq!(
+            open_with(limits(None, Some(ORIGIN + 1))),
+            Err(OpenError::Revoked {
+                origin: ORIGIN,
+                not_before: ORIGIN + 1
+            })
+        );
+        // The origin is authenticated: changing it forges the value.
+        let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
+        raw[ORIGIN_AT + 7] ^= 0x40;
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            open(&ring, t.as_bytes(), limits(Some(100), None), &[b"session"]),
+            Err(OpenError::Forged)
+        );
+    }
+
+    #[test]
     fn degenerate_values() {
         let ring = ring(&[SECRET]);
-        assert_eq!(open(&ring, b"", NOW, &[b""]), Err(OpenError::Empty));
-        assert_eq!(open(&ring, b"&=", NOW, &[b""]), Err(OpenError::NotBase64));
+        assert_eq!(open(&ring, b"", at(NOW), &[b""]), Err(OpenError::Empty));
         assert_eq!(
-            open(&ring, b"AQ", NOW, &[b""]),
+            open(&ring, b"&=", at(NOW), &[b""]),
+            Err(OpenError::NotBase64)
+        );
+        assert_eq!(
+            open(&ring, b"AQ", at(NOW), &[b""]),
             Err(OpenError::Truncated { len: 1 })
         );
         let long = vec![b'A'; MAX_SEALED_LEN + 1];
         assert_eq!(
-            open(&ring, &long, NOW, &[b""]),
+            open(&ring, &long, at(NOW), &[b""]),
             Err(OpenError::TooLong {
                 len: MAX_SEALED_LEN + 1
             })
@@ -434,19 +631,19 @@ mod tests {
         let before = sealed(&ring(&[old]), b"a=1");
         // Step 1: new secret added as opener, old still seals.
         let during = ring(&[old, new]);
-        assert!(open(&during, before.as_bytes(), NOW, &[b"session"]).is_ok());
+        assert!(open(&during, before.as_bytes(), at(NOW), &[b"session"]).is_ok());
         // Step 2: new secret seals, old still opens.
         let after = ring(&[new, old]);
-        assert!(open(&after, before.as_bytes(), NOW, &[b"session"]).is_ok());
+        assert!(open(&after, before.as_bytes(), at(NOW), &[b"session"]).is_ok());
         let fresh = sealed(&after, b"a=1");
-        assert!(open(&during, fresh.as_bytes(), NOW, &[b"session"]).is_ok());
+        assert!(open(&during, fresh.as_bytes(), at(NOW), &[b"session"]).is_ok());
         // Step 3: old secret removed: its values no longer open.
         let done = ring(&[new]);
         assert!(matches!(
-            open(&done, before.as_bytes(), NOW, &[b"session"]),
+            open(&done, before.as_bytes(), at(NOW), &[b"session"]),
             Err(OpenError::UnknownKey(_))
         ));
-        assert!(open(&done, fresh.as_bytes(), NOW, &[b"session"]).is_ok());
+        assert!(open(&done, fresh.as_bytes(), at(NOW), &[b"session"]).is_ok());
     }
 
     #[test]
@@ -468,7 +665,7 @@ mod tests {
         let err = open(
             &ring,
             URL_SAFE_NO_PAD.encode(&raw).as_bytes(),
-            NOW,
+            at(NOW),
             &[b"session"],
         )
         .unwrap_err();

@@ -13,9 +13,10 @@
 //! ours, and never costs stock's checks. A value that is neither format's
 //! encoding is reported as not ours.
 
+use std::ffi::CStr;
 use std::fmt;
 
-use super::format::{OpenError, open, seal};
+use super::format::{Limits, OpenError, Opened, Stamp, open, seal};
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
 
@@ -35,11 +36,54 @@ pub enum Format {
     Stock,
 }
 
+impl Format {
+    /// The word `SESSION_COOKIE_STATUS` gets for a value that opened.
+    pub fn status(self) -> &'static CStr {
+        match self {
+            Self::Ours => c"ok",
+            Self::Stock => c"stock_format",
+        }
+    }
+}
+
 /// Why a value did not open, in the format it was taken to be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotOpened {
     Ours(OpenError),
     Stock(StockOpenError),
+    /// A stock-format value carries no origin: under
+    /// `SessionCryptoNotBefore` it cannot show it began after.
+    StockRevoked,
+}
+
+impl NotOpened {
+    /// The word `SESSION_COOKIE_STATUS` gets (README, "Status words").
+    pub fn status(self) -> &'static CStr {
+        match self {
+            Self::Ours(e) => match e {
+                OpenError::Empty => c"absent",
+                OpenError::Expired { .. } => c"expired",
+                OpenError::Lifetime { .. } => c"lifetime",
+                OpenError::Revoked { .. } => c"revoked",
+                OpenError::Forged | OpenError::OtherCookie => c"forged",
+                OpenError::UnknownKey(_) => c"unknown_key",
+                OpenError::TooLong { .. }
+                | OpenError::NotBase64
+                | OpenError::Truncated { .. }
+                | OpenError::UnknownVersion(_)
+                | OpenError::NotText => c"malformed",
+            },
+            Self::Stock(e) => match e {
+                StockOpenError::MacMismatch | StockOpenError::Undecryptable => c"forged",
+                StockOpenError::TooLong { .. }
+                | StockOpenError::NotBase64
+                | StockOpenError::TooShort { .. }
+                | StockOpenError::NotWholeBlocks
+                | StockOpenError::NotText => c"malformed",
+            },
+            Self::StockRevoked => c"revoked",
+        }
+    }
 }
 
 impl fmt::Display for NotOpened {
@@ -47,6 +91,9 @@ impl fmt::Display for NotOpened {
         match self {
             Self::Ours(e) => e.fmt(f),
             Self::Stock(e) => e.fmt(f),
+            Self::StockRevoked => {
+                f.write_str("stock format: carries no origin, refused under SessionCryptoNotBefore")
+            }
         }
     }
 }
@@ -54,24 +101,39 @@ impl fmt::Display for NotOpened {
 impl std::error::Error for NotOpened {}
 
 /// How values are sealed and opened in one configuration context.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Policy {
     pub stock: StockFormat,
     /// `SessionCryptoCipher`: the cipher of stock-format values.
     pub cipher: StockCipher,
+    /// `SessionCryptoMaxLifetime`, seconds.
+    pub max_lifetime: Option<u64>,
+    /// `SessionCryptoNotBefore`, Unix seconds.
+    pub not_before: Option<u64>,
 }
 
-/// Opens `value` in whichever format it is in, as `policy` allows. `now`
-/// and `names` are as for our format's [`open`].
+impl Policy {
+    fn limits(&self, now: u64) -> Limits {
+        Limits {
+            now,
+            max_lifetime: self.max_lifetime,
+            not_before: self.not_before,
+        }
+    }
+}
+
+/// Opens `value` in whichever format it is in, as `policy` allows; `now` is
+/// Unix seconds and `names` are as for our format's [`open`]. A stock-format
+/// value has no origin of its own: it begins now, when we first seal it.
 pub fn open_value(
     keyring: &Keyring,
     policy: Policy,
     value: &[u8],
     now: u64,
     names: &[&[u8]],
-) -> Result<(Vec<u8>, Format), NotOpened> {
-    let ours = match open(keyring, value, now, names) {
-        Ok(plain) => return Ok((plain, Format::Ours)),
+) -> Result<(Opened, Format), NotOpened> {
+    let ours = match open(keyring, value, policy.limits(now), names) {
+        Ok(opened) => return Ok((opened, Format::Ours)),
         Err(e) => e,
     };
     let not_ours = matches!(
@@ -85,7 +147,14 @@ pub fn open_value(
         return Err(NotOpened::Ours(ours));
     }
     match open_stock(keyring.stock_keys(), policy.cipher, value) {
-        Ok(plain) => Ok((plain, Format::Stock)),
+        Ok(_) if policy.not_before.is_some() => Err(NotOpened::StockRevoked),
+        Ok(plaintext) => Ok((
+            Opened {
+                plaintext,
+                origin: now,
+            },
+            Format::Stock,
+        )),
         // Not stock's encoding either: say why it is not ours.
         Err(StockOpenError::NotBase64) => Err(NotOpened::Ours(ours)),
         Err(e) => Err(NotOpened::Stock(e)),
@@ -93,19 +162,19 @@ pub fn open_value(
 }
 
 /// Seals `plaintext` with the first secret, in the format `policy` names.
-/// `not_after` and `names` are for our format (stock's carries neither:
-/// stock relies on the session's own `expiry` key, and binds no name).
+/// `stamp` and `names` are for our format (stock's carries neither: stock
+/// relies on the session's own `expiry` key, and binds no name).
 pub fn seal_value(
     keyring: &Keyring,
     policy: Policy,
     plaintext: &[u8],
-    not_after: u64,
+    stamp: Stamp,
     names: &[&[u8]],
 ) -> Option<Result<String, rand::Error>> {
     let sealed = match policy.stock {
         StockFormat::Seal => seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext),
         StockFormat::Open | StockFormat::Off => {
-            seal(keyring.sealing_key()?, plaintext, not_after, names)
+            seal(keyring.sealing_key()?, plaintext, stamp, names)
         }
     };
     Some(sealed)
@@ -130,14 +199,22 @@ mod tests {
     fn policy(stock: StockFormat) -> Policy {
         Policy {
             stock,
-            cipher: StockCipher::default(),
+            ..Policy::default()
         }
     }
 
     fn sealed(ring: &Keyring, stock: StockFormat) -> String {
-        seal_value(ring, policy(stock), b"user=ada", NOW + 60, &[b"session"])
+        let stamp = Stamp {
+            not_after: NOW + 60,
+            origin: NOW - 10,
+        };
+        seal_value(ring, policy(stock), b"user=ada", stamp, &[b"session"])
             .unwrap()
             .unwrap()
+    }
+
+    fn text(got: Result<(Opened, Format), NotOpened>) -> Result<(Vec<u8>, Format), NotOpened> {
+        got.map(|(o, f)| (o.plaintext.to_vec(), f))
     }
 
     #[test]
@@ -153,7 +230,7 @@ mod tests {
                 NOW,
                 &[b"session"],
             );
-            assert_eq!(got, Ok((b"user=ada".to_vec(), format)));
+            assert_eq!(text(got), Ok((b"user=ada".to_vec(), format)));
         }
         // Seal mode opens both too.
         let got = open_value(

@@ -1,10 +1,11 @@
 //! Keys for sealing, derived once from the admin's secrets when the
 //! configuration is read, never per request.
 //!
-//! Each secret goes through HKDF-Extract (SHA-256) once; the resulting key
-//! gives a public 4-byte key id (so opening picks the right key without
-//! trying them all) and, per sealed value, a fresh AES-256-GCM key and
-//! nonce from HKDF-Expand over that value's random salt.
+//! Each secret goes through Argon2id (kdf.rs) and HKDF-Extract (SHA-256)
+//! once; the resulting key gives a public 4-byte key id (so opening picks
+//! the right key without trying them all) and, per sealed value, a fresh
+//! AES-256-GCM key and nonce from HKDF-Expand over that value's random
+//! salt. Key material is wiped when dropped.
 //!
 //! Each secret also keeps what stock `mod_session_crypto`'s format needs
 //! ([`StockKey`]): its values are opened, and during a switch sealed, with
@@ -16,7 +17,9 @@ use std::fmt;
 
 use hkdf::Hkdf;
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
+use super::kdf::{Stretched, stretch};
 use super::stock::StockKey;
 
 /// Length of the key id stored in the clear in every sealed value.
@@ -24,26 +27,35 @@ pub const KEY_ID_LEN: usize = 4;
 
 /// Domain separation: a secret shared with another application (or another
 /// version of this format) gives unrelated keys here.
-const EXTRACT_SALT: &[u8] = b"mod_session_cookie_rs session_crypto v1";
+const EXTRACT_SALT: &[u8] = b"mod_session_cookie_rs session_crypto v2";
 
-/// Secrets shorter than this get a startup warning: HKDF adds no work
-/// factor, so a guessable passphrase is a guessable key.
+/// Secrets shorter than this get a startup warning: the work factor slows
+/// guessing, it does not make a guessable passphrase a good key.
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// One secret, derived.
 #[derive(Clone)]
 pub struct SealKey {
     id: [u8; KEY_ID_LEN],
-    prk: Hkdf<Sha256>,
+    prk: Zeroizing<[u8; 32]>,
 }
 
 impl SealKey {
+    /// Derives the key of `secret`, paying the work factor.
     pub fn from_secret(secret: &[u8]) -> Self {
-        let prk = Hkdf::<Sha256>::new(Some(EXTRACT_SALT), secret);
+        Self::from_stretched(&stretch(secret))
+    }
+
+    /// Derives the key of a secret already through the work factor.
+    pub fn from_stretched(stretched: &Stretched) -> Self {
+        let (prk, hkdf) = Hkdf::<Sha256>::extract(Some(EXTRACT_SALT), stretched.as_ref());
         let mut id = [0u8; KEY_ID_LEN];
-        prk.expand(b"key id", &mut id)
+        hkdf.expand(b"key id", &mut id)
             .expect("4 bytes is a valid HKDF length");
-        Self { id, prk }
+        Self {
+            id,
+            prk: Zeroizing::new(prk.into()),
+        }
     }
 
     pub fn id(&self) -> [u8; KEY_ID_LEN] {
@@ -54,16 +66,13 @@ impl SealKey {
     /// A fresh key per value keeps each key far below GCM's limits however
     /// many values are sealed (salt collisions are a 2^-64 birthday event
     /// after 2^32 seals, and remain harmless until far beyond 2^48).
-    pub(super) fn value_key(&self, salt: &[u8]) -> ([u8; 32], [u8; 12]) {
-        let mut okm = [0u8; 44];
-        self.prk
-            .expand_multi_info(&[b"value key", salt], &mut okm)
+    pub(super) fn value_key(&self, salt: &[u8]) -> Zeroizing<[u8; 44]> {
+        let mut okm = Zeroizing::new([0u8; 44]);
+        Hkdf::<Sha256>::from_prk(self.prk.as_ref())
+            .expect("32 bytes is a valid PRK")
+            .expand_multi_info(&[b"value key", salt], okm.as_mut())
             .expect("44 bytes is a valid HKDF length");
-        let (key, nonce) = okm.split_at(32);
-        (
-            key.try_into().expect("32 bytes"),
-            nonce.try_into().expect("12 bytes"),
-        )
+        okm
     }
 }
 
@@ -128,10 +137,20 @@ impl Keyring {
 
     /// Derives and appends a secret. Returns a warning for a weak one.
     pub fn add(&mut self, secret: &[u8]) -> Result<Option<SecretWarning>, KeyringError> {
+        self.add_with(secret, stretch)
+    }
+
+    /// [`Keyring::add`], with the work factor paid by `stretch` (which may
+    /// remember what it paid for).
+    pub fn add_with(
+        &mut self,
+        secret: &[u8],
+        stretch: impl FnOnce(&[u8]) -> Stretched,
+    ) -> Result<Option<SecretWarning>, KeyringError> {
         if secret.is_empty() {
             return Err(KeyringError::Empty);
         }
-        let key = SealKey::from_secret(secret);
+        let key = SealKey::from_stretched(&stretch(secret));
         if self.find(key.id()).is_some() {
             return Err(KeyringError::Duplicate);
         }
@@ -148,6 +167,11 @@ impl Keyring {
     /// Every secret, for stock's format: the first seals, all open.
     pub fn stock_keys(&self) -> &[StockKey] {
         &self.stock
+    }
+
+    /// Each secret's key id, in the order given.
+    pub fn ids(&self) -> impl Iterator<Item = [u8; KEY_ID_LEN]> + '_ {
+        self.keys.iter().map(SealKey::id)
     }
 
     /// The key with this id, if it is one of ours.

@@ -34,6 +34,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use siphasher::sip::SipHasher24;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 const MAC_LEN: usize = 8;
 const SALT_LEN: usize = 16;
@@ -88,19 +89,20 @@ impl StockCipher {
     }
 }
 
-/// One passphrase's material for the stock format. The passphrase itself
-/// is kept because stock's key derivation is salted per value.
+/// One passphrase's material for the stock format, wiped when dropped. The
+/// passphrase itself is kept because stock's key derivation is salted per
+/// value.
 #[derive(Clone)]
 pub struct StockKey {
-    mac_key: [u8; 16],
-    passphrase: Vec<u8>,
+    mac_key: Zeroizing<[u8; 16]>,
+    passphrase: Zeroizing<Vec<u8>>,
 }
 
 impl StockKey {
     pub fn from_passphrase(p: &[u8]) -> Self {
         Self {
-            mac_key: Md5::digest(p).into(),
-            passphrase: p.to_vec(),
+            mac_key: Zeroizing::new(Md5::digest(p).into()),
+            passphrase: Zeroizing::new(p.to_vec()),
         }
     }
 }
@@ -159,7 +161,7 @@ pub fn open_stock(
     keys: &[StockKey],
     cipher: StockCipher,
     value: &[u8],
-) -> Result<Vec<u8>, StockOpenError> {
+) -> Result<Zeroizing<Vec<u8>>, StockOpenError> {
     let raw = decode(value, cipher)?;
     let (mac, rest) = raw.split_at(MAC_LEN);
     let (salt, after_salt) = rest.split_at(SALT_LEN);
@@ -231,7 +233,7 @@ fn decode(value: &[u8], cipher: StockCipher) -> Result<Vec<u8>, StockOpenError> 
     if raw.len() < header + block {
         return Err(StockOpenError::TooShort { len: raw.len() });
     }
-    if !(raw.len() - header).is_multiple_of(block) {
+    if (raw.len() - header) % block != 0 {
         return Err(StockOpenError::NotWholeBlocks);
     }
     Ok(raw)
@@ -251,10 +253,10 @@ thread_local! {
 
 /// The only PBKDF2 call: the expensive step every path must earn. The
 /// key is the first `key_len` bytes of PBKDF2's output, as stock's.
-fn derive_key(key: &StockKey, cipher: StockCipher, salt: &[u8]) -> Vec<u8> {
+fn derive_key(key: &StockKey, cipher: StockCipher, salt: &[u8]) -> Zeroizing<Vec<u8>> {
     #[cfg(test)]
     PBKDF2_RUNS.with(|n| n.set(n.get() + 1));
-    let mut k = vec![0u8; cipher.key_len()];
+    let mut k = Zeroizing::new(vec![0u8; cipher.key_len()]);
     pbkdf2::pbkdf2_hmac::<sha1::Sha1>(&key.passphrase, salt, PBKDF2_ITERATIONS, &mut k);
     k
 }
@@ -280,7 +282,7 @@ fn encrypt<C: BlockEncryptMut + BlockCipher + KeyInit>(k: &[u8], iv: &[u8], pt: 
 
 /// `None` when the padding is bad: the only failure left once the MAC and
 /// the lengths have been checked.
-fn decrypt<C>(k: &[u8], iv: &[u8], ct: &[u8]) -> Option<Vec<u8>>
+fn decrypt<C>(k: &[u8], iv: &[u8], ct: &[u8]) -> Option<Zeroizing<Vec<u8>>>
 where
     C: BlockDecryptMut + BlockCipher + KeyInit,
 {
@@ -288,6 +290,7 @@ where
         .expect("key and IV lengths come from StockCipher")
         .decrypt_padded_vec_mut::<Pkcs7>(ct)
         .ok()
+        .map(Zeroizing::new)
 }
 
 #[cfg(test)]
@@ -319,7 +322,7 @@ mod tests {
     }
 
     fn open(cipher: StockCipher, value: &str) -> Result<Vec<u8>, StockOpenError> {
-        open_stock(&[key()], cipher, value.as_bytes())
+        open_stock(&[key()], cipher, value.as_bytes()).map(|p| p.to_vec())
     }
 
     #[test]
@@ -364,7 +367,10 @@ mod tests {
                 // second one's key is derived.
                 let before = runs();
                 let got = open_stock(&[other.clone(), key()], cipher, s.as_bytes());
-                assert_eq!((got, runs() - before), (Ok(text.to_vec()), 1));
+                assert_eq!(
+                    (got.map(|p| p.to_vec()), runs() - before),
+                    (Ok(text.to_vec()), 1)
+                );
                 let only_other = std::slice::from_ref(&other);
                 assert_eq!(
                     open_stock(only_other, cipher, s.as_bytes()),

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from harness import MODDIR
-from sealed_support import (LOGLEVEL, NOT_OPENED, SECRET, STOCK_DECRYPT_ERRORS, b64decode,
+from sealed_support import (LOGLEVEL, NOT_OPENED, SECRET, STOCK_DECRYPT_ERRORS, VERSION, b64decode,
                             cookie_of, get, session_of, tampered)
 
 IMPLS = ("stock", "ours")
@@ -147,7 +147,7 @@ def test_our_seal_is_what_the_database_keeps(dbd, mpm):
     assert {c.split(";")[0] for c in resp.all("Set-Cookie")} == {f"session={key}"}
     value = stored(srv, key)
     assert re.fullmatch(r"[A-Za-z0-9_-]+", value), value  # base64url, no padding
-    assert b64decode(value)[0] == 0x01, "not sealed by our module"
+    assert b64decode(value)[0] == VERSION, "not sealed by our module"
     expiry = rows(srv)[key][1]
     assert abs(expiry / 1e6 - (time.time() + 3600)) < 60, expiry  # mod_session's, in µs
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import Mix
-from sealed_support import (LOGLEVEL, NOT_OPENED, SECRET, STOCK_DECRYPT_ERRORS, b64decode,
+from sealed_support import (VERSION, LOGLEVEL, NOT_OPENED, SECRET, STOCK_DECRYPT_ERRORS, b64decode,
                          cookie_of, get, login, sealed_body, session_of)
 
 OTHER = "a second passphrase of the stock format tests"
@@ -38,7 +38,7 @@ def is_stock_format(value):
 
 
 def is_our_format(value):
-    return re.fullmatch(r"[A-Za-z0-9_-]+", value) is not None and b64decode(value)[0] == 1
+    return re.fullmatch(r"[A-Za-z0-9_-]+", value) is not None and b64decode(value)[0] == VERSION
 
 
 def stock_cookie(apache, secrets=(SECRET,), cipher="aes256", maxage=3600, **keys):

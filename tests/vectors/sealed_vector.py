@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Test vector for src/seal/format.rs (our sealed format, version 1),
-computed independently of the Rust code with Python's `cryptography`:
+"""Test vectors for src/seal/kdf.rs and src/seal/format.rs (our sealed
+format, version 2), computed independently of the Rust code with Python's
+`cryptography` and `argon2-cffi`:
 
-    PRK      = HKDF-Extract(SHA-256, salt="mod_session_cookie_rs session_crypto v1", secret)
-    key id   = HKDF-Expand(PRK, "key id", 4)
+    stretched = Argon2id(secret, salt="mod_session_cookie_rs session_crypto v2 argon2id",
+                         m=19456 KiB, t=2, p=1, 32 bytes)
+    PRK       = HKDF-Extract(SHA-256, salt="mod_session_cookie_rs session_crypto v2", stretched)
+    key id    = HKDF-Expand(PRK, "key id", 4)
     key|nonce = HKDF-Expand(PRK, "value key" || value salt, 44)
-    header   = 0x01 | key id | value salt | not-after (u64 BE) | len(names) (u16 BE) | names (NUL-joined)
-    sealed   = base64url-nopad(header | AES-256-GCM(key, nonce, plaintext, aad=header))
+    header    = 0x02 | key id | value salt | not-after (u64 BE) | origin (u64 BE)
+                | len(names) (u16 BE) | names (NUL-joined)
+    sealed    = base64url-nopad(header | AES-256-GCM(key, nonce, plaintext, aad=header))
 
-Run: python3 tests/vectors/sealed_vector.py   (needs `pip install cryptography`)
+Run: python3 tests/vectors/sealed_vector.py   (needs `pip install cryptography argon2-cffi`)
 """
 import base64
 import hashlib
 import hmac
 
+from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
@@ -21,23 +26,33 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 SECRET = b"correct horse battery staple, 32+"
 SALT = bytes([7] * 16)
 NOT_AFTER = 1_800_000_060
+ORIGIN = 1_799_999_000
 PLAINTEXT = b"user=ada"
+
+
+def stretch(secret):
+    return hash_secret_raw(secret, b"mod_session_cookie_rs session_crypto v2 argon2id",
+                           time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32,
+                           type=Type.ID)
 
 
 def expand(prk, info, length):
     return HKDFExpand(hashes.SHA256(), length, info).derive(prk)
 
 
-def seal(names):
-    prk = hmac.new(b"mod_session_cookie_rs session_crypto v1", SECRET, hashlib.sha256).digest()
+def seal(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaintext=PLAINTEXT):
+    prk = hmac.new(b"mod_session_cookie_rs session_crypto v2", stretch(secret),
+                   hashlib.sha256).digest()
     key_id = expand(prk, b"key id", 4)
-    okm = expand(prk, b"value key" + SALT, 44)
+    okm = expand(prk, b"value key" + salt, 44)
     bound = b"\0".join(names)
-    header = (b"\x01" + key_id + SALT + NOT_AFTER.to_bytes(8, "big")
+    header = (b"\x02" + key_id + salt + not_after.to_bytes(8, "big") + origin.to_bytes(8, "big")
               + len(bound).to_bytes(2, "big") + bound)
-    sealed = AESGCM(okm[:32]).encrypt(okm[32:], PLAINTEXT, header)
+    sealed = AESGCM(okm[:32]).encrypt(okm[32:], plaintext, header)
     return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode()
 
 
-print("one name:", seal([b"session"]))
-print("two names:", seal([b"session", b"session2"]))
+if __name__ == "__main__":
+    print("stretched:", stretch(SECRET).hex())
+    print("one name:", seal(SECRET, [b"session"]))
+    print("two names:", seal(SECRET, [b"session", b"session2"]))

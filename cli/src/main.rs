@@ -1,0 +1,304 @@
+//! session-crypto-rs: the admin CLI of mod_session_cookie_rs's
+//! session_crypto_module. It reads `SessionCryptoPassphraseFile` files by
+//! the module's rules and opens and seals cookie values exactly as the
+//! module does (the same safe core), without a running httpd.
+//!
+//! Exit codes: 0 done; 1 the value did not open (inspect); 2 usage error;
+//! 3 the passphrase file could not be read or holds a bad secret.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use clap::{Parser, Subcommand, ValueEnum};
+use mod_session_cookie_rs::seal::{
+    Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, format_time,
+    open_value, parse, parse_passfile, seal_value,
+};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use zeroize::Zeroizing;
+
+#[derive(Parser)]
+#[command(version, about = "Admin tool for mod_session_cookie_rs's sealed sessions", long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 done; 1 the value did not open (inspect); 2 usage error; \
+                        3 the passphrase file could not be read or holds a bad secret."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print a new random secret (32 bytes, base64), for a passphrase file.
+    Keygen,
+    /// Open a cookie value offline and print the session and its times, or
+    /// why it does not open. Reads values in our format and in stock
+    /// mod_session_crypto's.
+    Inspect {
+        #[command(flatten)]
+        secrets: Secrets,
+        /// The session cookie name(s) of the location reading it; without
+        /// one, any name the value was sealed for is accepted.
+        #[arg(long = "cookie-name", value_name = "NAME")]
+        cookie_names: Vec<String>,
+        /// The cookie's value (what follows `session=`).
+        value: String,
+    },
+    /// Seal a session text (`key=value&...`, as mod_session encodes it) as
+    /// the module would, and print the cookie value.
+    Seal {
+        #[command(flatten)]
+        secrets: Secrets,
+        /// The session cookie name(s) to bind it to (SessionCookieName,
+        /// SessionCookieName2).
+        #[arg(long = "cookie-name", value_name = "NAME", default_value = "session")]
+        cookie_names: Vec<String>,
+        /// Seconds until it expires (SessionMaxAge); 0: never.
+        #[arg(long, default_value_t = 0)]
+        max_age: u64,
+        /// When the session began, Unix seconds (default: now).
+        #[arg(long)]
+        origin: Option<u64>,
+        /// Seal in stock mod_session_crypto's format instead, with this
+        /// cipher.
+        #[arg(long, value_enum)]
+        stock: Option<Cipher>,
+        text: String,
+    },
+    /// Print each secret's key id (as the module logs them and values
+    /// carry them), never the secret.
+    KeyIds {
+        #[command(flatten)]
+        secrets: Secrets,
+    },
+}
+
+#[derive(clap::Args)]
+struct Secrets {
+    /// A SessionCryptoPassphraseFile: one secret per line, the first seals.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: PathBuf,
+    /// SessionCryptoCipher, for values in stock's format.
+    #[arg(long, value_enum, default_value = "aes256")]
+    cipher: Cipher,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Cipher {
+    Aes128,
+    Aes192,
+    Aes256,
+    #[value(name = "3des192")]
+    TripleDes,
+}
+
+impl From<Cipher> for StockCipher {
+    fn from(c: Cipher) -> Self {
+        match c {
+            Cipher::Aes128 => StockCipher::Aes128,
+            Cipher::Aes192 => StockCipher::Aes192,
+            Cipher::Aes256 => StockCipher::Aes256,
+            Cipher::TripleDes => StockCipher::TripleDes,
+        }
+    }
+}
+
+/// A failure and the exit code it ends with.
+struct Failure(u8, String);
+
+fn main() -> ExitCode {
+    let run = match Cli::parse().command {
+        Cmd::Keygen => keygen(),
+        Cmd::Inspect {
+            secrets,
+            cookie_names,
+            value,
+        } => inspect(&secrets, &cookie_names, &value),
+        Cmd::Seal {
+            secrets,
+            cookie_names,
+            max_age,
+            origin,
+            stock,
+            text,
+        } => seal_text(&secrets, &cookie_names, max_age, origin, stock, &text),
+        Cmd::KeyIds { secrets } => key_ids(&secrets),
+    };
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, message)) => {
+            eprintln!("session-crypto-rs: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn keygen() -> Result<(), Failure> {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    OsRng
+        .try_fill_bytes(secret.as_mut())
+        .map_err(|e| Failure(3, format!("no randomness from the operating system: {e}")))?;
+    println!("{}", STANDARD.encode(secret.as_ref()));
+    Ok(())
+}
+
+/// The secrets of a passphrase file, through the work factor.
+fn keyring(path: &Path) -> Result<Keyring, Failure> {
+    let text = Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| Failure(3, format!("cannot read {}: {e}", path.display())))?,
+    );
+    let entries =
+        parse_passfile(&text).map_err(|e| Failure(3, format!("{}: {e}", path.display())))?;
+    let mut ring = Keyring::new();
+    for entry in entries {
+        let secret = match entry {
+            Entry::Secret(s) => s,
+            Entry::Exec(cmd) => exec_line(&cmd)?,
+        };
+        ring.add(&secret)
+            .map_err(|e| Failure(3, format!("{}: {e}", path.display())))?;
+    }
+    if ring.is_empty() {
+        return Err(Failure(3, format!("{}: no secret in it", path.display())));
+    }
+    Ok(ring)
+}
+
+/// The first line `cmd` prints, as httpd's `exec:` takes it.
+fn exec_line(cmd: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut words = cmd.split_whitespace();
+    let program = words
+        .next()
+        .ok_or_else(|| Failure(3, "exec: without a program".into()))?;
+    let out = Command::new(program)
+        .args(words)
+        .output()
+        .map_err(|e| Failure(3, format!("exec:{program}: {e}")))?;
+    let out = Zeroizing::new(out.stdout);
+    let line = out.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(Zeroizing::new(line.trim_ascii_end().to_vec()))
+}
+
+fn policy(secrets: &Secrets, stock: StockFormat) -> Policy {
+    Policy {
+        stock,
+        cipher: secrets.cipher.into(),
+        ..Policy::default()
+    }
+}
+
+fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<(), Failure> {
+    let ring = keyring(&secrets.passphrase_file)?;
+    let raw = decode(value.as_bytes()).ok();
+    let parsed = raw.as_deref().and_then(|r| parse(r).ok());
+    // Without --cookie-name: the names the value says it was sealed for.
+    let names: Vec<&[u8]> = if cookie_names.is_empty() {
+        parsed.iter().flat_map(|p| p.names()).collect()
+    } else {
+        cookie_names.iter().map(String::as_bytes).collect()
+    };
+    let now = now();
+    let opened = open_value(
+        &ring,
+        policy(secrets, StockFormat::Open),
+        value.as_bytes(),
+        now,
+        &names,
+    );
+    let (opened, format) = match opened {
+        Ok(o) => o,
+        Err(why) => {
+            return Err(Failure(
+                1,
+                format!("does not open ({}): {why}", why.status().to_string_lossy()),
+            ));
+        }
+    };
+    let mut out = io::stdout().lock();
+    let mut line = |k: &str, v: String| writeln!(out, "{k:<10} {v}").ok();
+    match (format, &parsed) {
+        (Format::Ours, Some(p)) => {
+            let Stamp { not_after, origin } = p.stamp();
+            line("format", "mod_session_cookie_rs v2 (AES-256-GCM)".into());
+            line("key id", hex(&p.key_id));
+            let names: Vec<String> = p
+                .names()
+                .map(|n| String::from_utf8_lossy(n).into())
+                .collect();
+            line("cookies", names.join(", "));
+            line("origin", format_time(origin));
+            line(
+                "not after",
+                if not_after == 0 {
+                    "never".into()
+                } else {
+                    format_time(not_after)
+                },
+            );
+        }
+        _ => {
+            line(
+                "format",
+                "stock mod_session_crypto (no origin, no names)".into(),
+            );
+        }
+    }
+    line(
+        "session",
+        String::from_utf8_lossy(&opened.plaintext).into_owned(),
+    );
+    Ok(())
+}
+
+fn seal_text(
+    secrets: &Secrets,
+    cookie_names: &[String],
+    max_age: u64,
+    origin: Option<u64>,
+    stock: Option<Cipher>,
+    text: &str,
+) -> Result<(), Failure> {
+    let ring = keyring(&secrets.passphrase_file)?;
+    let now = now();
+    let stamp = Stamp {
+        not_after: if max_age == 0 { 0 } else { now + max_age },
+        origin: origin.unwrap_or(now),
+    };
+    let mut policy = policy(secrets, StockFormat::Open);
+    if let Some(cipher) = stock {
+        policy.stock = StockFormat::Seal;
+        policy.cipher = cipher.into();
+    }
+    let names: Vec<&[u8]> = cookie_names.iter().map(String::as_bytes).collect();
+    let sealed = seal_value(&ring, policy, text.as_bytes(), stamp, &names)
+        .ok_or_else(|| Failure(3, "no secret to seal with".into()))?
+        .map_err(|e| Failure(3, format!("no randomness from the operating system: {e}")))?;
+    println!("{sealed}");
+    Ok(())
+}
+
+fn key_ids(secrets: &Secrets) -> Result<(), Failure> {
+    let ring = keyring(&secrets.passphrase_file)?;
+    for (i, id) in ring.ids().enumerate() {
+        let role = if i == 0 { "seals and opens" } else { "opens" };
+        println!("{} {} {role}", i + 1, hex(&id));
+    }
+    Ok(())
+}

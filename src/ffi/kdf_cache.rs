@@ -1,0 +1,108 @@
+//! Paying each secret's work factor (Argon2id, src/seal/kdf.rs) once per
+//! process.
+//!
+//! httpd reads its configuration twice at startup and again at every
+//! graceful restart, and unloads and reloads modules in between: a cache in
+//! this module's memory would not survive. The cache lives in the process
+//! pool instead (`process_rec::pool`, created once per httpd process), as
+//! an APR hash from a digest of each secret (never the secret) to the
+//! stretched secret. Forked children inherit it. A child reading a secret
+//! from `.htaccess` only reads that cache (its threads share the process
+//! pool, which is not for concurrent allocation) and keeps what it derives
+//! in a cache of its own.
+//!
+//! The process pool's copies are not wiped: they live as long as the
+//! process, as the keys derived from them do.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, c_void};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use super::bindings::{
+    apr_hash_get, apr_hash_make, apr_hash_set, apr_hash_t, apr_palloc, apr_pool_userdata_get,
+    apr_pool_userdata_set,
+};
+use super::httpd::Pool;
+use crate::seal::{Stretched, cache_key, stretch};
+
+/// The process pool's userdata key of the cache.
+const CACHE: &CStr = c"mod_session_crypto_rs:argon2id-cache";
+const KEY_LEN: usize = 32;
+
+/// A child's own cache, for secrets first seen in `.htaccess`.
+static RUNTIME: Mutex<Option<HashMap<[u8; KEY_LEN], Stretched>>> = Mutex::new(None);
+
+/// `secret` through the work factor, from a cache when it was paid before;
+/// with how long it took (`None`: from a cache). `runtime`: called from a
+/// running child, which must not allocate from the process pool.
+pub(super) fn stretched(secret: &[u8], process: &Pool, runtime: bool) -> (Stretched, Option<u128>) {
+    let key = cache_key(secret);
+    if let Some(hit) = process_get(process, &key) {
+        return (hit, None);
+    }
+    if runtime {
+        let mut cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if let Some(hit) = cache.get(&key) {
+            return (hit.clone(), None);
+        }
+        let (value, ms) = timed_stretch(secret);
+        cache.insert(key, value.clone());
+        return (value, Some(ms));
+    }
+    let (value, ms) = timed_stretch(secret);
+    process_put(process, &key, &value);
+    (value, Some(ms))
+}
+
+fn timed_stretch(secret: &[u8]) -> (Stretched, u128) {
+    let start = Instant::now();
+    let value = stretch(secret);
+    (value, start.elapsed().as_millis())
+}
+
+/// The process pool's hash, if it was made.
+fn process_hash(process: &Pool) -> *mut apr_hash_t {
+    let mut data: *mut c_void = std::ptr::null_mut();
+    // SAFETY: a lookup of our own key in a live pool; the value, if any, is
+    // the hash process_put stored.
+    unsafe { apr_pool_userdata_get(&mut data, CACHE.as_ptr(), process.as_ptr()) };
+    data.cast()
+}
+
+fn process_get(process: &Pool, key: &[u8; KEY_LEN]) -> Option<Stretched> {
+    let hash = process_hash(process);
+    if hash.is_null() {
+        return None;
+    }
+    // SAFETY: the hash's keys and values are KEY_LEN bytes in the process
+    // pool, stored by process_put; nothing writes the hash concurrently
+    // (only configuration reading, in one thread, does).
+    unsafe {
+        let value = apr_hash_get(hash, key.as_ptr().cast(), KEY_LEN as isize);
+        (!value.is_null()).then(|| {
+            let mut out = Stretched::default();
+            out.copy_from_slice(std::slice::from_raw_parts(value.cast::<u8>(), KEY_LEN));
+            out
+        })
+    }
+}
+
+fn process_put(process: &Pool, key: &[u8; KEY_LEN], value: &Stretched) {
+    let p = process.as_ptr();
+    // SAFETY: configuration is read by one thread; the hash, its keys and
+    // values are allocated from the process pool and live as long as it.
+    unsafe {
+        let mut hash = process_hash(process);
+        if hash.is_null() {
+            hash = apr_hash_make(p);
+            apr_pool_userdata_set(hash.cast(), CACHE.as_ptr(), None, p);
+        }
+        let k = apr_palloc(p, KEY_LEN).cast::<u8>();
+        let v = apr_palloc(p, KEY_LEN).cast::<u8>();
+        std::ptr::copy_nonoverlapping(key.as_ptr(), k, KEY_LEN);
+        std::ptr::copy_nonoverlapping(value.as_ptr(), v, KEY_LEN);
+        apr_hash_set(hash, k.cast(), KEY_LEN as isize, v.cast());
+    }
+}
