@@ -23,6 +23,9 @@ STOCK_MODULES = {"cookie": f"{MODDIR}/mod_session_cookie.so",
 DEFAULT_LOGLEVEL = "warn session:debug session_cookie:debug"
 CGI = object()  # marker in `files`: install a copy of cgi/env.sh here
 
+# A child that died of a signal: httpd's parent logs "exit signal", the
+# kernel's name for the signal may follow ("Segmentation fault").
+CRASH_LOG = re.compile(r"Segmentation fault|exit signal|panicked")
 # Lines that fail a test unless whitelisted with Apache.expect_log().
 BAD_LOG = re.compile(r"\[(error|crit|alert|emerg)\]|:(error|crit|alert|emerg)\]"
                      r"|Segmentation fault|exit signal|panicked")
@@ -71,6 +74,20 @@ class Mix:
 MIXES = [Mix(cookie, crypto, first)
          for cookie, crypto in (("ours", "ours"), ("ours", "stock"), ("stock", "ours"))
          for first in (False, True)]
+
+
+def child_pids(parent):
+    """PIDs of the processes whose parent is `parent`."""
+    kids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = next(line.split()[1] for line in status.read_text().splitlines()
+                        if line.startswith("PPid:"))
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+        if int(ppid) == parent:
+            kids.append(int(status.parent.name))
+    return sorted(kids)
 
 
 def free_port():
@@ -294,6 +311,12 @@ class Apache:
         if self.proc:
             self.proc.stdout.close()
         self.proc = None
+
+    def children(self):
+        """PIDs of the running server's children: its workers, and mod_cgid's
+        daemon under the event MPM."""
+        assert self.proc and self.proc.poll() is None, f"{self!r} is not running"
+        return child_pids(self.proc.pid)
 
     def cleanup(self):
         self.stop()

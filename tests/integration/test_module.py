@@ -1,11 +1,13 @@
 """Tests of our module alone (no stock comparison): symbol export, loading,
 <IfModule>, logging, directive validation, one Set-Cookie per name, and
 robustness against garbage Cookie headers on both MPMs."""
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from harness import CGI, module_path
+from harness import APACHE, CGI, STOCK_MODULES, module_path
 
 MPMS = ("event", "prefork")
 BODY = """
@@ -38,11 +40,25 @@ def test_exports_its_module_record_only(kind):
     assert [line.split()[-1] for line in out.splitlines()] == [f"session_{kind}_module"], out
 
 
-def test_loads_after_mod_session(ours):
-    rc, out = ours.configtest()
-    assert rc == 0 and "Syntax OK" in out, out
-    assert ours.conf.read_text().index("session_module") < ours.conf.read_text().index(
-        "session_cookie_module")
+def test_our_file_is_the_loaded_session_cookie_module(ours):
+    """httpd lists session_cookie_module as a shared module, and the running
+    children have our file mapped (not stock's)."""
+    out = subprocess.run([APACHE, "-t", "-D", "DUMP_MODULES", "-f", str(ours.conf)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    listed = [line.strip() for line in out.stdout.splitlines()]
+    assert "session_module (shared)" in listed, out.stdout
+    assert "session_cookie_module (shared)" in listed, out.stdout
+    assert ours.request("/env.sh").status == 200  # a child is up and has served
+    ours_file = os.path.realpath(module_path("ours"))
+    kids = ours.children()
+    assert kids, f"{ours!r} has no child process"
+    for pid in kids:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        mapped = {line.split(None, 5)[5].removesuffix(" (deleted)")
+                  for line in maps.splitlines() if len(line.split(None, 5)) == 6}
+        assert ours_file in mapped, f"child {pid} does not map {ours_file}"
+        assert STOCK_MODULES["cookie"] not in mapped, f"child {pid} maps stock's module"
 
 
 def test_ifmodule_block_honoured(ours):
@@ -50,10 +66,10 @@ def test_ifmodule_block_honoured(ours):
 
 
 def test_debug_log_lines_from_our_module(ours):
-    rc, out = ours.configtest()  # the config carries LogLevel ... session_cookie:debug
-    assert rc == 0, out
-    assert "session_cookie:debug" in ours.conf.read_text()
-    ours.request("/env.sh?set=a=1", [("Cookie", "session=b=2")])
+    """A request that reads and writes the session cookie logs debug lines
+    under our module's name (LogLevel session_cookie:debug)."""
+    r = ours.request("/env.sh?set=a=1", [("Cookie", "session=b=2")])
+    assert r.status == 200
     ours.expect_log(r"\[session_cookie:debug\]")
 
 
