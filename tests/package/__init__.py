@@ -1,0 +1,1 @@
+"""Packaging tests (scripts/package.sh): the .deb, lintian, the .rpm."""
