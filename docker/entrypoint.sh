@@ -1,8 +1,17 @@
 #!/bin/sh
 # Starts httpd in the foreground: the demo site, or with ROLE=balancer a
 # round-robin load balancer (no stickiness) over $BALANCER_MEMBERS.
+# The demo runs on our session modules, or with SESSION_MODULES=stock on
+# Debian's stock mod_session_cookie and mod_session_crypto; with ours,
+# SESSION_STOCK_FORMAT=Off|Open|Seal sets SessionCryptoStockFormat (unset:
+# not written, so Open). Set, they are applied at every start; with neither
+# set, the modules stay as they are (the image's: ours, or what
+# `session-modules` switched them to before a restart).
 set -eu
 export NODE_NAME="${NODE_NAME:-$(hostname)}"
+# apache2ctl reads envvars: `docker exec C apache2ctl graceful` sees it too.
+sed -i '/^export NODE_NAME=/d' /etc/apache2/envvars
+echo "export NODE_NAME='$NODE_NAME'" >> /etc/apache2/envvars
 
 if [ "${ROLE:-demo}" = balancer ]; then
     a2dissite -q demo
@@ -13,7 +22,9 @@ if [ "${ROLE:-demo}" = balancer ]; then
         echo '    <Proxy "balancer://nodes">'
         for member in ${BALANCER_MEMBERS:?set BALANCER_MEMBERS}; do
             # No pooled connections: a stopped node leaves none stale behind.
-            echo "        BalancerMember $member retry=1 disablereuse=On"
+            # A node that is gone is given up on after a second, not after
+            # the kernel's own connect timeout.
+            echo "        BalancerMember $member retry=1 disablereuse=On connectiontimeout=1"
         done
         echo '        ProxySet lbmethod=byrequests'
         echo '    </Proxy>'
@@ -22,8 +33,13 @@ if [ "${ROLE:-demo}" = balancer ]; then
         echo '    ProxyPassReverse "/" "balancer://nodes/"'
         echo '</VirtualHost>'
     } > /etc/apache2/sites-enabled/balancer.conf
-elif [ ! -s /run/secrets/session ]; then
-    mkdir -p /run/secrets
-    (umask 077 && head -c 32 /dev/urandom | base64 > /run/secrets/session)
+else
+    if [ -n "${SESSION_MODULES:-}${SESSION_STOCK_FORMAT:-}" ]; then
+        session-modules "${SESSION_MODULES:-ours}" ${SESSION_STOCK_FORMAT:+"$SESSION_STOCK_FORMAT"}
+    fi
+    if [ ! -s /run/secrets/session ]; then
+        mkdir -p /run/secrets
+        (umask 077 && head -c 32 /dev/urandom | base64 > /run/secrets/session)
+    fi
 fi
 exec apache2ctl -D FOREGROUND

@@ -1,7 +1,9 @@
 """Docker fixtures: the base image (built from Debian packages, cached), the
 image built from docker/Dockerfile with the host-built module, and
-containers/networks that are removed after each test."""
+containers/networks that are removed after each test; the load-balanced
+cluster and the browser-like client the cluster tests share."""
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -52,7 +54,9 @@ class Docker:
 
     def run(self, name, *args, env=None, publish=False):
         full = f"{self.prefix}-{name}"
-        cmd = ["docker", "run", "-d", "--name", full]
+        # The image's HEALTHCHECK, run every second rather than every 5 s,
+        # so that wait_healthy returns soon after a container is ready.
+        cmd = ["docker", "run", "-d", "--name", full, "--health-interval", "1s"]
         for k, v in (env or {}).items():
             cmd += ["-e", f"{k}={v}"]
         if publish:
@@ -130,10 +134,87 @@ def session_cookie(headers):
     return None
 
 
-def log_in(port):
-    status, headers, _ = http(port, "/login", data=b"httpd_username=demo&httpd_password=demo-password")
+def log_in(port, retries=0):
+    """The session cookie a successful login sets, and the response headers."""
+    status, headers, _ = http(port, "/login", data=b"httpd_username=demo&httpd_password=demo-password",
+                              retries=retries)
     assert status == 302 and headers["Location"].endswith("/private/"), (status, dict(headers))
     cookie = session_cookie(headers)
     assert cookie, dict(headers)
-    return cookie
+    return cookie, headers
+
+
+def start_cluster(docker, secrets_dir, node_env=None):
+    """Nodes a and b (the demo, secrets bind-mounted from secrets_dir, extra
+    environment node_env) behind a third container as round-robin balancer
+    (no stickiness), on a private network. Returns ({name: container}, the
+    balancer's port on 127.0.0.1)."""
+    net = docker.network()
+    nodes = {name: docker.run(name, "--network", net, "-v", f"{secrets_dir}:/run/secrets:ro",
+                              env={"NODE_NAME": name, **(node_env or {})})
+             for name in ("a", "b")}
+    for c in nodes.values():
+        docker.wait_healthy(c)
+    # By address, not by name: Docker's DNS forgets a stopped container, and
+    # mod_proxy answers a failed lookup with 500 instead of failing over.
+    members = " ".join(f"http://{docker.address(c, net)}:8080" for c in nodes.values())
+    lb = docker.run("lb", "--network", net, publish=True,
+                    env={"ROLE": "balancer", "BALANCER_MEMBERS": members})
+    docker.wait_healthy(lb)
+    return nodes, docker.port(lb)
+
+
+def assert_no_errors(docker, containers):
+    for c in containers:
+        logs = docker.logs(c)
+        assert not re.search(r"\[(error|crit|alert|emerg)\]|:(error|crit)\]|egmentation fault|exit signal",
+                             logs), logs
+
+
+RESTARTED = "resuming normal operations"
+
+
+def graceful(docker, containers):
+    """apache2ctl graceful in each container; returns once each has read its
+    configuration (and loaded its modules) again and the previous generation
+    of children has had time to stop taking requests."""
+    for c in containers:
+        before = docker.logs(c).count(RESTARTED)
+        sh("docker", "exec", c, "apache2ctl", "graceful")
+        deadline = time.monotonic() + 20
+        while docker.logs(c).count(RESTARTED) == before:
+            assert time.monotonic() < deadline, f"{c} did not restart:\n{docker.logs(c)}"
+            time.sleep(0.2)
+    time.sleep(1)
+
+
+class Client:
+    """A browser-like client behind the balancer: keeps whatever cookie it
+    is given and remembers which node served each response and which node
+    wrote the cookie each request carried."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookie, headers = log_in(port, retries=5)
+        self.writer = headers["X-Node"]   # the node that set self.cookie
+        self.given = [self.cookie]        # every cookie set, in order
+        self.served_by = []
+        self.reads = []                   # (node serving, node that wrote the cookie sent)
+
+    def visit(self, path="/private/"):
+        status, headers, body = http(self.port, path, self.cookie, retries=5)
+        node = headers["X-Node"]
+        self.served_by.append(node)
+        self.reads.append((node, self.writer))
+        cookie = session_cookie(headers)
+        if cookie:
+            self.cookie, self.writer = cookie, node
+            self.given.append(cookie)
+        return status, body
+
+    def assert_logged_in(self, *keys):
+        status, body = self.visit()
+        assert status == 200 and '<strong id="user">demo</strong>' in body, (status, body)
+        for key in keys:
+            assert f"<td>{key}</td>" in body, (key, body)
 

@@ -9,7 +9,7 @@ def test_demo_in_a_container(docker):
     port = docker.port(c)
 
     assert http(port, "/private/")[0] == 302
-    cookie = log_in(port)
+    cookie, _ = log_in(port)
     status, _, body = http(port, "/private/", cookie)
     assert status == 200 and '<strong id="user">demo</strong>' in body
 
