@@ -11,4 +11,11 @@ void scr_log(const request_rec *r, int module_index, int level, const char *msg)
 /* Whether a line at level would be logged: skips formatting otherwise. */
 int scr_log_enabled(const request_rec *r, int module_index, int level);
 
+/* Whether a configuration-time warning is worth logging now. The
+ * configuration is read twice at startup: warn on the second reading (and
+ * at configtest, which reads it once). A directive in .htaccess is read
+ * again for every request: warn once per process, which *warned_at_runtime
+ * (a static of the caller's) remembers. */
+int scr_config_warning_due(int *warned_at_runtime);
+
 #endif

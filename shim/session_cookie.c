@@ -9,6 +9,7 @@
 #include "session_cookie.h" /* first: httpd.h before any other httpd header */
 
 #include "apr_strings.h"
+#include "log.h"
 #include "http_log.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -17,6 +18,10 @@ APLOG_USE_MODULE(session_cookie);
 
 /* The Rust side's entry points, handed over by register_hooks. */
 static const scr_cookie_entries *rust;
+
+/* Whether a configuration warning of this module was logged at runtime
+ * (from .htaccess) in this process: see scr_config_warning_due. */
+static int warned_at_runtime;
 
 void *scr_cookie_create_dir_config(apr_pool_t *p, char *dir)
 {
@@ -63,26 +68,6 @@ void *scr_cookie_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     return mergedc;
 }
 
-/* Whether a configuration warning is worth logging now. The configuration
- * is read twice at startup: warn on the second reading (and at configtest,
- * which reads it once). A directive in .htaccess is read again for every
- * request: warn once per process. */
-static int warn_now(void)
-{
-    static int warned_at_runtime;
-    int state = ap_state_query(AP_SQ_MAIN_STATE);
-
-    if (state == AP_SQ_MS_RUN_MPM) {
-        if (warned_at_runtime) {
-            return 0;
-        }
-        warned_at_runtime = 1;
-        return 1;
-    }
-    return state != AP_SQ_MS_CREATE_PRE_CONFIG
-           || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL;
-}
-
 /* "Directive (file:line)", for the warnings' text. */
 static const char *where(cmd_parms *cmd)
 {
@@ -117,7 +102,7 @@ static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
     }
     name = apr_pstrmemdup(cmd->pool, args + name_at, name_len);
     attrs = apr_pstrdup(cmd->pool, args + attrs_at);
-    if (warn_now()) {
+    if (scr_config_warning_due(&warned_at_runtime)) {
         char warnings[2048];
 
         if (rust->check_cookie(name, attrs, where(cmd), warnings,
@@ -170,7 +155,7 @@ static const char *set_chunk_size(cmd_parms *cmd, void *config, const char *arg)
     if (rv < 0) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
     }
-    if (rv > 0 && warn_now()) {
+    if (rv > 0 && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s", msg);
     }
     conf->chunk_size = size;

@@ -10,6 +10,7 @@
 
 #include "apr_lib.h"
 #include "apr_strings.h"
+#include "log.h"
 #include "http_log.h"
 #include "http_main.h"
 #include "http_core.h"
@@ -19,6 +20,10 @@ APLOG_USE_MODULE(session_crypto);
 
 /* The Rust side's entry points, handed over by register_hooks. */
 static const scr_crypto_entries *rust;
+
+/* Whether a configuration warning of this module was logged at runtime
+ * (from .htaccess) in this process: see scr_config_warning_due. */
+static int warned_at_runtime;
 
 /* The session_cookie_module httpd loaded (stock's or ours), if any; found
  * in post_config, when every LoadModule has been read. */
@@ -58,26 +63,6 @@ void *scr_crypto_create_server_config(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(scr_crypto_server_conf));
 }
 
-/* Whether a weak secret is worth a warning now. The configuration is read
- * twice at startup: warn on the second reading (and at configtest, which
- * reads it once). A secret in .htaccess is read again for every request:
- * warn once per process. */
-static int warn_weak_secret(void)
-{
-    static int warned_at_runtime;
-    int state = ap_state_query(AP_SQ_MAIN_STATE);
-
-    if (state == AP_SQ_MS_RUN_MPM) {
-        if (warned_at_runtime) {
-            return 0;
-        }
-        warned_at_runtime = 1;
-        return 1;
-    }
-    return state != AP_SQ_MS_CREATE_PRE_CONFIG
-           || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL;
-}
-
 /* Derives the keys for one secret into the directory's keyring. */
 static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
@@ -102,7 +87,7 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                      cmd->directive->filename, cmd->directive->line_num,
                      stretch_ms);
     }
-    if (rv > 0 && warn_weak_secret()) {
+    if (rv > 0 && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                      "SCR0210: %s (%s:%d): %s", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num, msg);
