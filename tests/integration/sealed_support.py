@@ -83,58 +83,20 @@ def b64encode(raw):
 # A client cannot make mod_session seal an arbitrary plaintext (it
 # URL-encodes every key and value), so the tests that need one, such as
 # CVE-2021-26690's "&=", seal it here in stock mod_session_crypto's format
-# (which our module opens too), independently of the Rust code, as
-# tests/vectors/stock_vector.py does (Python's `cryptography`, Debian
+# (which our module opens too), independently of the Rust code, with
+# tests/vectors/stock_vector.py (Python's `cryptography`, Debian
 # python3-cryptography).
-def _crypto():
-    try:
-        from cryptography.hazmat.primitives import padding
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    except ImportError as e:  # fail loudly, never skip
-        raise AssertionError("python3-cryptography is needed to seal chosen plaintexts "
-                             "(apt-get install python3-cryptography)") from e
-    return padding, Cipher, algorithms, modes
-
-
 def seal_stock(passphrase, plaintext):
     """`plaintext` (bytes) sealed as stock mod_session_crypto does with
     SessionCryptoCipher aes256 (src/seal/stock.rs)."""
-    import hashlib
     import os
-    padding, Cipher, algorithms, modes = _crypto()
-    salt, iv = os.urandom(16), os.urandom(16)
-    key = hashlib.pbkdf2_hmac("sha1", passphrase.encode(), salt, 4096, 32)
-    padder = padding.PKCS7(128).padder()
-    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    rest = salt + iv + enc.update(padder.update(plaintext) + padder.finalize()) + enc.finalize()
-    mac = _siphash24(hashlib.md5(passphrase.encode()).digest(), rest).to_bytes(8, "little")
-    return base64.b64encode(mac + rest).decode()
-
-
-def _siphash24(key, msg):
-    """SipHash-2-4 (as tests/vectors/stock_vector.py, from the SipHash paper)."""
-    m64 = (1 << 64) - 1
-
-    def rotl(x, b):
-        return ((x << b) | (x >> (64 - b))) & m64
-
-    k0, k1 = int.from_bytes(key[:8], "little"), int.from_bytes(key[8:], "little")
-    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D,
-         k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573]
-
-    def rnd():
-        v[0] = (v[0] + v[1]) & m64; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32)
-        v[2] = (v[2] + v[3]) & m64; v[3] = rotl(v[3], 16); v[3] ^= v[2]
-        v[0] = (v[0] + v[3]) & m64; v[3] = rotl(v[3], 21); v[3] ^= v[0]
-        v[2] = (v[2] + v[1]) & m64; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32)
-
-    tail = len(msg) % 8
-    for i in range(0, len(msg) - tail, 8):
-        m = int.from_bytes(msg[i:i + 8], "little")
-        v[3] ^= m; rnd(); rnd(); v[0] ^= m
-    m = ((len(msg) & 0xFF) << 56) | int.from_bytes(msg[len(msg) - tail:], "little")
-    v[3] ^= m; rnd(); rnd(); v[0] ^= m
-    v[2] ^= 0xFF
-    for _ in range(4):
-        rnd()
-    return v[0] ^ v[1] ^ v[2] ^ v[3]
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vectors"))
+    try:
+        import stock_vector
+    except ImportError as e:  # fail loudly, never skip
+        raise AssertionError("python3-cryptography is needed to seal chosen plaintexts "
+                             "(apt-get install python3-cryptography)") from e
+    return stock_vector.seal("aes256", passphrase.encode(), os.urandom(16), os.urandom(16),
+                             plaintext)

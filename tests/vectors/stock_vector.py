@@ -76,6 +76,7 @@ def seal(name, passphrase, salt, iv, plaintext):
     return base64.b64encode(mac + rest).decode()
 
 
-for name, (_, _, blen) in CIPHERS.items():
-    iv = bytes(range(0xA0, 0xA0 + blen))
-    print(f"{name}: {seal(name, PASSPHRASE, SALT, iv, PLAINTEXT)}")
+if __name__ == "__main__":
+    for name, (_, _, blen) in CIPHERS.items():
+        iv = bytes(range(0xA0, 0xA0 + blen))
+        print(f"{name}: {seal(name, PASSPHRASE, SALT, iv, PLAINTEXT)}")
