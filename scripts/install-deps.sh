@@ -4,15 +4,20 @@
 #   build: apache2 (the server and its modules), apache2-dev (apxs, headers),
 #          libclang-dev (bindgen), a C compiler;
 #   tests: python3-pytest (the httpd test harness), curl,
+#          python3-cryptography (values sealed in stock's format by tests),
+#          valgrind (tests/memcheck),
 #          libaprutil1-dbd-sqlite3 (mod_session_dbd on SQLite, test_dbd.py),
 #          chromium + chromium-driver + python3-selenium (the browser test),
 #          debootstrap + docker-compose (the container tests; the Docker
-#          engine itself must be installed and running).
+#          engine itself must be installed and running);
+#          build-essential + lintian + rpm (scripts/package.sh and
+#          tests/package: dpkg-buildpackage, lintian, rpmbuild; debhelper
+#          and dh_apache2 come with apache2-dev).
 # The Rust toolchain (cargo, rustc >= 1.85 for edition 2024) comes from rustup.
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest curl binutils libaprutil1-dbd-sqlite3 chromium chromium-driver python3-selenium debootstrap docker-compose)
+    packages+=(python3 python3-pytest python3-cryptography valgrind curl binutils libaprutil1-dbd-sqlite3 chromium chromium-driver python3-selenium debootstrap docker-compose build-essential lintian rpm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -135,9 +135,9 @@ def session_value(headers):
 
 
 def is_our_format(value):
-    """Unpadded base64url, version byte 1 (README: The sealed format)."""
+    """Unpadded base64url, version byte 2 (README: The sealed format)."""
     return (re.fullmatch(r"[A-Za-z0-9_-]+", value) is not None
-            and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 1)
+            and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 2)
 
 
 def is_stock_format(value):
