@@ -11,10 +11,12 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use mod_session_cookie_rs::seal::{
-    Format, Keyring, NotOpened, OpenError, Policy, StockCipher, StockFormat, open, open_value, seal,
+    Format, Keyring, Limits, NotOpened, OpenError, Policy, Stamp, StockCipher, StockFormat, open,
+    open_value, seal,
 };
 
-/// The seeds were sealed with these secrets for cookie "session".
+/// The seeds were sealed with these secrets for cookie "session", their
+/// sessions beginning at NOW - 100 (tests/vectors/sealed_vector.py's seal).
 static KEYRING: LazyLock<Keyring> = LazyLock::new(|| {
     let mut ring = Keyring::new();
     ring.add(b"fuzzing secret number one, 32+ characters")
@@ -25,14 +27,22 @@ static KEYRING: LazyLock<Keyring> = LazyLock::new(|| {
 });
 const NAMES: &[&[u8]] = &[b"session"];
 const NOW: u64 = 1_800_000_000;
+/// With the origin limits on: the seeds began at NOW - 100.
 const POLICY: Policy = Policy {
     stock: StockFormat::Open,
     cipher: StockCipher::Aes256,
+    max_lifetime: Some(3600),
+    not_before: Some(NOW - 1000),
+};
+const LIMITS: Limits = Limits {
+    now: NOW,
+    max_lifetime: POLICY.max_lifetime,
+    not_before: POLICY.not_before,
 };
 
 fuzz_target!(|data: &[u8]| {
     match open_value(&KEYRING, POLICY, data, NOW, NAMES) {
-        Ok((plain, format)) => {
+        Ok((opened, format)) => {
             // Only canonical base64 opens: one encoding per value, unpadded
             // base64url for ours, padded standard base64 for stock's.
             let alphabet: &[u8] = match format {
@@ -43,9 +53,15 @@ fuzz_target!(|data: &[u8]| {
                 data.iter()
                     .all(|b| b.is_ascii_alphanumeric() || alphabet.contains(b))
             );
-            assert!(!plain.contains(&0), "NUL in an opened session");
+            assert!(!opened.plaintext.contains(&0), "NUL in an opened session");
+            // What opens began within the limits.
+            assert!(opened.origin >= NOW - 1000 && NOW - opened.origin <= 3600);
         }
         Err(NotOpened::Ours(OpenError::Expired { not_after, now })) => assert!(not_after < now),
+        Err(NotOpened::Ours(OpenError::Lifetime { age, max })) => assert!(age > max),
+        Err(NotOpened::Ours(OpenError::Revoked { origin, not_before })) => {
+            assert!(origin < not_before)
+        }
         Err(_) => {}
     }
 
@@ -53,13 +69,15 @@ fuzz_target!(|data: &[u8]| {
     // cookie name only.
     if !data.contains(&0) {
         let key = KEYRING.sealing_key().unwrap();
-        let sealed = seal(key, data, NOW + 1, NAMES).unwrap();
+        let stamp = Stamp {
+            not_after: NOW + 1,
+            origin: NOW - 100,
+        };
+        let sealed = seal(key, data, stamp, NAMES).unwrap();
+        let opened = open(&KEYRING, sealed.as_bytes(), LIMITS, NAMES).unwrap();
+        assert_eq!((opened.plaintext.as_slice(), opened.origin), (data, NOW - 100));
         assert_eq!(
-            open(&KEYRING, sealed.as_bytes(), NOW, NAMES).unwrap(),
-            data
-        );
-        assert_eq!(
-            open(&KEYRING, sealed.as_bytes(), NOW, &[b"other"]),
+            open(&KEYRING, sealed.as_bytes(), LIMITS, &[b"other"]),
             Err(OpenError::OtherCookie)
         );
     }
