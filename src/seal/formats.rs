@@ -155,8 +155,11 @@ pub fn open_value(
             },
             Format::Stock,
         )),
-        // Not stock's encoding either: say why it is not ours.
+        // Not stock's encoding either, or ours in all but the key (a value
+        // of ours with no '-' or '_' can be valid standard base64 too):
+        // say why it is not ours.
         Err(StockOpenError::NotBase64) => Err(NotOpened::Ours(ours)),
+        Err(_) if matches!(ours, OpenError::UnknownKey(_)) => Err(NotOpened::Ours(ours)),
         Err(e) => Err(NotOpened::Stock(e)),
     }
 }
@@ -282,6 +285,42 @@ mod tests {
             &[b"other"],
         );
         assert_eq!(got, Err(NotOpened::Ours(OpenError::OtherCookie)));
+    }
+
+    #[test]
+    fn a_value_of_ours_under_an_unknown_key_says_so_even_if_it_reads_as_base64() {
+        // Seal until a value has neither '-' nor '_' and a length that is a
+        // multiple of 4: canonical in both alphabets.
+        // 46 header bytes + 10 + 16 tag = 72 bytes: 96 characters.
+        let old = ring(&[OTHER]);
+        let stamp = Stamp {
+            not_after: 0,
+            origin: NOW,
+        };
+        let value = (0..20_000)
+            .map(|_| {
+                seal_value(
+                    &old,
+                    policy(StockFormat::Open),
+                    b"user=adams",
+                    stamp,
+                    &[b"session"],
+                )
+            })
+            .map(|v| v.unwrap().unwrap())
+            .find(|v| v.len() % 4 == 0 && !v.contains(['-', '_']))
+            .expect("such a value within 20000 seals");
+        let got = open_value(
+            &ring(&[SECRET]),
+            policy(StockFormat::Open),
+            value.as_bytes(),
+            NOW,
+            &[b"session"],
+        );
+        assert!(
+            matches!(got, Err(NotOpened::Ours(OpenError::UnknownKey(_)))),
+            "{got:?}"
+        );
     }
 
     #[test]
