@@ -2,7 +2,8 @@
 # Installs mod_session_cookie_rs: the two built modules,
 # mod_session_cookie_rs.so (session_cookie_module) and
 # mod_session_crypto_rs.so (session_crypto_module), into httpd's module
-# directory ($(apxs -q LIBEXECDIR)) and, on Debian/Ubuntu layouts
+# directory ($(apxs -q LIBEXECDIR); without apxs, Debian's
+# /usr/lib/apache2/modules if it exists) and, on Debian/Ubuntu layouts
 # (/etc/apache2/mods-available, or $APACHE_CONFDIR/mods-available), the
 # a2enmod files session_cookie_rs.load, session_crypto_rs.load and
 # session_cookie_rs.conf. Builds the modules first if either is not built yet.
@@ -16,10 +17,18 @@ modules="mod_session_cookie_rs.so mod_session_crypto_rs.so"
 confdir=${APACHE_CONFDIR:-/etc/apache2}
 mods=$confdir/mods-available
 
-command -v apxs >/dev/null || {
-    echo "install.sh: apxs not found: install apache2-dev (Debian/Ubuntu) or httpd-devel" >&2
+debian_modules=/usr/lib/apache2/modules
+if command -v apxs >/dev/null; then
+    libexec=$(apxs -q LIBEXECDIR)
+    echo "module directory: $libexec (apxs -q LIBEXECDIR)"
+elif [ -d "$debian_modules" ]; then
+    # Debian's apache2 without apache2-dev, as scripts/uninstall.sh assumes.
+    libexec=$debian_modules
+    echo "module directory: $libexec (apxs not found: Debian's module directory)"
+else
+    echo "install.sh: apxs not found and no $debian_modules: install apache2-dev (Debian/Ubuntu) or httpd-devel" >&2
     exit 1
-}
+fi
 for so in $modules; do
     if [ ! -f "$built/$so" ]; then
         echo "== $built/$so not built yet: building the modules"
@@ -28,7 +37,6 @@ for so in $modules; do
     fi
 done
 
-libexec=$(apxs -q LIBEXECDIR)
 [ -d "$libexec" ] || { echo "install.sh: module directory $libexec does not exist" >&2; exit 1; }
 for so in $modules; do
     # install(1) replaces the file rather than writing into it: a running

@@ -10,9 +10,9 @@
 #      (tests/integration, pytest);
 #   4. the same flows once under valgrind memcheck, and a one-minute soak
 #      with graceful restarts (tests/memcheck, tests/soak);
-#   5. the Debian admin path on this machine: install.sh, a2enmod,
-#      configtest, the system Apache on a test port, uninstall.sh, with
-#      /etc/apache2 restored (tests/system; needs root, uses sudo otherwise);
+#   5. the Debian admin path in a container: install.sh (no apxs), a2enmod,
+#      configtest, Apache on a test port, uninstall.sh (tests/system; the
+#      host's own Apache is never touched; root for docker, sudo otherwise);
 #   6. the demo in headless Chromium (tests/browser);
 #   7. the Docker image, a load-balanced cluster and the switch from stock
 #      in it, and the Debian package installed with apt in a container
@@ -45,7 +45,7 @@ echo "== memcheck and soak"
 "${pytest[@]}" tests/memcheck
 "${pytest[@]}" tests/soak
 
-echo "== the a2enmod path on this machine"
+echo "== the a2enmod path in a container"
 $sudo "${pytest[@]}" tests/system
 
 echo "== the demo in a browser"
