@@ -15,14 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "integration"))
-from harness import free_port, listening  # noqa: E402
+from harness import free_port, listening, raw_request  # noqa: E402
 USER, PASSWORD = "demo", "demo-password"
 
 
@@ -67,7 +66,7 @@ def demo():
     try:
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=2).close()
+                raw_request(port, "/", timeout=2)
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

@@ -48,9 +48,9 @@ def on_both_nodes(port, cookie, max_requests=6):
     returns (status, headers, body) of each."""
     answers, served = [], set()
     while served != {"a", "b"}:
-        assert len(answers) < max_requests, [h["X-Node"] for _, h, _ in answers]
+        assert len(answers) < max_requests, [h.get("X-Node") for _, h, _ in answers]
         answers.append(http(port, "/private/", cookie, retries=5))
-        served.add(answers[-1][1]["X-Node"])
+        served.add(answers[-1][1].get("X-Node"))
     return answers
 
 
@@ -121,4 +121,4 @@ def test_switching_from_stock_node_by_node_logs_nobody_out(stock_cluster, docker
     given = requests_over_both_nodes(client)
     assert all(our_format(v) for v in given), given
     for status, headers, _ in on_both_nodes(port, saved):
-        assert status == 302 and headers["Location"].endswith("/login.html"), (status, dict(headers))
+        assert status == 302 and headers.get("Location").endswith("/login.html"), (status, headers.headers)

@@ -8,10 +8,14 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from http_client import Response, free_port, listening, raw_request  # noqa: E402,F401
 
 APACHE = "/usr/sbin/apache2"
 MODDIR = "/usr/lib/apache2/modules"
@@ -90,19 +94,6 @@ def child_pids(parent):
     return sorted(kids)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    """Whether something accepts connections on 127.0.0.1:port."""
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 BASE_CONF = """\
 ServerRoot "{root}"
 ServerName 127.0.0.1
@@ -149,75 +140,6 @@ MPM_CONF = {
 }
 
 
-@dataclass
-class Response:
-    status: int
-    headers: list  # [(name, value)] in wire order, duplicates kept
-    body: bytes
-
-    def all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    def get(self, name):
-        vals = self.all(name)
-        return ", ".join(vals) if vals else None
-
-    def cgi(self):
-        """The back end's dump: {VAR: value or None when unset}."""
-        seen = {}
-        for line in self.body.decode("latin-1").splitlines():
-            m = re.match(r"^([A-Z_0-9]+)(?:=\[(.*)\]| unset)$", line)
-            if m:
-                seen[m.group(1)] = m.group(2)
-        return seen
-
-
-def _dechunk(data):
-    out = b""
-    while data:
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out, data = out + data[:size], data[size + 2:]
-    return out
-
-
-def raw_request(port, path, headers=(), method="GET", body=b"", timeout=10):
-    """Send exactly `headers`: (name, value) pairs or raw header lines (str/bytes,
-    sent verbatim, for odd whitespace). Host and Connection: close are added
-    unless given. Returns Response with every header in order."""
-    lines = [f"{method} {path} HTTP/1.1".encode()]
-    names = set()
-    for h in headers:
-        raw = h if isinstance(h, bytes) else (
-            h.encode("latin-1") if isinstance(h, str) else f"{h[0]}: {h[1]}".encode("latin-1"))
-        names.add(raw.split(b":", 1)[0].strip().lower())
-        lines.append(raw)
-    if b"host" not in names:
-        lines.append(b"Host: 127.0.0.1")
-    if b"connection" not in names:
-        lines.append(b"Connection: close")
-    if body:
-        lines.append(b"Content-Length: %d" % len(body))
-    data = b"\r\n".join(lines) + b"\r\n\r\n" + body
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        chunks = []
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            chunks.append(c)
-    resp = b"".join(chunks)
-    head, _, rest = resp.partition(b"\r\n\r\n")
-    head_lines = head.decode("latin-1").split("\r\n")
-    assert head_lines[0].startswith("HTTP/1."), f"bad response: {resp[:200]!r}"
-    status = int(head_lines[0].split()[1])
-    hdrs = [(k.strip(), v.strip()) for k, _, v in (l.partition(":") for l in head_lines[1:])]
-    if any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in hdrs):
-        rest = _dechunk(rest)
-    return Response(status, hdrs, rest)
 
 
 class Apache:
