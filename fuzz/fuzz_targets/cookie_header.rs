@@ -32,6 +32,10 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(directive) = parse_cookie_directive(name) {
+        // What the FFI side hands the C shim: offsets into the arguments.
+        let (at, len, attrs_at) = directive.offsets(name);
+        assert_eq!(&name[at..at + len], directive.name, "name offsets");
+        assert_eq!(&name[attrs_at..], directive.attrs, "attribute offsets");
         let value: Vec<u8> = headers[0].iter().copied().filter(|&b| b != b';').collect();
         let max_age = i64::from(n) - 128;
         let line = set_cookie_line(directive.name, &value, max_age, directive.attrs);

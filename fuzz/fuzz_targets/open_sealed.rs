@@ -41,7 +41,12 @@ const LIMITS: Limits = Limits {
 };
 
 fuzz_target!(|data: &[u8]| {
-    match open_value(&KEYRING, POLICY, data, NOW, NAMES) {
+    let got = open_value(&KEYRING, POLICY, data, NOW, NAMES);
+    // Every refusal has its SESSION_COOKIE_STATUS word.
+    if let Err(e) = &got {
+        assert!(!e.status().is_empty());
+    }
+    match got {
         Ok((opened, format)) => {
             // Only canonical base64 opens: one encoding per value, unpadded
             // base64url for ours, padded standard base64 for stock's.
@@ -64,6 +69,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(_) => {}
     }
+
 
     // Whatever the bytes, sealing them opens to the same bytes, for this
     // cookie name only.

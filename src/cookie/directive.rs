@@ -12,6 +12,20 @@ pub struct CookieDirective<'a> {
     pub attrs: &'a [u8],
 }
 
+impl CookieDirective<'_> {
+    /// Where the name and the attributes stand in `args`, the arguments
+    /// they were parsed from, as the C shim takes them: (name's offset,
+    /// name's length, attributes' offset). The parts are slices of `args`.
+    pub fn offsets(&self, args: &[u8]) -> (usize, usize, usize) {
+        let at = |part: &[u8]| part.as_ptr() as usize - args.as_ptr() as usize;
+        (
+            at(self.name),
+            self.name.len(),
+            args.len() - self.attrs.len(),
+        )
+    }
+}
+
 /// Why a cookie name was refused at configuration time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectiveError {

@@ -107,12 +107,7 @@ pub(super) unsafe extern "C" fn parse_directive(
     let outcome = unsafe {
         config_call("parsing the directive", err, err_len, || {
             let d = parse_cookie_directive(args).map_err(|e| e.to_string())?;
-            let base = args.as_ptr() as usize;
-            Ok((
-                d.name.as_ptr() as usize - base,
-                d.name.len(),
-                args.len() - d.attrs.len(),
-            ))
+            Ok(d.offsets(args))
         })
     };
     let Some((at, len, attrs)) = outcome else {
