@@ -22,7 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from harness import free_port, listening, raw_request  # noqa: E402
-USER, PASSWORD = "demo", "demo-password"
+from chromium import USER, chromium, log_in, wait_for_url  # noqa: E402
 
 
 def group_alive(pgid):
@@ -102,47 +102,8 @@ def demo():
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver_path, (
-        "headless Chromium is missing: apt-get install chromium chromium-driver python3-selenium")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.fail("Selenium is missing for /usr/bin/python3: apt-get install python3-selenium")
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1000,800", "--no-first-run", "--disable-extensions"):
-        options.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="scr-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait_for_url(browser, predicate, what):
-    """A click returns before the navigation it starts has finished."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(browser, 15).until(lambda d: predicate(d.current_url),
-                                     message=f"waiting for {what}")
-
-
-def log_in(browser, base):
-    from selenium.webdriver.common.by import By
-
-    browser.get(base + "/login.html")
-    browser.find_element(By.ID, "user").send_keys(USER)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "submit").click()
-    wait_for_url(browser, lambda url: url == base + "/private/", "/private/ after logging in")
 
 
 def shown_user(browser):
