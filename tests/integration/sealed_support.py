@@ -86,9 +86,10 @@ def b64encode(raw):
 # (which our module opens too), independently of the Rust code, with
 # tests/vectors/stock_vector.py (Python's `cryptography`, Debian
 # python3-cryptography).
-def seal_stock(passphrase, plaintext):
+def seal_stock(passphrase, plaintext, cipher="aes256", salt=None, iv=None):
     """`plaintext` (bytes) sealed as stock mod_session_crypto does with
-    SessionCryptoCipher aes256 (src/seal/stock.rs)."""
+    SessionCryptoCipher `cipher` (src/seal/stock.rs); a random salt and IV
+    unless given."""
     import os
     import sys
     from pathlib import Path
@@ -98,5 +99,6 @@ def seal_stock(passphrase, plaintext):
     except ImportError as e:  # fail loudly, never skip
         raise AssertionError("python3-cryptography is needed to seal chosen plaintexts "
                              "(apt-get install python3-cryptography)") from e
-    return stock_vector.seal("aes256", passphrase.encode(), os.urandom(16), os.urandom(16),
-                             plaintext)
+    block = 8 if cipher == "3des192" else 16
+    return stock_vector.seal(cipher, passphrase.encode(), salt or os.urandom(16),
+                             iv or os.urandom(block), plaintext)
