@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Instructions per request of httpd with no session, a plain cookie session
+and a sealed session, stock modules against ours, counted by callgrind.
+
+Unlike requests/s (scripts/bench_httpd.py, whose configurations, session
+and checks this reuses), instruction counts barely move between runs or
+machines, and a load generator sharing the CPU cannot skew them.
+
+Each of the six servers runs as `apache2 -X` (prefork, one process serving
+every connection itself) under callgrind, which counts only inside
+ap_process_connection and dumps the count of each connection when it ends.
+After the session is seeded and checked, and a warm-up connection, two
+keep-alive connections send N1 and N2 identical requests
+(GET /s/index.html with the session cookie); the difference of their counts
+over N2 - N1 is one request's cost, free of the per-connection cost.
+
+Environment: CALLGRIND_REQUESTS ("20,220": N1,N2; the warm-up sends N1),
+CALLGRIND_STOCK_SEALED_REQUESTS ("2,7": stock's sealed requests run PBKDF2,
+~73 million instructions each), BENCH_RESULTS_DIR (target/bench:
+callgrind.json goes there, and the dumps of the two measured connections
+as callgrind/callgrind.out.<impl>-<mode>-<n>req, for callgrind_annotate).
+Nothing here asserts speed.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_httpd import (FILES, IMPLS, LABEL, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
+                         body, session_cookie)
+from harness import APACHE, Apache, Response, raw_request  # noqa: E402
+
+TIMEOUT = 300  # startup under valgrind (the sealed configs derive keys with Argon2id), one request
+COUNTS = {"default": os.environ.get("CALLGRIND_REQUESTS", "20,220"),
+          "stock sealed": os.environ.get("CALLGRIND_STOCK_SEALED_REQUESTS", "2,7")}
+TARGETS = {"plain": 1.6, "sealed": 2.2}  # ours, instructions per request / no session's
+
+
+class CallgrindApache(Apache):
+    """bench_httpd's server for (impl, mode) on prefork, run as `apache2 -X`
+    under callgrind, one dump file per connection in self.out."""
+
+    def __init__(self, impl, mode):
+        # one connection carries all N2 requests (the default caps it at 100)
+        super().__init__(impl, "prefork", body(impl, mode) + "\nMaxKeepAliveRequests 0\n", FILES,
+                         loglevel="warn")
+        self.out = self.root / "callgrind"
+        self.out.mkdir()
+        self.out.chmod(0o777)  # httpd writes the dumps as its User (www-data when root)
+
+    def start(self):
+        cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=ap_process_connection",
+               "--dump-after=ap_process_connection",
+               f"--callgrind-out-file={self.out}/callgrind.out.%p",
+               f"--log-file={self.out}/valgrind.log", APACHE, "-X", "-f", str(self.conf)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # apache2 signals its group
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self!r} under callgrind exited at startup:\n"
+                                     f"{self.proc.stdout.read().decode(errors='replace')}"
+                                     f"{self.error_log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"{self!r} under callgrind did not answer:\n{self.error_log()}")
+
+    def request(self, path, headers=(), method="GET", body=b""):
+        return raw_request(self.port, path, headers, method, body, timeout=TIMEOUT)
+
+    def dumps(self):
+        return set(self.out.glob(f"callgrind.out.{self.proc.pid}.*"))
+
+    def connection_ir(self, cookie, n):
+        """Sends n requests on one keep-alive connection, checks each
+        response; returns the connection's instructions and its dump."""
+        request = b"GET /s/index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if cookie:
+            request += f"Cookie: {cookie}\r\n".encode()
+        request += b"\r\n"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+            replies = s.makefile("rb")
+            for i in range(n):
+                s.sendall(request)
+                check(self, cookie, read_response(replies))
+                if i == 0:
+                    # The one process serves connections one after the other:
+                    # every earlier one has ended and been dumped by now.
+                    before = self.dumps()
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            new = self.dumps() - before
+            if new:
+                assert len(new) == 1, f"{self!r}: dumps {new} for one connection"
+                dump = new.pop()
+                found = re.search(r"^totals: (\d+)$", dump.read_text(), re.M)
+                if found:  # else still being written
+                    return int(found.group(1)), dump
+            time.sleep(0.1)
+        raise AssertionError(f"{self!r}: no callgrind dump for the connection")
+
+
+def read_response(replies):
+    """One HTTP/1.1 response (Content-Length framed) off a keep-alive connection."""
+    status_line = replies.readline()
+    assert status_line.startswith(b"HTTP/1."), f"bad response: {status_line!r}"
+    headers = []
+    while (line := replies.readline().decode("latin-1").rstrip("\r\n")):
+        name, _, value = line.partition(":")
+        headers.append((name.strip(), value.strip()))
+    resp = Response(int(status_line.split()[1]), headers, b"")
+    resp.body = replies.read(int(resp.get("Content-Length")))
+    return resp
+
+
+def check(srv, cookie, resp):
+    """Each measured request must be the one meant: the page served, the
+    session (if any) opened and written back."""
+    assert resp.status == 200 and resp.body == PAGE.encode(), f"{srv!r}: {resp}"
+    if cookie:
+        resaved = [v for v in resp.all("Set-Cookie") if v.startswith("session=")]
+        assert resaved, f"{srv!r}: session not re-saved: {resp.headers}"
+
+
+def measure(impl, mode):
+    """Instructions per request of (impl, mode), and the (N1, N2) used."""
+    n1, n2 = map(int, COUNTS["stock sealed" if (impl, mode) == ("stock", "sealed")
+                             else "default"].split(","))
+    srv = CallgrindApache(impl, mode).start()
+    try:
+        cookie = session_cookie(srv, mode)
+        srv.connection_ir(cookie, n1)  # warm-up: caches, lazily built state
+        ir_a, dump_a = srv.connection_ir(cookie, n1)
+        ir_b, dump_b = srv.connection_ir(cookie, n2)
+        (RESULTS / "callgrind").mkdir(parents=True, exist_ok=True)
+        for n, dump in ((n1, dump_a), (n2, dump_b)):
+            shutil.copy(dump, RESULTS / "callgrind" / f"callgrind.out.{impl}-{mode}-{n}req")
+    finally:
+        srv.cleanup()
+    return (ir_b - ir_a) / (n2 - n1), (n1, n2)
+
+
+def main():
+    began = time.monotonic()
+    ir, counts = {}, {}
+    for impl in IMPLS:
+        for mode in MODES:
+            ir[impl, mode], counts[impl, mode] = measure(impl, mode)
+            print(f"{impl} {mode}: {ir[impl, mode]:,.0f} instructions per request",
+                  file=sys.stderr)
+    report(ir)
+    print(f"\n(callgrind part: {time.monotonic() - began:.0f} s)")
+    (RESULTS / "callgrind.json").write_text(json.dumps({
+        "instructions_per_request": {impl: {mode: ir[impl, mode] for mode in MODES}
+                                     for impl in IMPLS},
+        "requests_n1_n2": {impl: {mode: counts[impl, mode] for mode in MODES} for impl in IMPLS},
+    }, indent=2) + "\n")
+
+
+def report(ir):
+    print(f"\ninstructions per request (callgrind, apache2 -X prefork, static page, "
+          f"live session of {SESSION_BYTES} bytes, SessionMaxAge set)\n")
+    print(f"| {'':23} | {'stock':>12} | {'ours':>12} | {'ours/stock':>10} |")
+    print(f"|{'-' * 25}|{'-' * 14}|{'-' * 14}|{'-' * 12}|")
+    for mode in MODES:
+        s, o = ir["stock", mode], ir["ours", mode]
+        print(f"| {LABEL[mode]:23} | {s:12,.0f} | {o:12,.0f} | {o / s:9.3f}x |")
+    print()
+    for mode, ceiling in TARGETS.items():
+        ratio = ir["ours", mode] / ir["ours", "none"]
+        print(f"ours {mode} / no session: {ratio:.2f}x "
+              f"(target <= {ceiling}x: {'met' if ratio <= ceiling else 'NOT met'})")
+    for mode in TARGETS:
+        print(f"stock {mode} / no session: {ir['stock', mode] / ir['stock', 'none']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
