@@ -16,10 +16,17 @@
 
 typedef struct scr_keyring scr_keyring;
 
+/* Both modules register this session_decode hook, last but before
+ * mod_session's own: it decodes the session text into z->entries and
+ * z->expiry exactly as mod_session's session_identity_decode does and
+ * clears z->encoded (src/ffi/session_text.rs). */
+typedef apr_status_t (*scr_decode_text_fn)(request_rec *r, session_rec *z);
+
 typedef struct {
     /* mod_session's session_load / session_save hooks. */
     apr_status_t (*load)(request_rec *r, session_rec **z);
     apr_status_t (*save)(request_rec *r, session_rec *z);
+    scr_decode_text_fn decode_text;
     /* Splits SessionCookieName's raw arguments. On success returns 0 with
      * the name at args[*name_at .. *name_at + *name_len] and the attributes
      * from args + *attrs_at on; on failure returns -1 with a NUL-terminated
@@ -45,6 +52,7 @@ typedef struct {
     /* mod_session's session_encode / session_decode hooks. */
     apr_status_t (*encode)(request_rec *r, session_rec *z);
     apr_status_t (*decode)(request_rec *r, session_rec *z);
+    scr_decode_text_fn decode_text;
     /* Derives the keys for secret and appends them to *ring, creating the
      * ring (owned by Rust, freed by a cleanup on pool) if *ring is NULL.
      * The secret's work factor is looked up in, and unless runtime is set

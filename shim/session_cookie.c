@@ -190,12 +190,19 @@ const command_rec scr_cookie_cmds[] = {
     {NULL}
 };
 
+static const char *const before_mod_session[] = {"mod_session.c", NULL};
+
 void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
 {
     (void)p;
     rust = entries;
     ap_hook_session_load(rust->load, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Our decoder of the session text runs just before mod_session's
+     * (same order, mod_session.c named as its successor), after every
+     * other decoder, the crypto modules' included. */
+    ap_hook_session_decode(rust->decode_text, NULL, before_mod_session,
+                           APR_HOOK_REALLY_LAST);
 }
 
 const scr_cookie_conf *scr_cookie_request_config(const request_rec *r)

@@ -326,6 +326,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
+static const char *const before_mod_session[] = {"mod_session.c", NULL};
+
 void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
 {
     (void)p;
@@ -333,6 +335,11 @@ void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
     /* After mod_session's own encoding, before its own decoding. */
     ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
     ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
+    /* Our decoder of the session text runs just before mod_session's
+     * (same order, mod_session.c named as its successor), after every
+     * other decoder, the crypto modules' included. */
+    ap_hook_session_decode(rust->decode_text, NULL, before_mod_session,
+                           APR_HOOK_REALLY_LAST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

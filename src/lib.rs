@@ -20,6 +20,7 @@
 
 pub mod cookie;
 pub mod seal;
+pub mod session;
 
 #[cfg(any(feature = "session-cookie-module", feature = "session-crypto-module"))]
 #[allow(unsafe_code)]

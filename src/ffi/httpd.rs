@@ -13,13 +13,10 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 
 #[cfg(feature = "session-cookie-module")]
+use super::bindings::{apr_array_header_t, apr_table_addn, apr_table_entry_t, apr_table_make};
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_table_addn, apr_table_entry_t, apr_table_make,
-    apr_table_unset,
-};
-use super::bindings::{
-    apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_setn, apr_table_t, request_rec,
-    session_rec,
+    apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_set, apr_table_setn,
+    apr_table_t, apr_table_unset, request_rec, session_rec,
 };
 
 /// A C string from httpd as bytes; `None` for NULL.
@@ -173,6 +170,23 @@ impl Pool {
         unsafe { CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len())) }
     }
 
+    /// A copy of `b` in this pool, with a NUL after it (included in the
+    /// slice), for decoding in place.
+    // A pool is an arena: each call hands out fresh memory, never memory
+    // another borrow holds (as bumpalo's `alloc` does).
+    #[allow(clippy::mut_from_ref)]
+    pub(super) fn mut_copy(&self, b: &[u8]) -> &mut [u8] {
+        // SAFETY: apr_palloc returns fresh memory for `len + 1` bytes
+        // (aborting on failure) that nothing else refers to, and that lives
+        // as long as the pool; it is fully written before the slice is made.
+        unsafe {
+            let buf = apr_palloc(self.as_ptr(), b.len() + 1).cast::<u8>();
+            ptr::copy_nonoverlapping(b.as_ptr(), buf, b.len());
+            buf.add(b.len()).write(0);
+            std::slice::from_raw_parts_mut(buf, b.len() + 1)
+        }
+    }
+
     /// The number kept under `key` with [`Pool::set_number`].
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn number(&self, key: &CStr) -> Option<u64> {
@@ -243,6 +257,19 @@ impl Table {
     pub(super) fn set(&self, key: &'static CStr, value: &'static CStr) {
         // SAFETY: both strings are static: setn does not copy them.
         unsafe { apr_table_setn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
+    }
+
+    /// `apr_table_set`: sets copies of `key` and `value` in the table's
+    /// pool, replacing what `key` held (ignoring ASCII case).
+    pub(super) fn set_copy(&self, key: &CStr, value: &CStr) {
+        // SAFETY: live strings; APR copies both before returning.
+        unsafe { apr_table_set(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
+    }
+
+    /// `apr_table_unset`: removes every entry of `key` (ignoring ASCII case).
+    pub(super) fn unset(&self, key: &CStr) {
+        // SAFETY: a live string, only read.
+        unsafe { apr_table_unset(self.as_ptr(), key.as_ptr()) }
     }
 
     /// The table's entries, in order (what C's `apr_table_elts` gives).
@@ -351,9 +378,20 @@ impl Session {
 
     /// Replaces the text; `text` must live as long as the session (a string
     /// of [`Session::pool`]).
-    #[cfg(feature = "session-crypto-module")]
     pub(super) fn set_encoded(&mut self, text: Option<&CStr>) {
         self.0.encoded = text.map_or(ptr::null(), CStr::as_ptr);
+    }
+
+    /// The session's entries; `None` if the provider made none.
+    pub(super) fn entries(&self) -> Option<&Table> {
+        // SAFETY: `entries` is NULL or a table in the session's pool, which
+        // outlives the session.
+        (!self.0.entries.is_null()).then(|| unsafe { Table::from_raw(self.0.entries) })
+    }
+
+    /// Sets mod_session's expiry time (microseconds since the epoch).
+    pub(super) fn set_expiry(&mut self, expiry: i64) {
+        self.0.expiry = expiry;
     }
 
     /// mod_session's expiry time, microseconds since the epoch; 0 for none.

@@ -80,6 +80,8 @@ pub(super) enum Msg {
     OpenedStock,
     #[cfg(feature = "session-crypto-module")]
     NoRandomness,
+    /// A panic while decoding the session text (either module), caught.
+    TextPanic,
 }
 
 impl Msg {
@@ -134,6 +136,7 @@ impl Msg {
             Self::OpenedStock => ("SCR0202", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]
             Self::NoRandomness => ("SCR0203", APLOG_ERR),
+            Self::TextPanic => ("SCR0300", APLOG_ERR),
         }
     }
 }

@@ -20,6 +20,7 @@ mod pool_box;
 mod session_cookie;
 #[cfg(feature = "session-crypto-module")]
 mod session_crypto;
+mod session_text;
 mod status;
 
 use std::ffi::c_char;
