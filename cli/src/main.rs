@@ -236,7 +236,10 @@ fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<()
     match (format, &parsed) {
         (Format::Ours, Some(p)) => {
             let Stamp { not_after, origin } = p.stamp();
-            line("format", "mod_session_cookie_rs v2 (AES-256-GCM)".into());
+            line(
+                "format",
+                format!("mod_session_cookie_rs v{} (AES-256-GCM)", p.version()),
+            );
             line("key id", hex(&p.key_id));
             let names: Vec<String> = p
                 .names()
@@ -290,7 +293,7 @@ fn seal_text(
     let sealed = seal_value(&ring, policy, text.as_bytes(), stamp, &names)
         .ok_or_else(|| Failure(3, "no secret to seal with".into()))?
         .map_err(|e| Failure(3, format!("no randomness from the operating system: {e}")))?;
-    println!("{sealed}");
+    println!("{}", sealed.into_text());
     Ok(())
 }
 

@@ -187,6 +187,21 @@ impl Pool {
         }
     }
 
+    /// A C string of `len` bytes in this pool, written by `fill` (which
+    /// must write no NUL byte).
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn c_str_filled(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> &CStr {
+        // SAFETY: as for mut_copy: fresh pool memory for `len + 1` bytes,
+        // zeroed before the slice is made, so `fill` sees initialised bytes.
+        let buf = unsafe {
+            let p = apr_palloc(self.as_ptr(), len + 1).cast::<u8>();
+            ptr::write_bytes(p, 0, len + 1);
+            std::slice::from_raw_parts_mut(p, len + 1)
+        };
+        fill(&mut buf[..len]);
+        CStr::from_bytes_with_nul(buf).expect("fill writes no NUL byte")
+    }
+
     /// The number kept under `key` with [`Pool::set_number`].
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn number(&self, key: &CStr) -> Option<u64> {

@@ -8,6 +8,8 @@
 //! [`crate::cookie`] and [`crate::seal`].
 
 mod bindings;
+#[cfg(feature = "session-crypto-module")]
+mod fork;
 mod httpd;
 #[cfg(feature = "session-crypto-module")]
 mod kdf_cache;

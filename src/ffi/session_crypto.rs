@@ -269,8 +269,10 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     match seal_value(keyring, policy, plain, stamp, &cookie_names(r)) {
         None => OK as apr_status_t,
         Some(Ok(sealed)) => {
-            let sealed = z.pool(r).c_str(sealed.as_bytes());
-            z.set_encoded(Some(sealed));
+            let text = z
+                .pool(r)
+                .c_str_filled(sealed.text_len(), |out| sealed.write_text(out));
+            z.set_encoded(Some(text));
             OK as apr_status_t
         }
         Some(Err(e)) => {

@@ -1,22 +1,27 @@
-//! The sealed format, version 2.
+//! The sealed format, version 3 (and version 2, which still opens).
 //!
 //! ```text
 //! sealed = base64url-nopad( header || ciphertext || tag )
-//! header = version (1 byte, 0x02) || key id (4) || salt (16) || not-after (8, big endian)
-//!          || origin (8, big endian) || names length (2, big endian) || names (joined by NUL)
+//! header = version (1 byte, 0x03) || key id (4) || salt (16) || counter (8, big endian)
+//!          || not-after (8, big endian) || origin (8, big endian)
+//!          || names length (2, big endian) || names (joined by NUL)
 //! aad    = header
-//! key, nonce = HKDF-Expand(PRK of the secret, "value key" || salt)   (keyring.rs)
+//! key    = HKDF-Expand(PRK of the secret, "process key" || salt)     (keyring.rs)
+//! nonce  = 0x00000000 || counter
 //! ```
 //!
 //! - AES-256-GCM is authenticated: any change to any byte fails as a whole,
 //!   with one error, before anything is decrypted for use. There is no
 //!   padding, so no padding oracle (CVE-2016-0736).
-//! - A fresh random salt per value gives a fresh key and nonce per value, so
-//!   nonce reuse under one key cannot happen by random collision at any
-//!   realistic volume (a bare random 96-bit nonce under one key would be
-//!   unsafe well before 2^48 values).
-//! - The version byte allows a future format; the key id picks the key.
-//!   Version 1 (no origin) was never released and does not open.
+//! - The salt names the key of the process that sealed the value: each
+//!   httpd process derives its key once (process_key.rs explains why no
+//!   nonce repeats under a key, across forks and nodes), and openers keep
+//!   the keys they have met, so no key is derived per request.
+//! - Version 2 values (same fields without the counter; key and nonce from
+//!   HKDF-Expand(PRK, "value key" || salt) per value) open as before, so an
+//!   upgrade logs nobody out; new values are version 3. Version 1 (no
+//!   origin) was never released and does not open.
+//! - The key id picks the key.
 //! - `not-after` (Unix seconds, 0 for none) comes from `SessionMaxAge` and is
 //!   authenticated: an expired value is refused here even if its plaintext
 //!   lost its own expiry field (CVE-2018-17199).
@@ -40,27 +45,60 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::{KeyInit, Nonce, Tag};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
+use super::process_key::{Gcm, ProcessCipher, SALT_LEN};
 
-/// The format version this code writes and reads.
-pub const VERSION: u8 = 2;
+/// The format version this code writes.
+pub const VERSION: u8 = 3;
 
-const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
-/// Where not-after, origin and the names' length stand in the header.
-const NOT_AFTER_AT: usize = 1 + KEY_ID_LEN + SALT_LEN;
-const ORIGIN_AT: usize = NOT_AFTER_AT + 8;
-const NAMES_LEN_AT: usize = ORIGIN_AT + 8;
-/// The fixed part of the header, before the names.
-const FIXED_LEN: usize = NAMES_LEN_AT + 2;
+const SALT_AT: usize = 1 + KEY_ID_LEN;
+
+/// Where a version's fields stand in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    version: u8,
+    /// Version 3's nonce counter; version 2 has none.
+    counter_at: Option<usize>,
+    not_after_at: usize,
+    origin_at: usize,
+    names_len_at: usize,
+    /// The fixed part of the header, before the names.
+    fixed_len: usize,
+}
+
+impl Layout {
+    const fn new(version: u8, counter: bool) -> Self {
+        let after_salt = SALT_AT + SALT_LEN;
+        let not_after_at = if counter { after_salt + 8 } else { after_salt };
+        Self {
+            version,
+            counter_at: if counter { Some(after_salt) } else { None },
+            not_after_at,
+            origin_at: not_after_at + 8,
+            names_len_at: not_after_at + 16,
+            fixed_len: not_after_at + 18,
+        }
+    }
+
+    fn of(version: u8) -> Option<&'static Self> {
+        match version {
+            2 => Some(&V2),
+            3 => Some(&V3),
+            _ => None,
+        }
+    }
+}
+
+const V2: Layout = Layout::new(2, false);
+const V3: Layout = Layout::new(3, true);
 
 /// Longest sealed value (in base64 characters) we try to open. Browsers
 /// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
@@ -175,54 +213,95 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Seals `plaintext` under `key` with a fresh salt from the operating
-/// system. The OS generator keeps no state in our process, so httpd's
-/// forked children can never share a salt sequence.
+/// Seals `plaintext` under this process's key of `key` (format v3), in
+/// base64url. Fails only if the operating system gives no randomness for
+/// a new process key's salt.
 pub fn seal(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
 ) -> Result<String, rand::Error> {
-    let mut salt = [0u8; SALT_LEN];
-    OsRng.try_fill_bytes(&mut salt)?;
-    Ok(seal_with_salt(key, salt, plaintext, stamp, names))
+    seal_raw(key, plaintext, stamp, names).map(|raw| URL_SAFE_NO_PAD.encode(raw))
 }
 
-/// [`seal`] with a given salt: deterministic, for test vectors only. Reusing
-/// a salt reuses a key and nonce.
-pub fn seal_with_salt(
+/// [`seal`], before base64url: what the httpd module encodes straight into
+/// the request's memory.
+pub fn seal_raw(
+    key: &SealKey,
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+) -> Result<Vec<u8>, rand::Error> {
+    let (cipher, counter) = key.sealing()?;
+    Ok(seal_under(key, &cipher, counter, plaintext, stamp, names))
+}
+
+/// [`seal`] under the process key of a given salt and counter:
+/// deterministic, for test vectors only. Reusing a salt and counter reuses
+/// a nonce.
+pub fn seal_with(
     key: &SealKey,
     salt: [u8; SALT_LEN],
+    counter: u64,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
 ) -> String {
-    let names = names.join(&0);
-    // Cookie names come from the configuration and are short; one that
-    // does not fit the length field binds to its first 64 KiB.
-    let names = &names[..names.len().min(usize::from(u16::MAX))];
-    let mut header = Vec::with_capacity(FIXED_LEN + names.len());
-    header.push(VERSION);
-    header.extend_from_slice(&key.id());
-    header.extend_from_slice(&salt);
-    header.extend_from_slice(&stamp.not_after.to_be_bytes());
-    header.extend_from_slice(&stamp.origin.to_be_bytes());
-    header.extend_from_slice(&(names.len() as u16).to_be_bytes());
-    header.extend_from_slice(names);
+    let cipher = ProcessCipher {
+        salt,
+        gcm: key.process_cipher(&salt),
+    };
+    URL_SAFE_NO_PAD.encode(seal_under(key, &cipher, counter, plaintext, stamp, names))
+}
 
-    let (cipher, nonce) = value_cipher(key, &salt);
-    let sealed = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad: &header,
-            },
-        )
-        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
-    header.extend_from_slice(&sealed);
-    URL_SAFE_NO_PAD.encode(header)
+fn seal_under(
+    key: &SealKey,
+    cipher: &ProcessCipher,
+    counter: u64,
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+) -> Vec<u8> {
+    let joined_len = names
+        .iter()
+        .map(|n| n.len() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    // Cookie names come from the configuration and are short; ones that
+    // do not fit the length field bind to their first 64 KiB.
+    let names_len = joined_len.min(usize::from(u16::MAX));
+    let mut raw = Vec::with_capacity(V3.fixed_len + names_len + plaintext.len() + TAG_LEN);
+    raw.push(VERSION);
+    raw.extend_from_slice(&key.id());
+    raw.extend_from_slice(&cipher.salt);
+    raw.extend_from_slice(&counter.to_be_bytes());
+    raw.extend_from_slice(&stamp.not_after.to_be_bytes());
+    raw.extend_from_slice(&stamp.origin.to_be_bytes());
+    raw.extend_from_slice(&(names_len as u16).to_be_bytes());
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            raw.push(0);
+        }
+        raw.extend_from_slice(name);
+    }
+    raw.truncate(V3.fixed_len + names_len);
+    let header_len = raw.len();
+    raw.extend_from_slice(plaintext);
+    let (header, body) = raw.split_at_mut(header_len);
+    let tag = cipher
+        .gcm
+        .encrypt_in_place_detached(&nonce(counter), header, body)
+        .expect("AES-GCM encryption of a buffer under 64 GiB cannot fail");
+    raw.extend_from_slice(&tag);
+    raw
+}
+
+/// Version 3's nonce: the counter, right-aligned.
+fn nonce(counter: u64) -> Nonce<<Gcm as aes_gcm::AeadCore>::NonceSize> {
+    let mut n = [0u8; 12];
+    n[4..].copy_from_slice(&counter.to_be_bytes());
+    n.into()
 }
 
 /// The parts of a sealed value, before it is authenticated: the header's
@@ -231,61 +310,79 @@ pub struct Parsed<'a> {
     pub header: &'a [u8],
     pub body: &'a [u8],
     pub key_id: [u8; KEY_ID_LEN],
+    layout: &'static Layout,
 }
 
 /// Decodes and splits a sealed value (what opening does before any key).
 pub fn parse(raw: &[u8]) -> Result<Parsed<'_>, OpenError> {
     let truncated = OpenError::Truncated { len: raw.len() };
-    if raw.len() < FIXED_LEN + TAG_LEN {
+    let Some(&version) = raw.first() else {
+        return Err(truncated);
+    };
+    let layout = Layout::of(version).ok_or(OpenError::UnknownVersion(version))?;
+    if raw.len() < layout.fixed_len + TAG_LEN {
         return Err(truncated);
     }
-    if raw[0] != VERSION {
-        return Err(OpenError::UnknownVersion(raw[0]));
-    }
-    let names_len = usize::from(u16::from_be_bytes([
-        raw[NAMES_LEN_AT],
-        raw[NAMES_LEN_AT + 1],
-    ]));
-    if raw.len() < FIXED_LEN + names_len + TAG_LEN {
+    let at = layout.names_len_at;
+    let names_len = usize::from(u16::from_be_bytes([raw[at], raw[at + 1]]));
+    if raw.len() < layout.fixed_len + names_len + TAG_LEN {
         return Err(truncated);
     }
-    let (header, body) = raw.split_at(FIXED_LEN + names_len);
+    let (header, body) = raw.split_at(layout.fixed_len + names_len);
     Ok(Parsed {
         header,
         body,
-        key_id: header[1..1 + KEY_ID_LEN]
-            .try_into()
-            .expect("KEY_ID_LEN bytes"),
+        key_id: header[1..SALT_AT].try_into().expect("KEY_ID_LEN bytes"),
+        layout,
     })
 }
 
 impl Parsed<'_> {
+    /// The format version (2 or 3).
+    pub fn version(&self) -> u8 {
+        self.layout.version
+    }
+
     /// The cookie names the value says it was sealed for.
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
-        let names = &self.header[FIXED_LEN..];
+        let names = &self.header[self.layout.fixed_len..];
         names.split(|&b| b == 0).filter(move |_| !names.is_empty())
     }
 
     pub fn stamp(&self) -> Stamp {
-        let at = |i: usize| u64::from_be_bytes(self.header[i..i + 8].try_into().expect("8 bytes"));
         Stamp {
-            not_after: at(NOT_AFTER_AT),
-            origin: at(ORIGIN_AT),
+            not_after: self.u64_at(self.layout.not_after_at),
+            origin: self.u64_at(self.layout.origin_at),
         }
+    }
+
+    fn u64_at(&self, i: usize) -> u64 {
+        u64::from_be_bytes(self.header[i..i + 8].try_into().expect("8 bytes"))
+    }
+
+    fn salt(&self) -> [u8; SALT_LEN] {
+        self.header[SALT_AT..SALT_AT + SALT_LEN]
+            .try_into()
+            .expect("SALT_LEN bytes")
     }
 }
 
-/// Decodes a sealed value's base64url, strictly, within the size cap.
-pub fn decode(sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+/// Decodes a sealed value's base64url, strictly, within the size cap, into
+/// memory that is wiped when dropped (opening decrypts in it).
+pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
     if sealed.is_empty() {
         return Err(OpenError::Empty);
     }
     if sealed.len() > MAX_SEALED_LEN {
         return Err(OpenError::TooLong { len: sealed.len() });
     }
+    let mut raw = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
+        sealed.len(),
+    )));
     URL_SAFE_NO_PAD
-        .decode(sealed)
-        .map_err(|_| OpenError::NotBase64)
+        .decode_vec(sealed, &mut raw)
+        .map_err(|_| OpenError::NotBase64)?;
+    Ok(raw)
 }
 
 /// Opens a sealed value with whichever key of `keyring` its id names.
@@ -297,7 +394,7 @@ pub fn open(
     limits: Limits,
     names: &[&[u8]],
 ) -> Result<Opened, OpenError> {
-    let raw = decode(sealed)?;
+    let mut raw = decode(sealed)?;
     let parsed = parse(&raw)?;
     let key = keyring
         .find(parsed.key_id)
@@ -305,19 +402,37 @@ pub fn open(
     if !for_reader(&parsed, names) {
         return Err(OpenError::OtherCookie);
     }
-    let salt = &parsed.header[1 + KEY_ID_LEN..NOT_AFTER_AT];
-    let (cipher, nonce) = value_cipher(key, salt);
-    let payload = Payload {
-        msg: parsed.body,
-        aad: parsed.header,
-    };
-    let plaintext = Zeroizing::new(
-        cipher
-            .decrypt(Nonce::from_slice(&nonce), payload)
-            .map_err(|_| OpenError::Forged)?,
-    );
-    // Checked only once authenticated: the times are trustworthy from here.
+    let (layout, salt, header_len) = (parsed.layout, parsed.salt(), parsed.header.len());
+    // Trusted only once authenticated, below.
     let Stamp { not_after, origin } = parsed.stamp();
+    let counter = layout.counter_at.map(|at| parsed.u64_at(at));
+
+    // Decrypted in place: the plaintext replaces the ciphertext.
+    let (header, body) = raw.split_at_mut(header_len);
+    let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
+    let tag = Tag::from_slice(tag);
+    let text_len = text.len();
+    match counter {
+        Some(counter) => {
+            let (cipher, known) = key.opening(&salt);
+            cipher
+                .gcm
+                .decrypt_in_place_detached(&nonce(counter), header, text, tag)
+                .map_err(|_| OpenError::Forged)?;
+            if !known {
+                key.remember(cipher);
+            }
+        }
+        None => {
+            let okm = key.value_key(&salt);
+            let (k, n) = okm.split_at(32);
+            Gcm::new(GenericArray::from_slice(k))
+                .decrypt_in_place_detached(Nonce::from_slice(n), header, text, tag)
+                .map_err(|_| OpenError::Forged)?;
+        }
+    }
+
+    // The times are trustworthy from here.
     if not_after != 0 && limits.now > not_after {
         return Err(OpenError::Expired {
             not_after,
@@ -325,10 +440,15 @@ pub fn open(
         });
     }
     check_origin(origin, limits)?;
-    if plaintext.contains(&0) {
+    raw.truncate(header_len + text_len);
+    raw.drain(..header_len);
+    if raw.contains(&0) {
         return Err(OpenError::NotText);
     }
-    Ok(Opened { plaintext, origin })
+    Ok(Opened {
+        plaintext: raw,
+        origin,
+    })
 }
 
 /// The absolute lifetime and the logout of everyone, against a session's
@@ -356,15 +476,6 @@ fn for_reader(parsed: &Parsed<'_>, names: &[&[u8]]) -> bool {
         return names.is_empty();
     }
     bound.any(|b| names.contains(&b))
-}
-
-fn value_cipher(key: &SealKey, salt: &[u8]) -> (Aes256Gcm, [u8; 12]) {
-    let okm = key.value_key(salt);
-    let (k, nonce) = okm.split_at(32);
-    (
-        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(k)),
-        nonce.try_into().expect("12 bytes"),
-    )
 }
 
 #[cfg(test)]
@@ -437,7 +548,7 @@ mod tests {
                 not_after: 1_800_000_060,
                 origin: 1_799_999_000,
             };
-            let s = seal_with_salt(&key, [7; 16], b"user=ada", stamp, names);
+            let s = seal_with(&key, [7; 16], 5, b"user=ada", stamp, names);
             assert_eq!(s, vector);
             let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
             let opened = opened.unwrap();
@@ -445,22 +556,48 @@ mod tests {
             assert_eq!(opened.origin, 1_799_999_000);
         }
     }
-    const VECTOR_ONE_NAME: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAHc2Vzc2lvbiaMZl5Lh2N1uDnCITmir9K3OSFoK7thlA";
-    const VECTOR_TWO_NAMES: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAQc2Vzc2lvbgBzZXNzaW9uMiaMZl5Lh2N1gzykIhPwy65G9cIzcrucjg";
+    const VECTOR_ONE_NAME: &str = "A2fAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAAAAAAUAAAAAa0nSPAAAAABrSc4YAAdzZXNzaW9ubv4MI_wiPxqlLtUCb4t2fSmCIMUA9aUH";
+    const VECTOR_TWO_NAMES: &str = "A2fAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAAAAAAUAAAAAa0nSPAAAAABrSc4YABBzZXNzaW9uAHNlc3Npb24ybv4MI_wiPxoPnmzjQ4YH_QmyaAnMfXaN";
+
+    /// Values of version 2, sealed by the previous release (the same
+    /// vectors it was tested with), still open: upgrading logs nobody out.
+    #[test]
+    fn version_2_values_still_open() {
+        for vector in [V2_ONE_NAME, V2_TWO_NAMES] {
+            let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
+            let opened = opened.unwrap();
+            assert_eq!(opened.plaintext.as_slice(), b"user=ada");
+            assert_eq!(opened.origin, 1_799_999_000);
+            let raw = decode(vector.as_bytes()).unwrap();
+            assert_eq!(parse(&raw).unwrap().version(), 2);
+        }
+        // Tampered, one still fails as a whole.
+        let mut raw = decode(V2_ONE_NAME.as_bytes()).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            open(&ring(&[SECRET]), t.as_bytes(), at(NOW), &[b"session"]),
+            Err(OpenError::Forged)
+        );
+    }
+    const V2_ONE_NAME: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAHc2Vzc2lvbiaMZl5Lh2N1uDnCITmir9K3OSFoK7thlA";
+    const V2_TWO_NAMES: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAQc2Vzc2lvbgBzZXNzaW9uMiaMZl5Lh2N1gzykIhPwy65G9cIzcrucjg";
 
     #[test]
     fn every_tampered_byte_is_refused() {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"user=ada");
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
-        let names_end = FIXED_LEN + b"session".len();
-        // From not-after on: the names (and their length) may no longer
-        // name the reader's cookie; every other byte fails authentication.
-        for i in NOT_AFTER_AT..raw.len() {
+        let names_end = V3.fixed_len + b"session".len();
+        // From the salt on: the names (and their length) may no longer
+        // name the reader's cookie; every other byte fails authentication
+        // (a changed salt or counter is another key or nonce).
+        for i in SALT_AT..raw.len() {
             raw[i] ^= 0x01;
             let t = URL_SAFE_NO_PAD.encode(&raw);
             let got = open(&ring, t.as_bytes(), at(NOW), &[b"session"]);
-            if (NAMES_LEN_AT..names_end).contains(&i) {
+            if (V3.names_len_at..names_end).contains(&i) {
                 assert!(got.is_err(), "byte {i}: {got:?}");
             } else {
                 assert_eq!(got, Err(OpenError::Forged), "byte {i}");
@@ -474,7 +611,7 @@ mod tests {
         let ring = ring(&[SECRET]);
         let mut raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
         // Version 1 (never released) and unknown later ones do not open.
-        for version in [1, 3] {
+        for version in [1, 4] {
             raw[0] = version;
             let t = URL_SAFE_NO_PAD.encode(&raw);
             assert_eq!(
@@ -595,7 +732,7 @@ mod tests {
         );
         // The origin is authenticated: changing it forges the value.
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
-        raw[ORIGIN_AT + 7] ^= 0x40;
+        raw[V3.origin_at + 7] ^= 0x40;
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(
             open(&ring, t.as_bytes(), limits(Some(100), None), &[b"session"]),
@@ -613,8 +750,14 @@ mod tests {
         );
         assert_eq!(
             open(&ring, b"AQ", at(NOW), &[b""]),
-            Err(OpenError::Truncated { len: 1 })
+            Err(OpenError::UnknownVersion(1))
         );
+        for version_only in ["Aw", "Ag"] {
+            assert_eq!(
+                open(&ring, version_only.as_bytes(), at(NOW), &[b""]),
+                Err(OpenError::Truncated { len: 1 })
+            );
+        }
         let long = vec![b'A'; MAX_SEALED_LEN + 1];
         assert_eq!(
             open(&ring, &long, at(NOW), &[b""]),
@@ -647,13 +790,40 @@ mod tests {
     }
 
     #[test]
-    fn no_salt_reuse_across_many_seals() {
+    fn no_nonce_reuse_across_many_seals_and_key_changes() {
         let ring = ring(&[SECRET]);
+        let mut nonces = std::collections::HashSet::new();
         let mut salts = std::collections::HashSet::new();
         for _ in 0..10_000 {
-            let raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
-            assert!(salts.insert(raw[1 + KEY_ID_LEN..1 + KEY_ID_LEN + SALT_LEN].to_vec()));
+            let raw = decode(sealed(&ring, b"a=1").as_bytes()).unwrap();
+            let salt = &raw[SALT_AT..SALT_AT + SALT_LEN];
+            let counter = &raw[SALT_AT + SALT_LEN..V3.not_after_at];
+            assert!(nonces.insert((salt.to_vec(), counter.to_vec())));
+            salts.insert(salt.to_vec());
         }
+        // The process key changed every SEALS_PER_KEY (1000 under test).
+        assert_eq!(salts.len(), 10);
+    }
+
+    #[test]
+    fn values_of_other_processes_open_and_their_keys_are_kept() {
+        let ring = ring(&[SECRET]);
+        let other = ring.sealing_key().unwrap();
+        let value = seal_with(other, [9; 16], 0, b"a=1", stamp(0), &[b"session"]);
+        assert!(open(&ring, value.as_bytes(), at(NOW), &[b"session"]).is_ok());
+        assert!(other.opening(&[9; 16]).1, "kept after opening");
+        // A forged value under an unknown salt is not kept.
+        let mut raw =
+            decode(seal_with(other, [8; 16], 0, b"a=1", stamp(0), &[b"session"]).as_bytes())
+                .unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let t = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(
+            open(&ring, t.as_bytes(), at(NOW), &[b"session"]),
+            Err(OpenError::Forged)
+        );
+        assert!(!other.opening(&[8; 16]).1);
     }
 
     #[test]

@@ -16,7 +16,10 @@
 use std::ffi::CStr;
 use std::fmt;
 
-use super::format::{Limits, OpenError, Opened, Stamp, open, seal};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::format::{Limits, OpenError, Opened, Stamp, open, seal_raw};
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
 
@@ -164,6 +167,48 @@ pub fn open_value(
     }
 }
 
+/// A sealed value, ready to be written out as cookie-safe text.
+#[derive(Debug)]
+pub enum Sealed {
+    /// Ours, before its base64url.
+    Ours(Vec<u8>),
+    /// Stock's, as text.
+    Stock(String),
+}
+
+impl Sealed {
+    /// The length of the value's text.
+    pub fn text_len(&self) -> usize {
+        match self {
+            Self::Ours(raw) => base64::encoded_len(raw.len(), false).unwrap_or(usize::MAX),
+            Self::Stock(text) => text.len(),
+        }
+    }
+
+    /// Writes the value's text into `out`, which holds exactly
+    /// [`Sealed::text_len`] bytes: the httpd module's buffer in the
+    /// request's memory, so the text is written once.
+    pub fn write_text(&self, out: &mut [u8]) {
+        match self {
+            Self::Ours(raw) => {
+                let written = URL_SAFE_NO_PAD
+                    .encode_slice(raw, out)
+                    .expect("the buffer holds text_len bytes");
+                debug_assert_eq!(written, out.len());
+            }
+            Self::Stock(text) => out.copy_from_slice(text.as_bytes()),
+        }
+    }
+
+    /// The value's text.
+    pub fn into_text(self) -> String {
+        match self {
+            Self::Ours(raw) => URL_SAFE_NO_PAD.encode(raw),
+            Self::Stock(text) => text,
+        }
+    }
+}
+
 /// Seals `plaintext` with the first secret, in the format `policy` names.
 /// `stamp` and `names` are for our format (stock's carries neither: stock
 /// relies on the session's own `expiry` key, and binds no name).
@@ -173,11 +218,13 @@ pub fn seal_value(
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Option<Result<String, rand::Error>> {
+) -> Option<Result<Sealed, rand::Error>> {
     let sealed = match policy.stock {
-        StockFormat::Seal => seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext),
+        StockFormat::Seal => {
+            seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext).map(Sealed::Stock)
+        }
         StockFormat::Open | StockFormat::Off => {
-            seal(keyring.sealing_key()?, plaintext, stamp, names)
+            seal_raw(keyring.sealing_key()?, plaintext, stamp, names).map(Sealed::Ours)
         }
     };
     Some(sealed)
@@ -214,6 +261,7 @@ mod tests {
         seal_value(ring, policy(stock), b"user=ada", stamp, &[b"session"])
             .unwrap()
             .unwrap()
+            .into_text()
     }
 
     fn text(got: Result<(Opened, Format), NotOpened>) -> Result<(Vec<u8>, Format), NotOpened> {
@@ -291,7 +339,7 @@ mod tests {
     fn a_value_of_ours_under_an_unknown_key_says_so_even_if_it_reads_as_base64() {
         // Seal until a value has neither '-' nor '_' and a length that is a
         // multiple of 4: canonical in both alphabets.
-        // 46 header bytes + 10 + 16 tag = 72 bytes: 96 characters.
+        // 54 header bytes + 11 + 16 tag = 81 bytes: 108 characters.
         let old = ring(&[OTHER]);
         let stamp = Stamp {
             not_after: 0,
@@ -302,12 +350,12 @@ mod tests {
                 seal_value(
                     &old,
                     policy(StockFormat::Open),
-                    b"user=adams",
+                    b"user=adams!",
                     stamp,
                     &[b"session"],
                 )
             })
-            .map(|v| v.unwrap().unwrap())
+            .map(|v| v.unwrap().unwrap().into_text())
             .find(|v| v.len() % 4 == 0 && !v.contains(['-', '_']))
             .expect("such a value within 20000 seals");
         let got = open_value(

@@ -3,9 +3,10 @@
 //!
 //! Each secret goes through Argon2id (kdf.rs) and HKDF-Extract (SHA-256)
 //! once; the resulting key gives a public 4-byte key id (so opening picks
-//! the right key without trying them all) and, per sealed value, a fresh
-//! AES-256-GCM key and nonce from HKDF-Expand over that value's random
-//! salt. Key material is wiped when dropped.
+//! the right key without trying them all) and, per process, an AES-256-GCM
+//! key from HKDF-Expand over that process's random salt (format v3,
+//! process_key.rs). Values of format v2 have a key and nonce of their own,
+//! from HKDF-Expand over their salt. Key material is wiped when dropped.
 //!
 //! Each secret also keeps what stock `mod_session_crypto`'s format needs
 //! ([`StockKey`]): its values are opened, and during a switch sealed, with
@@ -15,11 +16,15 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
+use aes_gcm::KeyInit;
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::kdf::{Stretched, stretch};
+use super::process_key::{Gcm, ProcessCipher, ProcessKeys, SALT_LEN, forks};
 use super::stock::StockKey;
 
 /// Length of the key id stored in the clear in every sealed value.
@@ -38,6 +43,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 pub struct SealKey {
     id: [u8; KEY_ID_LEN],
     prk: Zeroizing<[u8; 32]>,
+    /// This process's keys under this secret (format v3); clones share them.
+    process: Arc<ProcessKeys>,
 }
 
 impl SealKey {
@@ -55,6 +62,7 @@ impl SealKey {
         Self {
             id,
             prk: Zeroizing::new(prk.into()),
+            process: Arc::default(),
         }
     }
 
@@ -62,10 +70,7 @@ impl SealKey {
         self.id
     }
 
-    /// The AES-256-GCM key and nonce for the sealed value with `salt`.
-    /// A fresh key per value keeps each key far below GCM's limits however
-    /// many values are sealed (salt collisions are a 2^-64 birthday event
-    /// after 2^32 seals, and remain harmless until far beyond 2^48).
+    /// The AES-256-GCM key and nonce of the format-v2 value with `salt`.
     pub(super) fn value_key(&self, salt: &[u8]) -> Zeroizing<[u8; 44]> {
         let mut okm = Zeroizing::new([0u8; 44]);
         Hkdf::<Sha256>::from_prk(self.prk.as_ref())
@@ -73,6 +78,43 @@ impl SealKey {
             .expand_multi_info(&[b"value key", salt], okm.as_mut())
             .expect("44 bytes is a valid HKDF length");
         okm
+    }
+
+    /// The AES-256-GCM cipher of the process key with `salt` (format v3).
+    pub(super) fn process_cipher(&self, salt: &[u8; SALT_LEN]) -> Gcm {
+        let mut key = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::from_prk(self.prk.as_ref())
+            .expect("32 bytes is a valid PRK")
+            .expand_multi_info(&[b"process key", salt], key.as_mut())
+            .expect("32 bytes is a valid HKDF length");
+        Gcm::new(key.as_ref().into())
+    }
+
+    /// The process key to seal the next value with, and its counter.
+    pub(super) fn sealing(&self) -> Result<(Arc<ProcessCipher>, u64), rand::Error> {
+        self.process
+            .sealing(forks(), |salt| self.process_cipher(salt))
+    }
+
+    /// The process key of values sealed with `salt`, and whether it was
+    /// known (else it was derived now, and is not kept until
+    /// [`SealKey::remember`]).
+    pub(super) fn opening(&self, salt: &[u8; SALT_LEN]) -> (Arc<ProcessCipher>, bool) {
+        match self.process.cached(salt) {
+            Some(cipher) => (cipher, true),
+            None => (
+                Arc::new(ProcessCipher {
+                    salt: *salt,
+                    gcm: self.process_cipher(salt),
+                }),
+                false,
+            ),
+        }
+    }
+
+    /// Keeps a process key a value authenticated under.
+    pub(super) fn remember(&self, cipher: Arc<ProcessCipher>) {
+        self.process.remember(cipher);
     }
 }
 

@@ -14,17 +14,19 @@ mod formats;
 mod kdf;
 mod keyring;
 mod passfile;
+mod process_key;
 mod stock;
 mod when;
 
 pub use cipher::{CipherError, parse_cipher};
 pub use format::{
     Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, open, parse, seal,
-    seal_with_salt,
+    seal_raw, seal_with,
 };
-pub use formats::{Format, NotOpened, Policy, StockFormat, open_value, seal_value};
+pub use formats::{Format, NotOpened, Policy, Sealed, StockFormat, open_value, seal_value};
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
 pub use passfile::{Entry, PassfileError, parse_passfile};
+pub use process_key::{forked, forks_unwatched};
 pub use stock::{StockCipher, StockKey, StockOpenError, open_stock, seal_stock, seal_stock_with};
 pub use when::{TimeError, format_time, parse_time};

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import CGI, CRASH_LOG, MIXES, Mix, ours_module
-from sealed_support import (HEADER_LEN, LOGLEVEL, SALT, VERSION, NEW, NOT_OPENED, OLD, SECRET,
+from sealed_support import (COUNTER, HEADER_LEN, LOGLEVEL, SALT, VERSION, NEW, NOT_OPENED, OLD, SECRET,
                             STOCK_DECRYPT_ERRORS, b64decode, b64encode, cookie_of, get, login,
                             seal_stock, sealed_body, server, session_of, tampered)
 
@@ -84,14 +84,16 @@ def test_sealed_for_one_cookie_does_not_open_as_another(apache):
 @pytest.mark.parametrize("bad,reason", [
     ("", None),
     ("not base64!", "not canonical"),
-    ("AQ", "too short"),
+    ("Aw", "too short"),
     ("A" * 20000, "longer than 16384"),
     ("AQ" + "A" * 80, "unknown format version 1"),
+    ("Aw" + "A" * 90, "unknown key"),
     ("Ag" + "A" * 80, "unknown key"),
     ("&=", "not canonical"),
     ("%00", "not canonical"),
     ("=" * 5, "not canonical"),
 ], ids=["empty", "not_base64", "truncated", "oversized", "unknown_version", "unknown_key",
+        "unknown_key_v2",
         "amp_eq", "percent", "padding"])
 def test_bad_values_give_an_empty_session(apache, bad, reason):
     # httpd's own header limit (8190) would answer 400 before any module runs.
@@ -268,9 +270,11 @@ printf 'Content-Type: text/plain\\r\\nX-Replace-Session: n=%s\\r\\n\\r\\nPPID=[%
 """
 
 
-def test_prefork_children_never_repeat_a_salt(fresh_apache):
-    """Each child forked from the parent that read the configuration: a
-    generator seeded before the fork would repeat across children."""
+def test_prefork_children_never_repeat_a_nonce(fresh_apache):
+    """Each child forked from the parent that read the configuration seals
+    under a process key of its own (a salt no other child has) with a
+    counter: a key or generator set up before the fork would repeat across
+    children."""
     body = sealed_body([SECRET]) + (
         "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\nMaxRequestWorkers 8\n")
     srv = fresh_apache("ours", "prefork", body, files={"pid.sh": PID_CGI}, loglevel=LOGLEVEL,
@@ -288,8 +292,12 @@ def test_prefork_children_never_repeat_a_salt(fresh_apache):
         t.start()
     for t in threads:
         t.join()
-    salts = [b64decode(c)[SALT] for _, c in results]
-    assert len(salts) == 200 and len(set(salts)) == 200, "a salt repeated"
+    nonces = [(b64decode(c)[SALT], b64decode(c)[COUNTER]) for _, c in results]
+    assert len(nonces) == 200 and len(set(nonces)) == 200, "a nonce repeated"
+    children_of_salt = {}
+    for (pid, _), (salt, _) in zip(results, nonces):
+        children_of_salt.setdefault(salt, set()).add(pid)
+    assert all(len(pids) == 1 for pids in children_of_salt.values()), "two children share a key"
     assert len({pid for pid, _ in results}) >= 2, "one child served everything"
 
 

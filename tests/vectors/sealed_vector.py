@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
 """Test vectors for src/seal/kdf.rs and src/seal/format.rs (our sealed
-format, version 2), computed independently of the Rust code with Python's
-`cryptography` and `argon2-cffi`:
+format, version 3, and version 2, which still opens), computed
+independently of the Rust code with Python's `cryptography` and
+`argon2-cffi`:
 
     stretched = Argon2id(secret, salt="mod_session_cookie_rs session_crypto v2 argon2id",
                          m=19456 KiB, t=2, p=1, 32 bytes)
     PRK       = HKDF-Extract(SHA-256, salt="mod_session_cookie_rs session_crypto v2", stretched)
     key id    = HKDF-Expand(PRK, "key id", 4)
+
+    version 3 (per-process key, counter nonce):
+    key       = HKDF-Expand(PRK, "process key" || salt, 32)
+    nonce     = 0x00000000 | counter (u64 BE)
+    header    = 0x03 | key id | salt | counter (u64 BE) | not-after (u64 BE) | origin (u64 BE)
+                | len(names) (u16 BE) | names (NUL-joined)
+
+    version 2 (per-value key):
     key|nonce = HKDF-Expand(PRK, "value key" || value salt, 44)
     header    = 0x02 | key id | value salt | not-after (u64 BE) | origin (u64 BE)
                 | len(names) (u16 BE) | names (NUL-joined)
+
     sealed    = base64url-nopad(header | AES-256-GCM(key, nonce, plaintext, aad=header))
 
 Run: python3 tests/vectors/sealed_vector.py   (needs `pip install cryptography argon2-cffi`)
@@ -27,6 +37,7 @@ SECRET = b"correct horse battery staple, 32+"
 SALT = bytes([7] * 16)
 NOT_AFTER = 1_800_000_060
 ORIGIN = 1_799_999_000
+COUNTER = 5
 PLAINTEXT = b"user=ada"
 
 
@@ -40,9 +51,27 @@ def expand(prk, info, length):
     return HKDFExpand(hashes.SHA256(), length, info).derive(prk)
 
 
-def seal(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaintext=PLAINTEXT):
-    prk = hmac.new(b"mod_session_cookie_rs session_crypto v2", stretch(secret),
-                   hashlib.sha256).digest()
+def prk_of(secret):
+    return hmac.new(b"mod_session_cookie_rs session_crypto v2", stretch(secret),
+                    hashlib.sha256).digest()
+
+
+def seal(secret, names, salt=SALT, counter=COUNTER, not_after=NOT_AFTER, origin=ORIGIN,
+         plaintext=PLAINTEXT):
+    """Version 3."""
+    prk = prk_of(secret)
+    key_id = expand(prk, b"key id", 4)
+    key = expand(prk, b"process key" + salt, 32)
+    nonce = bytes(4) + counter.to_bytes(8, "big")
+    bound = b"\0".join(names)
+    header = (b"\x03" + key_id + salt + counter.to_bytes(8, "big") + not_after.to_bytes(8, "big")
+              + origin.to_bytes(8, "big") + len(bound).to_bytes(2, "big") + bound)
+    sealed = AESGCM(key).encrypt(nonce, plaintext, header)
+    return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode()
+
+
+def seal_v2(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaintext=PLAINTEXT):
+    prk = prk_of(secret)
     key_id = expand(prk, b"key id", 4)
     okm = expand(prk, b"value key" + salt, 44)
     bound = b"\0".join(names)
@@ -54,5 +83,7 @@ def seal(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaintext
 
 if __name__ == "__main__":
     print("stretched:", stretch(SECRET).hex())
-    print("one name:", seal(SECRET, [b"session"]))
-    print("two names:", seal(SECRET, [b"session", b"session2"]))
+    print("v3 one name:", seal(SECRET, [b"session"]))
+    print("v3 two names:", seal(SECRET, [b"session", b"session2"]))
+    print("v2 one name:", seal_v2(SECRET, [b"session"]))
+    print("v2 two names:", seal_v2(SECRET, [b"session", b"session2"]))
