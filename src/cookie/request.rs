@@ -38,7 +38,7 @@ fn pieces(header: &[u8]) -> impl Iterator<Item = Piece<'_>> {
     std::iter::from_fn(move || {
         while start <= header.len() {
             let rest = &header[start..];
-            let end = rest.iter().position(|&b| b == b';' || b == b',');
+            let end = memchr::memchr2(b';', b',', rest);
             let raw = &rest[..end.unwrap_or(rest.len())];
             let opened_with = pending;
             let closing = end.map(|i| rest[i]);

@@ -51,8 +51,8 @@ fn decode_into(r: &Request, z: &mut Session) {
     let buf = r.pool().mut_copy(text);
     let mut expiry = None;
     decode(buf, |entry| match entry {
-        Entry::Set(key, value) => entries.set_copy(key, value),
-        Entry::Unset(key) => entries.unset(key),
+        Entry::Set(key, value) => entries.set_copy(key.with_nul(), value.with_nul()),
+        Entry::Unset(key) => entries.unset(key.with_nul()),
         Entry::Expiry(at) => expiry = Some(at),
     });
     if let Some(at) = expiry {

@@ -48,8 +48,7 @@ use std::fmt;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::{KeyInit, Nonce, Tag};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::{Out, URL_SAFE_NO_PAD as TEXT};
 use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
@@ -222,7 +221,7 @@ pub fn seal(
     stamp: Stamp,
     names: &[&[u8]],
 ) -> Result<String, rand::Error> {
-    seal_raw(key, plaintext, stamp, names).map(|raw| URL_SAFE_NO_PAD.encode(raw))
+    seal_raw(key, plaintext, stamp, names).map(|raw| to_text(&raw))
 }
 
 /// [`seal`], before base64url: what the httpd module encodes straight into
@@ -252,7 +251,7 @@ pub fn seal_with(
         salt,
         gcm: key.process_cipher(&salt),
     };
-    URL_SAFE_NO_PAD.encode(seal_under(key, &cipher, counter, plaintext, stamp, names))
+    to_text(&seal_under(key, &cipher, counter, plaintext, stamp, names))
 }
 
 fn seal_under(
@@ -367,6 +366,23 @@ impl Parsed<'_> {
     }
 }
 
+/// The length of `raw_len` bytes in unpadded base64url.
+pub fn text_len(raw_len: usize) -> usize {
+    TEXT.encoded_length(raw_len)
+}
+
+/// Writes `raw` in unpadded base64url into `out`, which holds exactly
+/// [`text_len`] bytes.
+pub fn write_text(raw: &[u8], out: &mut [u8]) {
+    let written = TEXT.encode(raw, Out::from_slice(out));
+    debug_assert_eq!(written.len(), out.len());
+}
+
+/// `raw` in unpadded base64url.
+pub fn to_text(raw: &[u8]) -> String {
+    TEXT.encode_type::<String>(raw)
+}
+
 /// Decodes a sealed value's base64url, strictly, within the size cap, into
 /// memory that is wiped when dropped (opening decrypts in it).
 pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
@@ -376,11 +392,11 @@ pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
     if sealed.len() > MAX_SEALED_LEN {
         return Err(OpenError::TooLong { len: sealed.len() });
     }
-    let mut raw = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
-        sealed.len(),
-    )));
-    URL_SAFE_NO_PAD
-        .decode_vec(sealed, &mut raw)
+    let len = TEXT
+        .decoded_length(sealed)
+        .map_err(|_| OpenError::NotBase64)?;
+    let mut raw = Zeroizing::new(vec![0; len]);
+    TEXT.decode(sealed, Out::from_slice(&mut raw))
         .map_err(|_| OpenError::NotBase64)?;
     Ok(raw)
 }
@@ -481,6 +497,8 @@ fn for_reader(parsed: &Parsed<'_>, names: &[&[u8]]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     const SECRET: &[u8] = b"correct horse battery staple, 32+";
     const NOW: u64 = 1_800_000_000;

@@ -16,10 +16,9 @@
 use std::ffi::CStr;
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use super::format::{Limits, OpenError, Opened, Stamp, open, seal_raw};
+use super::format::{
+    Limits, OpenError, Opened, Stamp, open, seal_raw, text_len, to_text, write_text,
+};
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
 
@@ -180,7 +179,7 @@ impl Sealed {
     /// The length of the value's text.
     pub fn text_len(&self) -> usize {
         match self {
-            Self::Ours(raw) => base64::encoded_len(raw.len(), false).unwrap_or(usize::MAX),
+            Self::Ours(raw) => text_len(raw.len()),
             Self::Stock(text) => text.len(),
         }
     }
@@ -190,12 +189,7 @@ impl Sealed {
     /// request's memory, so the text is written once.
     pub fn write_text(&self, out: &mut [u8]) {
         match self {
-            Self::Ours(raw) => {
-                let written = URL_SAFE_NO_PAD
-                    .encode_slice(raw, out)
-                    .expect("the buffer holds text_len bytes");
-                debug_assert_eq!(written, out.len());
-            }
+            Self::Ours(raw) => write_text(raw, out),
             Self::Stock(text) => out.copy_from_slice(text.as_bytes()),
         }
     }
@@ -203,7 +197,7 @@ impl Sealed {
     /// The value's text.
     pub fn into_text(self) -> String {
         match self {
-            Self::Ours(raw) => URL_SAFE_NO_PAD.encode(raw),
+            Self::Ours(raw) => to_text(&raw),
             Self::Stock(text) => text,
         }
     }

@@ -20,25 +20,43 @@
 //! `tests/integration/test_session_text.py` holds this to mod_session's
 //! own decoder on random texts, through real httpd.
 
-use std::ffi::CStr;
+use memchr::{memchr, memchr2};
 
 /// One step of decoding, in the order mod_session takes them. Keys and
 /// values are C strings inside the caller's buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Entry<'a> {
     /// `apr_table_set(entries, key, value)`.
-    Set(&'a CStr, &'a CStr),
+    Set(CText<'a>, CText<'a>),
     /// `apr_table_unset(entries, key)`.
-    Unset(&'a CStr),
+    Unset(CText<'a>),
     /// `z->expiry = value` (microseconds).
     Expiry(i64),
+}
+
+/// A key or value in the caller's buffer, followed by its NUL, with no NUL
+/// inside (decoding refuses `%00`, and the text ends at its first NUL): a C
+/// string that needs no scan to be one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CText<'a>(&'a [u8]);
+
+impl<'a> CText<'a> {
+    /// The bytes and the NUL after them.
+    pub fn with_nul(self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The bytes, without the NUL.
+    pub fn bytes(self) -> &'a [u8] {
+        &self.0[..self.0.len() - 1]
+    }
 }
 
 /// Decodes the session text in `buf` (a copy the caller owns, ending with
 /// its NUL: decoding writes into it, as mod_session's does into its copy),
 /// handing each step to `apply`. A buffer without a NUL decodes nothing.
 pub fn decode(buf: &mut [u8], mut apply: impl FnMut(Entry<'_>)) {
-    let Some(end) = buf.iter().position(|&b| b == 0) else {
+    let Some(end) = memchr(0, buf) else {
         return;
     };
     let mut rest = &mut buf[..=end];
@@ -50,7 +68,7 @@ pub fn decode(buf: &mut [u8], mut apply: impl FnMut(Entry<'_>)) {
         }
         // The pair and its terminator ('&' or the final NUL), which
         // becomes the pair's NUL, as apr_strtok makes it.
-        let len = memchr::memchr2(b'&', 0, rest).expect("the buffer ends with a NUL");
+        let len = memchr2(b'&', 0, rest).expect("the buffer ends with a NUL");
         let (pair, tail) = std::mem::take(&mut rest).split_at_mut(len + 1);
         pair[len] = 0;
         decode_pair(pair, &mut apply);
@@ -69,25 +87,23 @@ fn decode_pair(pair: &mut [u8], apply: &mut impl FnMut(Entry<'_>)) {
     if pair[0] == 0 {
         return;
     }
-    let key_len = memchr::memchr2(b'=', 0, pair).expect("the pair ends with a NUL");
+    let key_len = memchr2(b'=', 0, pair).expect("the pair ends with a NUL");
     let value_len = pair.len() - 1 - (key_len + 1).min(pair.len() - 1);
     if value_len == 0 {
         // No '=' after the key, or nothing after it: the key as written.
         pair[key_len] = 0;
-        apply(Entry::Unset(c_str(&pair[..=key_len])));
+        apply(Entry::Unset(CText(&pair[..=key_len])));
         return;
     }
     let (key, value) = pair.split_at_mut(key_len + 1);
     let (Some(key), Some(value)) = (unescape(key), unescape(value)) else {
         return;
     };
-    let key = c_str(key);
-    if key.to_bytes() == b"expiry" {
-        apply(Entry::Expiry(atoi64(
-            value.strip_suffix(&[0]).unwrap_or(value),
-        )));
+    let (key, value) = (CText(key), CText(value));
+    if key.bytes() == b"expiry" {
+        apply(Entry::Expiry(atoi64(value.bytes())));
     } else {
-        apply(Entry::Set(key, c_str(value)));
+        apply(Entry::Set(key, value));
     }
 }
 
@@ -97,33 +113,41 @@ fn decode_pair(pair: &mut [u8], apply: &mut impl FnMut(Entry<'_>)) {
 /// it, or one that decodes to NUL. Returns the field with its new NUL.
 fn unescape(field: &mut [u8]) -> Option<&mut [u8]> {
     let end = field.len() - 1;
-    let (mut read, mut write) = (0, 0);
+    // '+' first, as httpd does: a '+' that %2B decodes to stays a '+'.
+    let mut at = 0;
+    while let Some(i) = memchr(b'+', &field[at..end]) {
+        field[at + i] = b' ';
+        at += i + 1;
+    }
+    // Then each escape, moving the run after it down. Runs between escapes
+    // are short in URL-encoded text: a plain scan beats memchr's setup.
+    let Some(first) = memchr(b'%', &field[..end]) else {
+        field[end] = 0;
+        return Some(field);
+    };
+    let (mut read, mut write) = (first, first);
     while read < end {
-        let byte = match field[read] {
-            b'+' => b' ',
-            b'%' => {
-                let hex = |i: usize| {
-                    (read + i < end)
-                        .then(|| hex_value(field[read + i]))
-                        .flatten()
-                };
-                let (Some(high), Some(low)) = (hex(1), hex(2)) else {
-                    return None;
-                };
-                read += 2;
-                match high << 4 | low {
-                    0 => return None,
-                    decoded => decoded,
-                }
-            }
-            other => other,
-        };
-        field[write] = byte;
-        read += 1;
+        if read + 2 >= end {
+            return None;
+        }
+        field[write] = hex_pair(field[read + 1], field[read + 2]).filter(|&b| b != 0)?;
+        read += 3;
         write += 1;
+        let run = field[read..end]
+            .iter()
+            .position(|&b| b == b'%')
+            .unwrap_or(end - read);
+        field.copy_within(read..read + run, write);
+        read += run;
+        write += run;
     }
     field[write] = 0;
     Some(&mut field[..=write])
+}
+
+/// The byte two hex digits stand for.
+fn hex_pair(high: u8, low: u8) -> Option<u8> {
+    Some(hex_value(high)? << 4 | hex_value(low)?)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -133,11 +157,6 @@ fn hex_value(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
-}
-
-/// A C string that ends at the slice's last byte, its NUL.
-fn c_str(with_nul: &[u8]) -> &CStr {
-    CStr::from_bytes_with_nul(with_nul).expect("decoding leaves one NUL, at the end")
 }
 
 /// `apr_atoi64`: glibc's `strtoll(text, NULL, 10)`. Leading C-locale white
@@ -181,9 +200,14 @@ mod tests {
         buf.push(0);
         let mut out = Vec::new();
         decode(&mut buf, |e| {
+            let text = |t: CText<'_>| {
+                assert_eq!(t.with_nul().last(), Some(&0));
+                assert!(!t.bytes().contains(&0));
+                String::from_utf8_lossy(t.bytes()).into_owned()
+            };
             out.push(match e {
-                Entry::Set(k, v) => format!("set {}={}", k.to_string_lossy(), v.to_string_lossy()),
-                Entry::Unset(k) => format!("unset {}", k.to_string_lossy()),
+                Entry::Set(k, v) => format!("set {}={}", text(k), text(v)),
+                Entry::Unset(k) => format!("unset {}", text(k)),
                 Entry::Expiry(v) => format!("expiry {v}"),
             });
         });
@@ -215,6 +239,20 @@ mod tests {
         }
         // Bytes above 0x7f pass through and decode.
         assert_eq!(steps("k=%C3%A9\u{e9}"), ["set k=\u{e9}\u{e9}"]);
+    }
+
+    #[test]
+    fn long_fields_and_escapes_near_their_ends() {
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789";
+        assert_eq!(steps(&format!("k={plain}")), [format!("set k={plain}")]);
+        assert_eq!(
+            steps("key=abcdefgh%2Cijklmnop+qrstuvwx%2cyz012345%41"),
+            ["set key=abcdefgh,ijklmnop qrstuvwx,yz012345A"]
+        );
+        // An escape split across the word boundary, and one cut off at the end.
+        assert_eq!(steps("k=abcdefg%41bcdefgh"), ["set k=abcdefgAbcdefgh"]);
+        assert_eq!(steps("k=abcdefghijklmn%4&ok=1"), ["set ok=1"]);
+        assert_eq!(steps("k=abcdefghijklmn%00abcdefgh&ok=1"), ["set ok=1"]);
     }
 
     #[test]

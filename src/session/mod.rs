@@ -5,4 +5,4 @@
 
 mod decode;
 
-pub use decode::{Entry, decode};
+pub use decode::{CText, Entry, decode};
