@@ -5,6 +5,8 @@
 #   open_sealed    opening sealed session values (fuzz_targets/open_sealed.rs)
 #   chunk_reassembly  chunked session cookies: reassembly from any Cookie header,
 #                  and split values read back (fuzz_targets/chunk_reassembly.rs)
+#   session_text   decoding the session text, against a naive rendering of
+#                  mod_session's C decoder (fuzz_targets/session_text.rs)
 #   scripts/fuzz.sh [seconds per target]     (default 60)
 # Exits non-zero when the fuzzer finds a crash or a broken invariant; the
 # input that did it is written to fuzz/artifacts/<target>/, and
@@ -32,7 +34,7 @@ export RUSTC_BOOTSTRAP=1
 # libFuzzer writes new inputs into the first corpus directory and only reads
 # the others: the scratch copy under fuzz/target (ignored by git) takes the
 # new inputs, the committed seed corpus stays as it is.
-for target in cookie_header open_sealed chunk_reassembly; do
+for target in cookie_header open_sealed chunk_reassembly session_text; do
     echo "fuzzing $target for ${seconds}s"
     scratch=fuzz/target/corpus/$target
     mkdir -p "$scratch"

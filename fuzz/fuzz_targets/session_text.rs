@@ -1,0 +1,214 @@
+//! Fuzzes the session text decoder (`session::decode`, what both modules
+//! run in place of mod_session's `session_identity_decode`) against a
+//! deliberately naive reference written here from mod_session 2.4's C:
+//! `apr_strtok` on a byte buffer with an index, `ap_unescape_urlencoded`
+//! as httpd's `unescape_url` loop, glibc `strtol` for `apr_atoi64`. The
+//! two must take the same steps (set, unset, expiry) in the same order,
+//! with the same bytes; neither may panic.
+//!
+//! Input: a session text, any bytes. A NUL is appended, and both sides
+//! stop at the first NUL, as C does with `z->encoded`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mod_session_cookie_rs::session::{Entry, decode};
+
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Set(Vec<u8>, Vec<u8>),
+    Unset(Vec<u8>),
+    Expiry(i64),
+}
+
+fuzz_target!(|data: &[u8]| {
+    let want = reference(data);
+    let got = ours(data);
+    assert_eq!(
+        got,
+        want,
+        "decode (left) != mod_session's reference (right) for {:?}",
+        String::from_utf8_lossy(data)
+    );
+    // Without its NUL, a buffer decodes nothing.
+    if !data.contains(&0) {
+        let mut buf = data.to_vec();
+        decode(&mut buf, |e| {
+            panic!("decoded {e:?} from a buffer without a NUL")
+        });
+    }
+});
+
+/// The steps of `session::decode`, on a copy of `data` with a NUL appended.
+fn ours(data: &[u8]) -> Vec<Step> {
+    let mut buf = data.to_vec();
+    buf.push(0);
+    let mut out = Vec::new();
+    decode(&mut buf, |entry| {
+        out.push(match entry {
+            Entry::Set(key, value) => Step::Set(c_text(key.with_nul()), c_text(value.with_nul())),
+            Entry::Unset(key) => Step::Unset(c_text(key.with_nul())),
+            Entry::Expiry(at) => Step::Expiry(at),
+        })
+    });
+    out
+}
+
+/// A key or value handed out by `decode`: a C string, NUL last and only.
+fn c_text(with_nul: &[u8]) -> Vec<u8> {
+    let (&last, bytes) = with_nul.split_last().expect("a C string has its NUL");
+    assert_eq!(last, 0, "a key or value without its NUL");
+    assert!(!bytes.contains(&0), "a NUL inside a key or value");
+    bytes.to_vec()
+}
+
+// ------------------------------------------------------------ reference --
+
+/// mod_session 2.4's `session_identity_decode`, step by step.
+fn reference(data: &[u8]) -> Vec<Step> {
+    // apr_pstrdup(r->pool, z->encoded): up to the first NUL.
+    let mut buf: Vec<u8> = data.iter().copied().take_while(|&b| b != 0).collect();
+    buf.push(0);
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut pair = strtok(&mut buf, Some(0), b"&", &mut last);
+    while let Some(p) = pair {
+        if buf[p] == 0 {
+            break;
+        }
+        let mut plast = 0;
+        let key = strtok(&mut buf, Some(p), b"=", &mut plast);
+        if let Some(k) = key.filter(|&k| buf[k] != 0) {
+            let val = strtok(&mut buf, None, b"&", &mut plast);
+            match val {
+                None => out.push(Step::Unset(c_string(&buf, k))),
+                Some(v) if buf[v] == 0 => out.push(Step::Unset(c_string(&buf, k))),
+                Some(v) => {
+                    // `!ap_unescape_urlencoded(key) && !ap_unescape_urlencoded(val)`
+                    if unescape_urlencoded(&mut buf, k) && unescape_urlencoded(&mut buf, v) {
+                        let key = c_string(&buf, k);
+                        if key == b"expiry" {
+                            out.push(Step::Expiry(strtol(&c_string(&buf, v))));
+                        } else {
+                            out.push(Step::Set(key, c_string(&buf, v)));
+                        }
+                    }
+                }
+            }
+        }
+        pair = strtok(&mut buf, None, b"&", &mut last);
+    }
+    out
+}
+
+/// The C string at `at`: the bytes up to the next NUL.
+fn c_string(buf: &[u8], at: usize) -> Vec<u8> {
+    buf[at..].iter().copied().take_while(|&b| b != 0).collect()
+}
+
+/// `apr_strtok(str, sep, last)`: `start` is `str` (None: NULL, go on from
+/// `last`). Returns the token's index; writes the NUL that ends it.
+fn strtok(buf: &mut [u8], start: Option<usize>, sep: &[u8], last: &mut usize) -> Option<usize> {
+    let mut s = start.unwrap_or(*last);
+    while buf[s] != 0 && sep.contains(&buf[s]) {
+        s += 1;
+    }
+    if buf[s] == 0 {
+        return None;
+    }
+    let token = s;
+    *last = token + 1;
+    while buf[*last] != 0 && !sep.contains(&buf[*last]) {
+        *last += 1;
+    }
+    if buf[*last] != 0 {
+        buf[*last] = 0;
+        *last += 1;
+    }
+    Some(token)
+}
+
+/// `ap_unescape_urlencoded` on the C string at `at`, in place: '+' to ' ',
+/// then httpd's `unescape_url(url, NULL, NULL, 0)`. True where httpd
+/// returns OK.
+fn unescape_urlencoded(buf: &mut [u8], at: usize) -> bool {
+    let mut i = at;
+    while buf[i] != 0 {
+        if buf[i] == b'+' {
+            buf[i] = b' ';
+        }
+        i += 1;
+    }
+    // y = strchr(url, '%'); if (y == NULL) return OK;
+    let mut y = at;
+    while buf[y] != 0 && buf[y] != b'%' {
+        y += 1;
+    }
+    if buf[y] == 0 {
+        return true;
+    }
+    let (mut badesc, mut badpath) = (false, false);
+    let mut x = y;
+    while buf[y] != 0 {
+        if buf[y] != b'%' {
+            buf[x] = buf[y];
+        } else if !buf[y + 1].is_ascii_hexdigit() || !buf[y + 2].is_ascii_hexdigit() {
+            // (short-circuit: buf[y + 2] is read only when buf[y + 1] is
+            // a hex digit, so not past the NUL)
+            badesc = true;
+            buf[x] = b'%';
+        } else {
+            let decoded = x2c(buf[y + 1], buf[y + 2]);
+            if decoded == 0 {
+                badpath = true;
+            }
+            buf[x] = decoded;
+            y += 2;
+        }
+        x += 1;
+        y += 1;
+    }
+    buf[x] = 0;
+    !badesc && !badpath
+}
+
+/// httpd's `x2c`, ASCII branch, in C's arithmetic.
+fn x2c(hi: u8, lo: u8) -> u8 {
+    let digit = |c: u8| -> u8 {
+        if c >= b'A' {
+            ((c & 0xdf) - b'A') + 10
+        } else {
+            c - b'0'
+        }
+    };
+    digit(hi).wrapping_mul(16).wrapping_add(digit(lo))
+}
+
+/// `apr_atoi64` = glibc `strtol(nptr, NULL, 10)` on LP64, C locale.
+fn strtol(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let mut negative = false;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        negative = s[i] == b'-';
+        i += 1;
+    }
+    // Magnitude, clamped once past anything i64 can hold.
+    let mut magnitude: u128 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        magnitude = (magnitude * 10 + u128::from(s[i] - b'0')).min(1 << 64);
+        i += 1;
+    }
+    if negative {
+        if magnitude >= 1 << 63 {
+            i64::MIN
+        } else {
+            -(magnitude as i64)
+        }
+    } else if magnitude > i64::MAX as u128 {
+        i64::MAX
+    } else {
+        magnitude as i64
+    }
+}
