@@ -360,3 +360,13 @@ int scr_crypto_module_index(void)
 {
     return session_crypto_module.module_index;
 }
+
+void *scr_crypto_request_state(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &session_crypto_module);
+}
+
+void scr_crypto_set_request_state(request_rec *r, void *state)
+{
+    ap_set_module_config(r->request_config, &session_crypto_module, state);
+}

@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_session_cookie_rs::session::{Entry, decode};
+use mod_session_cookie_rs::session::{CText, Entry, buffer_len, decode};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
@@ -29,27 +29,36 @@ fuzz_target!(|data: &[u8]| {
         "decode (left) != mod_session's reference (right) for {:?}",
         String::from_utf8_lossy(data)
     );
-    // Without its NUL, a buffer decodes nothing.
-    if !data.contains(&0) {
-        let mut buf = data.to_vec();
-        decode(&mut buf, |e| {
-            panic!("decoded {e:?} from a buffer without a NUL")
-        });
-    }
+    // A buffer shorter than buffer_len (of the text up to its first NUL,
+    // as C sees it) decodes nothing.
+    let text_len = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let mut short = vec![0; buffer_len(text_len) - 1];
+    decode(data, &mut short, |e| {
+        panic!("decoded {e:?} into a buffer too short")
+    });
 });
 
-/// The steps of `session::decode`, on a copy of `data` with a NUL appended.
+/// The steps of `session::decode` on `data`, into a buffer of garbage;
+/// also checks that no string it handed out was overwritten afterwards.
 fn ours(data: &[u8]) -> Vec<Step> {
-    let mut buf = data.to_vec();
-    buf.push(0);
+    let mut buf = vec![0xaa; buffer_len(data.len())];
+    let base = buf.as_ptr() as usize;
     let mut out = Vec::new();
-    decode(&mut buf, |entry| {
+    let mut kept = Vec::new();
+    decode(data, &mut buf, |entry| {
+        let mut keep = |t: CText<'_>| {
+            kept.push((t.with_nul().as_ptr() as usize - base, t.with_nul().to_vec()));
+            c_text(t.with_nul())
+        };
         out.push(match entry {
-            Entry::Set(key, value) => Step::Set(c_text(key.with_nul()), c_text(value.with_nul())),
-            Entry::Unset(key) => Step::Unset(c_text(key.with_nul())),
+            Entry::Set(key, value) => Step::Set(keep(key), keep(value)),
+            Entry::Unset(key) => Step::Unset(keep(key)),
             Entry::Expiry(at) => Step::Expiry(at),
         })
     });
+    for (at, bytes) in kept {
+        assert_eq!(&buf[at..at + bytes.len()], &bytes[..], "a string handed out was overwritten");
+    }
     out
 }
 

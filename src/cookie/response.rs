@@ -15,12 +15,38 @@ pub fn set_cookie_line(name: &[u8], value: &[u8], max_age: i64, attrs: &[u8]) ->
     } else {
         attrs
     };
-    let max_age = if max_age != 0 {
-        format!("Max-Age={max_age};")
-    } else {
-        String::new()
-    };
-    [name, b"=", value, b";", max_age.as_bytes(), attrs].concat()
+    // Built by hand: this runs on every request that saves a session.
+    let mut line = Vec::with_capacity(name.len() + value.len() + attrs.len() + 32);
+    line.extend_from_slice(name);
+    line.push(b'=');
+    line.extend_from_slice(value);
+    line.push(b';');
+    if max_age != 0 {
+        line.extend_from_slice(b"Max-Age=");
+        push_decimal(&mut line, max_age);
+        line.push(b';');
+    }
+    line.extend_from_slice(attrs);
+    line
+}
+
+/// Appends `n` in decimal, as `format!("{n}")` would.
+fn push_decimal(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// `name=;Max-Age=0;attrs`: tells the browser to drop the cookie. Stock
@@ -43,6 +69,15 @@ pub fn set_cookie_name(line: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_as_format_writes_them() {
+        for n in [0, 1, 9, 10, 3600, -1, -3600, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+    }
 
     fn text(v: Vec<u8>) -> String {
         String::from_utf8(v).unwrap()

@@ -12,12 +12,12 @@
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
-#[cfg(feature = "session-cookie-module")]
-use super::bindings::{apr_array_header_t, apr_table_addn, apr_table_entry_t, apr_table_make};
 use super::bindings::{
-    apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_set, apr_table_setn,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_setn,
     apr_table_t, apr_table_unset, request_rec, session_rec,
 };
+#[cfg(feature = "session-cookie-module")]
+use super::bindings::{apr_table_addn, apr_table_entry_t, apr_table_make};
 
 /// A C string from httpd as bytes; `None` for NULL.
 ///
@@ -88,7 +88,6 @@ impl Request {
 
     /// The request a session is cached on: the first of a chain of internal
     /// redirects, then its main request, as in stock.
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn session_owner(&self) -> &Request {
         let mut m = self;
         // SAFETY: prev/main link live requests of the same connection,
@@ -102,6 +101,47 @@ impl Request {
             }
         }
         m
+    }
+
+    /// The origin noted for session `z` on this request with
+    /// [`Request::note_origin`].
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn origin_of(&self, z: &Session) -> Option<u64> {
+        // SAFETY: the slot is NULL or the head of a list of OriginNote that
+        // note_origin allocated in this request's pool.
+        let mut note = unsafe {
+            super::bindings::scr_crypto_request_state(self.as_ptr())
+                .cast::<OriginNote>()
+                .as_ref()
+        };
+        while let Some(n) = note {
+            if ptr::eq(n.session, z.as_ptr()) {
+                return Some(n.origin);
+            }
+            // SAFETY: as above, for each link.
+            note = unsafe { n.next.as_ref() };
+        }
+        None
+    }
+
+    /// Notes when session `z` began, in this module's slot of the
+    /// request's `request_config`: an O(1) slot, not a lookup by name.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn note_origin(&self, z: &Session, origin: u64) {
+        // SAFETY: a new OriginNote in this request's pool, linked in front
+        // of the list in the slot (NULL or earlier notes of this pool).
+        unsafe {
+            let next =
+                super::bindings::scr_crypto_request_state(self.as_ptr()).cast::<OriginNote>();
+            let note =
+                apr_palloc(self.pool().as_ptr(), size_of::<OriginNote>()).cast::<OriginNote>();
+            note.write(OriginNote {
+                session: z.as_ptr(),
+                origin,
+                next,
+            });
+            super::bindings::scr_crypto_set_request_state(self.as_ptr(), note.cast());
+        }
     }
 
     /// `LimitRequestFieldSize` of the request's server
@@ -146,6 +186,15 @@ impl Request {
     }
 }
 
+/// When a session began, as the crypto module notes it on the request
+/// that owns the session (a list: one request may carry several sessions).
+#[cfg(feature = "session-crypto-module")]
+struct OriginNote {
+    session: *const session_rec,
+    origin: u64,
+    next: *const OriginNote,
+}
+
 /// `apr_pool_t`.
 #[repr(transparent)]
 pub(super) struct Pool(apr_pool_t);
@@ -170,20 +219,18 @@ impl Pool {
         unsafe { CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len())) }
     }
 
-    /// A copy of `b` in this pool, with a NUL after it (included in the
-    /// slice), for decoding in place.
+    /// `len` zeroed bytes in this pool.
     // A pool is an arena: each call hands out fresh memory, never memory
     // another borrow holds (as bumpalo's `alloc` does).
     #[allow(clippy::mut_from_ref)]
-    pub(super) fn mut_copy(&self, b: &[u8]) -> &mut [u8] {
-        // SAFETY: apr_palloc returns fresh memory for `len + 1` bytes
-        // (aborting on failure) that nothing else refers to, and that lives
-        // as long as the pool; it is fully written before the slice is made.
+    pub(super) fn zeroed(&self, len: usize) -> &mut [u8] {
+        // SAFETY: apr_palloc returns fresh memory for `len` bytes (aborting
+        // on failure) that nothing else refers to and that lives as long as
+        // the pool; it is zeroed before the slice is made.
         unsafe {
-            let buf = apr_palloc(self.as_ptr(), b.len() + 1).cast::<u8>();
-            ptr::copy_nonoverlapping(b.as_ptr(), buf, b.len());
-            buf.add(b.len()).write(0);
-            std::slice::from_raw_parts_mut(buf, b.len() + 1)
+            let p = apr_palloc(self.as_ptr(), len).cast::<u8>();
+            ptr::write_bytes(p, 0, len);
+            std::slice::from_raw_parts_mut(p, len)
         }
     }
 
@@ -191,41 +238,12 @@ impl Pool {
     /// must write no NUL byte).
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn c_str_filled(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> &CStr {
-        // SAFETY: as for mut_copy: fresh pool memory for `len + 1` bytes,
-        // zeroed before the slice is made, so `fill` sees initialised bytes.
-        let buf = unsafe {
-            let p = apr_palloc(self.as_ptr(), len + 1).cast::<u8>();
-            ptr::write_bytes(p, 0, len + 1);
-            std::slice::from_raw_parts_mut(p, len + 1)
-        };
+        let buf = self.zeroed(len + 1);
         fill(&mut buf[..len]);
         // Checked with SIMD: the text is hundreds of bytes, every request.
         assert_eq!(memchr::memchr(0, buf), Some(len), "fill writes no NUL byte");
         // SAFETY: the only NUL is the last byte, as just checked.
         unsafe { CStr::from_bytes_with_nul_unchecked(buf) }
-    }
-
-    /// The number kept under `key` with [`Pool::set_number`].
-    #[cfg(feature = "session-crypto-module")]
-    pub(super) fn number(&self, key: &CStr) -> Option<u64> {
-        let mut data: *mut std::ffi::c_void = ptr::null_mut();
-        // SAFETY: a lookup in a live pool; only set_number stores under the
-        // keys this module uses, and it stores a u64 in this pool.
-        unsafe {
-            super::bindings::apr_pool_userdata_get(&mut data, key.as_ptr(), self.as_ptr());
-            (!data.is_null()).then(|| data.cast::<u64>().read_unaligned())
-        }
-    }
-
-    /// Keeps `value` under `key` as long as the pool lives.
-    #[cfg(feature = "session-crypto-module")]
-    pub(super) fn set_number(&self, key: &CStr, value: u64) {
-        // SAFETY: the u64 is allocated in this pool, which copies the key.
-        unsafe {
-            let slot = super::bindings::apr_palloc(self.as_ptr(), size_of::<u64>()).cast::<u64>();
-            slot.write_unaligned(value);
-            super::bindings::apr_pool_userdata_set(slot.cast(), key.as_ptr(), None, self.as_ptr());
-        }
     }
 
     /// A new, empty session in this pool with `encoded` as its text.
@@ -277,13 +295,24 @@ impl Table {
         unsafe { apr_table_setn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
     }
 
-    /// `apr_table_set`: sets copies of `key` and `value` in the table's
-    /// pool, replacing what `key` held (ignoring ASCII case). Both end with
-    /// their NUL (checked: C reads up to it).
-    pub(super) fn set_copy(&self, key: &[u8], value: &[u8]) {
+    /// The pool the table keeps its strings in (what `apr_table_set`
+    /// copies into).
+    pub(super) fn pool(&self) -> &Pool {
+        // SAFETY: an apr_table_t starts with its apr_array_header_t (what
+        // apr_table_elts() relies on too), whose pool is the table's.
+        unsafe { Pool::from_raw((*self.as_ptr().cast::<apr_array_header_t>()).pool) }
+    }
+
+    /// `apr_table_set` of strings already in the table's own pool, without
+    /// copying them again (`apr_table_setn`: the same table afterwards).
+    /// Both end with their NUL (checked: C reads up to it).
+    ///
+    /// # Safety
+    /// `key` and `value` live in [`Table::pool`] and are not changed later.
+    pub(super) unsafe fn set_kept(&self, key: &[u8], value: &[u8]) {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
-        // SAFETY: NUL-terminated live strings; APR copies both.
-        unsafe { apr_table_set(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+        // SAFETY: NUL-terminated strings that live as long as the table.
+        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
     }
 
     /// `apr_table_unset`: removes every entry of `key` (ignoring ASCII

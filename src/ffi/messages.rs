@@ -82,6 +82,8 @@ pub(super) enum Msg {
     NoRandomness,
     /// A panic while decoding the session text (either module), caught.
     TextPanic,
+    /// The session text decoded by our decoder (either module): counts only.
+    TextDecoded,
 }
 
 impl Msg {
@@ -137,6 +139,7 @@ impl Msg {
             #[cfg(feature = "session-crypto-module")]
             Self::NoRandomness => ("SCR0203", APLOG_ERR),
             Self::TextPanic => ("SCR0300", APLOG_ERR),
+            Self::TextDecoded => ("SCR0301", APLOG_DEBUG),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! in a [`Keyring`] owned by the configuration pool ([`PoolBox`]). Sealing
 //! and opening are in [`crate::seal`].
 
-use std::ffi::{CStr, c_char, c_int, c_long};
+use std::ffi::{c_char, c_int, c_long};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bindings::{
@@ -265,36 +265,6 @@ fn origin_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The key under which a session's origin waits, in the session's pool,
-/// from the request that opened it to the one that seals it again: a fixed
-/// prefix and the session's address in hex (written by hand: this runs
-/// twice per request, and `format!` costs more than the rest of the key's
-/// use).
-fn origin_key(z: &Session) -> OriginKey {
-    let mut key = [0u8; ORIGIN_KEY_LEN];
-    key[..ORIGIN_PREFIX.len()].copy_from_slice(ORIGIN_PREFIX);
-    let address = z.as_ptr().addr() as u64;
-    for (i, slot) in key[ORIGIN_PREFIX.len()..ORIGIN_KEY_LEN - 1]
-        .iter_mut()
-        .enumerate()
-    {
-        *slot = b"0123456789abcdef"[(address >> (60 - 4 * i) & 0xf) as usize];
-    }
-    OriginKey(key)
-}
-
-const ORIGIN_PREFIX: &[u8] = b"mod_session_crypto_rs:origin:";
-/// The prefix, 16 hex digits, the NUL.
-const ORIGIN_KEY_LEN: usize = ORIGIN_PREFIX.len() + 16 + 1;
-
-struct OriginKey([u8; ORIGIN_KEY_LEN]);
-
-impl OriginKey {
-    fn as_c_str(&self) -> &CStr {
-        CStr::from_bytes_with_nul(&self.0).expect("hex digits and one final NUL")
-    }
-}
-
 fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     let Some((keyring, policy)) = config(r) else {
         return OK as apr_status_t;
@@ -306,10 +276,7 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     // to whole seconds: 0 means the session does not expire.
     let not_after = u64::try_from(z.expiry()).map_or(0, |us| us.div_ceil(1_000_000));
     // A session opened in this request keeps its origin; a new one begins.
-    let origin = z
-        .pool(r)
-        .number(origin_key(z).as_c_str())
-        .unwrap_or_else(origin_now);
+    let origin = r.session_owner().origin_of(z).unwrap_or_else(origin_now);
     let stamp = Stamp { not_after, origin };
     match seal_value(keyring, policy, plain, stamp, &cookie_names(r)) {
         None => OK as apr_status_t,
@@ -342,7 +309,7 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
     match open_value(keyring, policy, sealed, unix_now(), &cookie_names(r)) {
         Ok((opened, format)) => {
             let pool = z.pool(r);
-            pool.set_number(origin_key(z).as_c_str(), opened.origin);
+            r.session_owner().note_origin(z, opened.origin);
             z.set_encoded(Some(pool.c_str(&opened.plaintext)));
             status::set(r, format.status());
             if format == Format::Stock {

@@ -10,7 +10,7 @@ use super::guarded;
 use super::httpd::{Request, Session};
 use super::log::log;
 use super::messages::Msg;
-use crate::session::{Entry, decode};
+use crate::session::{Entry, buffer_len, decode};
 
 /// `session_decode`, just before mod_session's `session_identity_decode`.
 ///
@@ -33,30 +33,59 @@ pub(super) unsafe extern "C" fn decode_text(
             APR_EGENERAL as apr_status_t
         },
         || {
-            decode_into(r, z);
+            if let Some(steps) = decode_into(z) {
+                log(r, Msg::TextDecoded, || {
+                    format!(
+                        "session text decoded: {} set, {} unset, {} expiry",
+                        steps.set, steps.unset, steps.expiry
+                    )
+                });
+            }
             OK as apr_status_t
         },
     )
 }
 
-fn decode_into(r: &Request, z: &mut Session) {
+/// How many steps of each kind decoding took (for the debug line).
+#[derive(Default)]
+struct Steps {
+    set: usize,
+    unset: usize,
+    expiry: usize,
+}
+
+/// Decodes the session's text into its entries; `None` if there was no
+/// text (or no table) to decode.
+fn decode_into(z: &mut Session) -> Option<Steps> {
     let (Some(text), Some(entries)) = (z.encoded(), z.entries()) else {
         // Nothing to decode, or no table to decode into: mod_session's own
         // decoder sees the same and does what it does.
-        return;
+        return None;
     };
-    // mod_session decodes a copy in the request's pool, and so do we: the
-    // text may be shared (a header's value), and apr_table_set copies what
-    // it keeps into the table's own pool.
-    let buf = r.pool().mut_copy(text);
+    // Keys and values are written where apr_table_set would copy them to,
+    // the table's pool, and kept there as they are.
+    let out = entries.pool().zeroed(buffer_len(text.len()));
     let mut expiry = None;
-    decode(buf, |entry| match entry {
-        Entry::Set(key, value) => entries.set_copy(key.with_nul(), value.with_nul()),
-        Entry::Unset(key) => entries.unset(key.with_nul()),
-        Entry::Expiry(at) => expiry = Some(at),
+    let mut steps = Steps::default();
+    decode(text, out, |entry| match entry {
+        Entry::Set(key, value) => {
+            steps.set += 1;
+            // SAFETY: the strings are in the table's pool, and decode never
+            // writes over a string it has handed out.
+            unsafe { entries.set_kept(key.with_nul(), value.with_nul()) }
+        }
+        Entry::Unset(key) => {
+            steps.unset += 1;
+            entries.unset(key.with_nul());
+        }
+        Entry::Expiry(at) => {
+            steps.expiry += 1;
+            expiry = Some(at);
+        }
     });
     if let Some(at) = expiry {
         z.set_expiry(at);
     }
     z.set_encoded(None);
+    Some(steps)
 }

@@ -1,7 +1,8 @@
-//! mod_session's `session_identity_decode`, reproduced exactly, in place.
+//! mod_session's `session_identity_decode`, reproduced exactly.
 //!
 //! mod_session (2.4, `modules/session/mod_session.c`) decodes the session
-//! text like this, and so do we:
+//! text like this, and so do we (trunk differs: it ends a value at the
+//! next `=`; Debian's 2.4 is what the tests compare against):
 //! - the text is split on `&` with `apr_strtok`, which skips empty tokens;
 //! - each pair is split with `apr_strtok` on `=`: leading `=` are skipped,
 //!   the key ends at the next `=`, and the value is everything after it
@@ -18,9 +19,15 @@
 //! Unsetting and setting go to httpd's own table functions (the caller's),
 //! so case-insensitive keys and repeated keys behave as they do in httpd.
 //! `tests/integration/test_session_text.py` holds this to mod_session's
-//! own decoder on random texts, through real httpd.
+//! own decoder on random texts, through real httpd, and the `session_text`
+//! fuzz target to a naive transcription of the rules above.
+//!
+//! Unlike mod_session, which decodes a copy in place, we read the text
+//! where it is and write keys and values, each with its NUL, into the
+//! caller's buffer: plain runs move eight bytes at a time, and the buffer
+//! can be the table's own memory, so that nothing is copied again.
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 /// One step of decoding, in the order mod_session takes them. Keys and
 /// values are C strings inside the caller's buffer.
@@ -35,7 +42,7 @@ pub enum Entry<'a> {
 }
 
 /// A key or value in the caller's buffer, followed by its NUL, with no NUL
-/// inside (decoding refuses `%00`, and the text ends at its first NUL): a C
+/// inside (decoding refuses `%00`, and a text ends at its first NUL): a C
 /// string that needs no scan to be one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CText<'a>(&'a [u8]);
@@ -52,97 +59,131 @@ impl<'a> CText<'a> {
     }
 }
 
-/// Decodes the session text in `buf` (a copy the caller owns, ending with
-/// its NUL: decoding writes into it, as mod_session's does into its copy),
-/// handing each step to `apply`. A buffer without a NUL decodes nothing.
-pub fn decode(buf: &mut [u8], mut apply: impl FnMut(Entry<'_>)) {
-    let Some(end) = memchr(0, buf) else {
+/// Room past the decoded bytes that word-at-a-time copying writes into.
+const SLACK: usize = 8;
+
+/// The buffer [`decode`] needs for a text of `text_len` bytes: one pair's
+/// key and value, each with its NUL, take at most the pair's bytes plus one.
+pub fn buffer_len(text_len: usize) -> usize {
+    text_len + 1 + SLACK
+}
+
+/// Decodes the session `text` (a C string's bytes; a NUL ends it, as in
+/// C), writing keys and values into `out` (at least [`buffer_len`] bytes:
+/// a shorter one decodes nothing) and handing each step to `apply`. Every
+/// string handed out keeps its own place in `out`: none is overwritten
+/// later, so the caller may keep them all.
+pub fn decode(text: &[u8], out: &mut [u8], mut apply: impl FnMut(Entry<'_>)) {
+    let text = &text[..memchr(0, text).unwrap_or(text.len())];
+    if out.len() < buffer_len(text.len()) {
         return;
-    };
-    let mut rest = &mut buf[..=end];
+    }
+    let (mut at, mut used) = (0, 0);
     loop {
-        let skip = rest.iter().take_while(|&&b| b == b'&').count();
-        rest = &mut rest[skip..];
-        if rest[0] == 0 {
+        at += text[at..].iter().take_while(|&&b| b == b'&').count();
+        if at == text.len() {
             return;
         }
-        // The pair and its terminator ('&' or the final NUL), which
-        // becomes the pair's NUL, as apr_strtok makes it.
-        let len = memchr2(b'&', 0, rest).expect("the buffer ends with a NUL");
-        let (pair, tail) = std::mem::take(&mut rest).split_at_mut(len + 1);
-        pair[len] = 0;
-        decode_pair(pair, &mut apply);
-        if tail.is_empty() {
-            // That pair ended at the text's NUL.
-            return;
-        }
-        rest = tail;
+        let end = memchr(b'&', &text[at..]).map_or(text.len(), |i| at + i);
+        used += decode_pair(text, at, end, &mut out[used..], &mut apply);
+        at = end;
     }
 }
 
-/// One `&`-free pair, ending with its NUL.
-fn decode_pair(pair: &mut [u8], apply: &mut impl FnMut(Entry<'_>)) {
-    let start = pair.iter().take_while(|&&b| b == b'=').count();
-    let pair = &mut pair[start..];
-    if pair[0] == 0 {
-        return;
+/// The pair `text[start..end]` (no `&` inside, not empty), written at the
+/// start of `out`; returns how many bytes of `out` its strings took (at
+/// most the pair's bytes plus one).
+fn decode_pair(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    out: &mut [u8],
+    apply: &mut impl FnMut(Entry<'_>),
+) -> usize {
+    let start = start + text[start..end].iter().take_while(|&&b| b == b'=').count();
+    if start == end {
+        return 0;
     }
-    let key_len = memchr2(b'=', 0, pair).expect("the pair ends with a NUL");
-    let value_len = pair.len() - 1 - (key_len + 1).min(pair.len() - 1);
-    if value_len == 0 {
+    // Keys are short: a plain scan beats memchr's setup.
+    let key_end = text[start..end]
+        .iter()
+        .position(|&b| b == b'=')
+        .map_or(end, |i| start + i);
+    if key_end + 1 >= end {
         // No '=' after the key, or nothing after it: the key as written.
-        pair[key_len] = 0;
-        apply(Entry::Unset(CText(&pair[..=key_len])));
-        return;
+        let len = key_end - start;
+        out[..len].copy_from_slice(&text[start..key_end]);
+        out[len] = 0;
+        apply(Entry::Unset(CText(&out[..=len])));
+        return len + 1;
     }
-    let (key, value) = pair.split_at_mut(key_len + 1);
-    let (Some(key), Some(value)) = (unescape(key), unescape(value)) else {
-        return;
+    let Some(key_nul) = unescape(text, start, key_end, out, 0) else {
+        return 0;
     };
+    let Some(value_nul) = unescape(text, key_end + 1, end, out, key_nul + 1) else {
+        return 0;
+    };
+    let (key, value) = out[..=value_nul].split_at(key_nul + 1);
     let (key, value) = (CText(key), CText(value));
     if key.bytes() == b"expiry" {
         apply(Entry::Expiry(atoi64(value.bytes())));
     } else {
         apply(Entry::Set(key, value));
     }
+    value_nul + 1
 }
 
-/// `ap_unescape_urlencoded` on a field whose last byte is free for its NUL
-/// (the `=` after a key, or the pair's NUL): `+` becomes a space and `%XX`
-/// its byte. `None` where httpd's fails: a `%` without two hex digits after
-/// it, or one that decodes to NUL. Returns the field with its new NUL.
-fn unescape(field: &mut [u8]) -> Option<&mut [u8]> {
-    let end = field.len() - 1;
-    // '+' first, as httpd does: a '+' that %2B decodes to stays a '+'.
-    let mut at = 0;
-    while let Some(i) = memchr(b'+', &field[at..end]) {
-        field[at + i] = b' ';
-        at += i + 1;
-    }
-    // Then each escape, moving the run after it down. Runs between escapes
-    // are short in URL-encoded text: a plain scan beats memchr's setup.
-    let Some(first) = memchr(b'%', &field[..end]) else {
-        field[end] = 0;
-        return Some(field);
-    };
-    let (mut read, mut write) = (first, first);
-    while read < end {
-        if read + 2 >= end {
-            return None;
+/// `ap_unescape_urlencoded` of `text[from..to]` into `out` at `at`, with a
+/// NUL after it: `+` becomes a space and `%XX` its byte. `None` where
+/// httpd's fails: a `%` without two hex digits after it, or one that
+/// decodes to NUL. Returns where the NUL went. `out` has [`SLACK`] bytes
+/// past the longest result.
+fn unescape(text: &[u8], from: usize, to: usize, out: &mut [u8], at: usize) -> Option<usize> {
+    let (mut read, mut write) = (from, at);
+    while read < to {
+        // Session values are runs of plain text between escapes: up to the
+        // next '%' or '+', eight bytes at a time (a word may be stored past
+        // the run, into room the next bytes overwrite).
+        if let Some(word) = text.get(read..read + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            let plain = match special_bytes(word) {
+                0 => 8,
+                mask => (mask.trailing_zeros() / 8) as usize,
+            }
+            .min(to - read);
+            out[write..write + 8].copy_from_slice(&word.to_le_bytes());
+            read += plain;
+            write += plain;
+            if plain == 8 || read == to {
+                continue;
+            }
         }
-        field[write] = hex_pair(field[read + 1], field[read + 2]).filter(|&b| b != 0)?;
-        read += 3;
+        out[write] = match text[read] {
+            b'+' => b' ',
+            b'%' => {
+                if read + 2 >= to {
+                    return None;
+                }
+                read += 2;
+                hex_pair(text[read - 1], text[read]).filter(|&b| b != 0)?
+            }
+            plain => plain,
+        };
+        read += 1;
         write += 1;
-        let run = field[read..end]
-            .iter()
-            .position(|&b| b == b'%')
-            .unwrap_or(end - read);
-        field.copy_within(read..read + run, write);
-        read += run;
-        write += run;
     }
-    field[write] = 0;
-    Some(&mut field[..=write])
+    out[write] = 0;
+    Some(write)
+}
+
+/// The high bit of each byte of `word` (little endian) that is '%' or '+',
+/// exact up to the first such byte (the zero-byte test: a borrow only
+/// runs upwards).
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    zero(word ^ (ONES * u64::from(b'%'))) | zero(word ^ (ONES * u64::from(b'+')))
 }
 
 /// The byte two hex digits stand for.
@@ -196,10 +237,10 @@ mod tests {
 
     /// The steps decoding `text` takes, as strings.
     fn steps(text: &str) -> Vec<String> {
-        let mut buf = text.as_bytes().to_vec();
-        buf.push(0);
+        // Filled with garbage: decoding must write every byte it hands out.
+        let mut buf = vec![0xaa; buffer_len(text.len())];
         let mut out = Vec::new();
-        decode(&mut buf, |e| {
+        decode(text.as_bytes(), &mut buf, |e| {
             let text = |t: CText<'_>| {
                 assert_eq!(t.with_nul().last(), Some(&0));
                 assert!(!t.bytes().contains(&0));
@@ -288,18 +329,61 @@ mod tests {
     }
 
     #[test]
-    fn a_buffer_without_its_nul_decodes_nothing() {
-        let mut buf = b"a=1".to_vec();
+    fn strings_handed_out_are_never_overwritten() {
+        let text = b"a=1&bb=x%2Cyyyyyyyyyyyyyyy&c&d=%41+&e=%zz&f=ffffffffffffffffffff";
+        let mut buf = vec![0xaa; buffer_len(text.len())];
+        let base = buf.as_ptr() as usize;
+        let mut kept = Vec::new();
+        decode(text, &mut buf, |e| {
+            let mut keep = |t: CText<'_>| {
+                kept.push((t.with_nul().as_ptr() as usize - base, t.with_nul().to_vec()));
+            };
+            match e {
+                Entry::Set(k, v) => {
+                    keep(k);
+                    keep(v);
+                }
+                Entry::Unset(k) => keep(k),
+                Entry::Expiry(_) => {}
+            }
+        });
+        assert_eq!(kept.len(), 9);
+        for (at, bytes) in kept {
+            assert_eq!(&buf[at..at + bytes.len()], &bytes[..]);
+        }
+    }
+
+    #[test]
+    fn a_short_buffer_decodes_nothing() {
+        let mut buf = vec![0; buffer_len(3) - 1];
         let mut called = false;
-        decode(&mut buf, |_| called = true);
+        decode(b"a=1", &mut buf, |_| called = true);
         assert!(!called);
     }
 
     #[test]
     fn text_stops_at_the_first_nul() {
-        let mut buf = b"a=1\0b=2\0".to_vec();
+        let text = b"a=1\0b=2";
+        let mut buf = vec![0; buffer_len(text.len())];
         let mut n = 0;
-        decode(&mut buf, |_| n += 1);
+        decode(text, &mut buf, |_| n += 1);
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn plain_runs_stop_at_every_special_byte_of_a_word() {
+        for at in 0..8 {
+            for special in [b'%', b'+'] {
+                let mut word = *b"abcdefgh";
+                word[at] = special;
+                let mask = special_bytes(u64::from_le_bytes(word));
+                assert_eq!(mask.trailing_zeros() / 8, at as u32);
+            }
+        }
+        assert_eq!(
+            special_bytes(u64::from_le_bytes(*b"\x80\xff%+abcd")).trailing_zeros() / 8,
+            2
+        );
+        assert_eq!(special_bytes(u64::from_le_bytes(*b"abcdefgh")), 0);
     }
 }

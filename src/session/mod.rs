@@ -5,4 +5,4 @@
 
 mod decode;
 
-pub use decode::{CText, Entry, decode};
+pub use decode::{CText, Entry, buffer_len, decode};

@@ -404,3 +404,20 @@ def test_sealed_texts_same_as_stock_plain(apache, sealed, mix):
     for text, w, g in zip(SEALED_TEXTS, want, got):
         assert g == w, f"{WHERE} text {text!r} sealed: {mix} (left) != stock plain (right)"
     assert "sealed session not opened" not in srv.new_log(), srv.new_log()
+
+
+@pytest.mark.parametrize("mix", [STOCK, OURS] + SEALED_MIXES, ids=str)
+def test_our_decoder_does_the_work(apache, sealed, mix):
+    """Equal sessions alone would not show whose decoder ran: ours logs
+    SCR0301 (counts only, never the session) wherever one of our modules
+    is loaded, and stock's setup never does."""
+    text = SEALED_TEXTS[0]
+    plain = mix.crypto is None
+    srv = serve(apache, mix, BODY if plain else SEALED_BODY)
+    srv.mark_log()
+    status, _ = observe(srv, text if plain else sealed[text])
+    assert status == 200
+    if mix.cookie == "stock" and mix.crypto is None:
+        assert "SCR0301" not in srv.new_log()
+    else:
+        srv.expect_log(r"SCR0301: session text decoded: \d+ set, \d+ unset, \d+ expiry$")
