@@ -13,11 +13,11 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_get, apr_table_setn,
-    apr_table_t, apr_table_unset, request_rec, session_rec,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_table_get, apr_table_setn, apr_table_t,
+    apr_table_unset, request_rec, session_rec,
 };
 #[cfg(feature = "session-cookie-module")]
-use super::bindings::{apr_table_addn, apr_table_entry_t, apr_table_make};
+use super::bindings::{apr_pstrmemdup, apr_table_addn, apr_table_entry_t, apr_table_make};
 
 /// A C string from httpd as bytes; `None` for NULL.
 ///
@@ -26,6 +26,19 @@ use super::bindings::{apr_table_addn, apr_table_entry_t, apr_table_make};
 pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
     // SAFETY: per the contract above.
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_bytes())
+}
+
+/// `with_nul` as a C string: its last byte is its only NUL (checked, with
+/// SIMD: session texts are hundreds of bytes, on every request).
+#[cfg(feature = "session-crypto-module")]
+pub(super) fn c_str_of(with_nul: &[u8]) -> &CStr {
+    assert_eq!(
+        memchr::memchr(0, with_nul).map(|at| at + 1),
+        Some(with_nul.len()),
+        "one NUL, at the end"
+    );
+    // SAFETY: the only NUL is the last byte, as just checked.
+    unsafe { CStr::from_bytes_with_nul_unchecked(with_nul) }
 }
 
 /// `request_rec`.
@@ -101,6 +114,13 @@ impl Request {
             }
         }
         m
+    }
+
+    /// When httpd read the request (`request_time`), microseconds since
+    /// the epoch.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn request_time(&self) -> i64 {
+        self.0.request_time
     }
 
     /// The origin noted for session `z` on this request with
@@ -211,7 +231,23 @@ impl Pool {
         ptr::from_ref(&self.0).cast_mut()
     }
 
+    /// `parts` joined, NUL-terminated, in this pool (no heap copy first).
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn c_str_joined(&self, parts: &[&[u8]]) -> &CStr {
+        let len = parts.iter().map(|p| p.len()).sum::<usize>();
+        let buf = self.zeroed(len + 1);
+        let mut at = 0;
+        for part in parts {
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        // An interior NUL (none in our prefixes; a name cannot hold one)
+        // would only shorten the C string.
+        CStr::from_bytes_until_nul(buf).expect("the last byte is a NUL")
+    }
+
     /// A NUL-terminated copy of `b` in this pool.
+    #[cfg(feature = "session-cookie-module")]
     pub(super) fn c_str(&self, b: &[u8]) -> &CStr {
         // SAFETY: APR copies `b.len()` bytes and terminates them; NUL bytes
         // inside `b` only shorten the string C sees. The copy lives as long
@@ -240,10 +276,7 @@ impl Pool {
     pub(super) fn c_str_filled(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> &CStr {
         let buf = self.zeroed(len + 1);
         fill(&mut buf[..len]);
-        // Checked with SIMD: the text is hundreds of bytes, every request.
-        assert_eq!(memchr::memchr(0, buf), Some(len), "fill writes no NUL byte");
-        // SAFETY: the only NUL is the last byte, as just checked.
-        unsafe { CStr::from_bytes_with_nul_unchecked(buf) }
+        c_str_of(buf)
     }
 
     /// A new, empty session in this pool with `encoded` as its text.
@@ -344,15 +377,14 @@ impl Table {
     /// The value of every entry whose key is `key` (ignoring ASCII case),
     /// in table order.
     #[cfg(feature = "session-cookie-module")]
-    pub(super) fn values(&self, key: &CStr) -> Vec<&CStr> {
+    pub(super) fn values<'t>(&'t self, key: &'t CStr) -> impl Iterator<Item = &'t CStr> + 't {
         let key = key.to_bytes();
         self.entries()
             .iter()
             // SAFETY: keys and values are NULL or strings in the table's pool.
-            .filter(|e| unsafe { c_bytes(e.key) }.is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .filter(move |e| unsafe { c_bytes(e.key) }.is_some_and(|k| k.eq_ignore_ascii_case(key)))
             .filter(|e| !e.val.is_null())
             .map(|e| unsafe { CStr::from_ptr(e.val) })
-            .collect()
     }
 
     /// Replaces every `key` entry by `values`, appended in order.

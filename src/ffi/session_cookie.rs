@@ -281,7 +281,7 @@ fn load_session(r: &Request) -> Option<&Session> {
     let conf = Config::of(r)?;
     let name = conf.read_name()?;
     let owner = r.session_owner();
-    let note = owner.pool().c_str(&[NOTE_PREFIX, name].concat());
+    let note = owner.pool().c_str_joined(&[NOTE_PREFIX, name]);
     if let Some(cached) = owner.notes().cached_session(note) {
         return Some(cached);
     }
@@ -519,7 +519,6 @@ fn strip_request_cookies(r: &Request, strip: impl Fn(&[u8]) -> Stripped) {
     for key in [COOKIE, COOKIE2] {
         let kept: Vec<&CStr> = headers
             .values(key)
-            .into_iter()
             .filter_map(|v| match strip(v.to_bytes()) {
                 Stripped::Unchanged => Some(v),
                 Stripped::Rewritten(text) => Some(r.pool().c_str(&text)),
@@ -761,10 +760,10 @@ fn replace_response_cookies<'l>(
     lines: impl IntoIterator<Item = &'l [u8]>,
 ) {
     for table in [r.headers_out(), r.err_headers_out()] {
-        let existing = table.values(cookie.header);
         let other = |v: &&CStr| !ours(set_cookie_name(v.to_bytes()));
-        if !existing.iter().all(other) {
-            let kept: Vec<&CStr> = existing.into_iter().filter(other).collect();
+        // Usually no earlier line is ours: then nothing is collected.
+        if !table.values(cookie.header).all(|v| other(&v)) {
+            let kept: Vec<&CStr> = table.values(cookie.header).filter(other).collect();
             table.replace_all(cookie.header, &kept);
             log(r, Msg::CookieReplaced, || {
                 format!(

@@ -14,7 +14,7 @@ use super::bindings::{
     scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_stock_format_SCR_STOCK_OFF,
     scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
-use super::httpd::{Pool, Request, Session, c_bytes};
+use super::httpd::{Pool, Request, Session, c_bytes, c_str_of};
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
@@ -23,7 +23,8 @@ use super::status;
 use super::{config_call, guarded};
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{
-    Format, Keyring, Policy, Stamp, StockCipher, StockFormat, open_value, parse_time, seal_value,
+    Format, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity, open_value_in,
+    parse_time, seal_value,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -247,14 +248,12 @@ impl<'a> std::ops::Deref for CookieNames<'a> {
     }
 }
 
-/// Unix time in whole seconds, rounded up: with not-after rounded up too
-/// (see `encode_session`), a value is refused at most one second late,
+/// When the request came (httpd's `request_time`, read once by httpd for
+/// every request), in Unix seconds rounded up: with not-after rounded up
+/// too (see `encode_session`), a value is refused at most one second late,
 /// never early.
-fn unix_now() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    since.as_secs() + u64::from(since.subsec_nanos() > 0)
+fn unix_now(r: &Request) -> u64 {
+    u64::try_from(r.request_time()).map_or(0, |us| us.div_ceil(1_000_000))
 }
 
 /// When a session begins, in whole seconds rounded down: a session begun
@@ -302,15 +301,20 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
     };
     let Some(sealed) = z.encoded().filter(|t| !t.is_empty()) else {
         // No cookie, or mod_session's second run of the decode hooks on a
-        // session already decoded: keep the word set before.
-        status::set_if_unset(r, c"absent");
+        // session already decoded: keep the word set before (a session
+        // this module opened has one; no need to look).
+        if r.session_owner().origin_of(z).is_none() {
+            status::set_if_unset(r, c"absent");
+        }
         return OK as apr_status_t;
     };
-    match open_value(keyring, policy, sealed, unix_now(), &cookie_names(r)) {
-        Ok((opened, format)) => {
-            let pool = z.pool(r);
-            r.session_owner().note_origin(z, opened.origin);
-            z.set_encoded(Some(pool.c_str(&opened.plaintext)));
+    // Decoded and decrypted in the session's pool, where the text stays.
+    let buf = z.pool(r).zeroed(open_capacity(sealed.len()) + 1);
+    match open_value_in(keyring, policy, sealed, unix_now(r), &cookie_names(r), buf) {
+        Ok((text, origin, format)) => {
+            r.session_owner().note_origin(z, origin);
+            buf[text.end] = 0;
+            z.set_encoded(Some(c_str_of(&buf[text.start..=text.end])));
             status::set(r, format.status());
             if format == Format::Stock {
                 log(r, Msg::OpenedStock, || {

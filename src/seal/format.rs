@@ -44,11 +44,13 @@
 //!   encoding, so a value with a character added or dropped does not open.
 
 use std::fmt;
+use std::ops::Range;
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::{KeyInit, Nonce, Tag};
 use base64_simd::{Out, URL_SAFE_NO_PAD as TEXT};
+use memchr::memchr;
 use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
@@ -383,9 +385,16 @@ pub fn to_text(raw: &[u8]) -> String {
     TEXT.encode_type::<String>(raw)
 }
 
+/// The most bytes opening a value of `len` characters can need (its
+/// decoded length, in either format): what the buffer of [`open_in`] and
+/// [`super::open_value_in`] must hold.
+pub fn open_capacity(len: usize) -> usize {
+    len / 4 * 3 + 3
+}
+
 /// Decodes a sealed value's base64url, strictly, within the size cap, into
-/// memory that is wiped when dropped (opening decrypts in it).
-pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+/// `buf`; returns the decoded length.
+fn decode_into(sealed: &[u8], buf: &mut [u8]) -> Result<usize, OpenError> {
     if sealed.is_empty() {
         return Err(OpenError::Empty);
     }
@@ -395,9 +404,17 @@ pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
     let len = TEXT
         .decoded_length(sealed)
         .map_err(|_| OpenError::NotBase64)?;
-    let mut raw = Zeroizing::new(vec![0; len]);
-    TEXT.decode(sealed, Out::from_slice(&mut raw))
+    TEXT.decode(sealed, Out::from_slice(&mut buf[..len]))
         .map_err(|_| OpenError::NotBase64)?;
+    Ok(len)
+}
+
+/// Decodes a sealed value's base64url, strictly, within the size cap, into
+/// memory that is wiped when dropped.
+pub fn decode(sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+    let mut raw = Zeroizing::new(vec![0; open_capacity(sealed.len())]);
+    let len = decode_into(sealed, &mut raw)?;
+    raw.truncate(len);
     Ok(raw)
 }
 
@@ -410,8 +427,30 @@ pub fn open(
     limits: Limits,
     names: &[&[u8]],
 ) -> Result<Opened, OpenError> {
-    let mut raw = decode(sealed)?;
-    let parsed = parse(&raw)?;
+    let mut buf = Zeroizing::new(vec![0; open_capacity(sealed.len())]);
+    let (text, origin) = open_in(keyring, sealed, limits, names, &mut buf)?;
+    buf.truncate(text.end);
+    buf.drain(..text.start);
+    Ok(Opened {
+        plaintext: buf,
+        origin,
+    })
+}
+
+/// [`open`], decoding and decrypting in `buf` (at least
+/// [`open_capacity`] bytes: the httpd module's buffer in the request's
+/// memory, so the session's text is never copied): the text is
+/// `buf[range]`, and the session's origin comes with it.
+pub fn open_in(
+    keyring: &Keyring,
+    sealed: &[u8],
+    limits: Limits,
+    names: &[&[u8]],
+    buf: &mut [u8],
+) -> Result<(Range<usize>, u64), OpenError> {
+    let len = decode_into(sealed, buf)?;
+    let raw = &mut buf[..len];
+    let parsed = parse(raw)?;
     let key = keyring
         .find(parsed.key_id)
         .ok_or(OpenError::UnknownKey(parsed.key_id))?;
@@ -427,7 +466,6 @@ pub fn open(
     let (header, body) = raw.split_at_mut(header_len);
     let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
     let tag = Tag::from_slice(tag);
-    let text_len = text.len();
     match counter {
         Some(counter) => {
             let (cipher, known) = key.opening(&salt);
@@ -456,15 +494,10 @@ pub fn open(
         });
     }
     check_origin(origin, limits)?;
-    raw.truncate(header_len + text_len);
-    raw.drain(..header_len);
-    if raw.contains(&0) {
+    if memchr(0, text).is_some() {
         return Err(OpenError::NotText);
     }
-    Ok(Opened {
-        plaintext: raw,
-        origin,
-    })
+    Ok((header_len..header_len + text.len(), origin))
 }
 
 /// The absolute lifetime and the logout of everyone, against a session's

@@ -16,8 +16,13 @@
 use std::ffi::CStr;
 use std::fmt;
 
+use std::ops::Range;
+
+use zeroize::Zeroizing;
+
 use super::format::{
-    Limits, OpenError, Opened, Stamp, open, seal_raw, text_len, to_text, write_text,
+    Limits, OpenError, Opened, Stamp, open_capacity, open_in, seal_raw, text_len, to_text,
+    write_text,
 };
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
@@ -134,8 +139,31 @@ pub fn open_value(
     now: u64,
     names: &[&[u8]],
 ) -> Result<(Opened, Format), NotOpened> {
-    let ours = match open(keyring, value, policy.limits(now), names) {
-        Ok(opened) => return Ok((opened, Format::Ours)),
+    let mut buf = Zeroizing::new(vec![0; open_capacity(value.len())]);
+    let (text, origin, format) = open_value_in(keyring, policy, value, now, names, &mut buf)?;
+    buf.truncate(text.end);
+    buf.drain(..text.start);
+    Ok((
+        Opened {
+            plaintext: buf,
+            origin,
+        },
+        format,
+    ))
+}
+
+/// [`open_value`] in `buf` (at least [`open_capacity`] bytes): the text is
+/// `buf[range]`, then its origin and format.
+pub fn open_value_in(
+    keyring: &Keyring,
+    policy: Policy,
+    value: &[u8],
+    now: u64,
+    names: &[&[u8]],
+    buf: &mut [u8],
+) -> Result<(Range<usize>, u64, Format), NotOpened> {
+    let ours = match open_in(keyring, value, policy.limits(now), names, buf) {
+        Ok((text, origin)) => return Ok((text, origin, Format::Ours)),
         Err(e) => e,
     };
     let not_ours = matches!(
@@ -150,13 +178,11 @@ pub fn open_value(
     }
     match open_stock(keyring.stock_keys(), policy.cipher, value) {
         Ok(_) if policy.not_before.is_some() => Err(NotOpened::StockRevoked),
-        Ok(plaintext) => Ok((
-            Opened {
-                plaintext,
-                origin: now,
-            },
-            Format::Stock,
-        )),
+        Ok(plaintext) => {
+            // Stock's plaintext is shorter than its base64: it fits.
+            buf[..plaintext.len()].copy_from_slice(&plaintext);
+            Ok((0..plaintext.len(), now, Format::Stock))
+        }
         // Not stock's encoding either, or ours in all but the key (a value
         // of ours with no '-' or '_' can be valid standard base64 too):
         // say why it is not ours.

@@ -20,10 +20,12 @@ mod when;
 
 pub use cipher::{CipherError, parse_cipher};
 pub use format::{
-    Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, open, parse, seal,
-    seal_raw, seal_with,
+    Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, open, open_capacity,
+    open_in, parse, seal, seal_raw, seal_with,
 };
-pub use formats::{Format, NotOpened, Policy, Sealed, StockFormat, open_value, seal_value};
+pub use formats::{
+    Format, NotOpened, Policy, Sealed, StockFormat, open_value, open_value_in, seal_value,
+};
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
 pub use passfile::{Entry, PassfileError, parse_passfile};

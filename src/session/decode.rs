@@ -188,17 +188,27 @@ fn special_bytes(word: u64) -> u64 {
 
 /// The byte two hex digits stand for.
 fn hex_pair(high: u8, low: u8) -> Option<u8> {
-    Some(hex_value(high)? << 4 | hex_value(low)?)
+    let (high, low) = (HEX[usize::from(high)], HEX[usize::from(low)]);
+    (high | low < 16).then_some(high << 4 | low)
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// Each byte's value as a hex digit, or 0xff: one load per digit, as
+/// escapes come every few bytes in URL-encoded text.
+const HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// `apr_atoi64`: glibc's `strtoll(text, NULL, 10)`. Leading C-locale white
 /// space, an optional sign, then digits; anything else ends the number (no
@@ -350,6 +360,18 @@ mod tests {
         assert_eq!(kept.len(), 9);
         for (at, bytes) in kept {
             assert_eq!(&buf[at..at + bytes.len()], &bytes[..]);
+        }
+    }
+
+    #[test]
+    fn hex_digits_are_those_of_c() {
+        for high in 0..=255u8 {
+            for low in 0..=255u8 {
+                let want = (high.is_ascii_hexdigit() && low.is_ascii_hexdigit())
+                    .then(|| u8::from_str_radix(&format!("{}{}", high as char, low as char), 16))
+                    .map(Result::unwrap);
+                assert_eq!(hex_pair(high, low), want, "{high} {low}");
+            }
         }
     }
 
