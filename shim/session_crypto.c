@@ -49,6 +49,9 @@ void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->stock_format = add->stock_format_set ? add->stock_format
                                                  : base->stock_format;
     merged->stock_format_set = add->stock_format_set || base->stock_format_set;
+    merged->format_version = add->format_version_set ? add->format_version
+                                                     : base->format_version;
+    merged->format_version_set = add->format_version_set || base->format_version_set;
     merged->max_lifetime = add->max_lifetime_set ? add->max_lifetime
                                                  : base->max_lifetime;
     merged->max_lifetime_set = add->max_lifetime_set || base->max_lifetime_set;
@@ -224,6 +227,25 @@ static const char *set_stock_format(cmd_parms *cmd, void *config,
     return NULL;
 }
 
+static const char *set_format_version(cmd_parms *cmd, void *config,
+                                      const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+
+    if (!strcmp(arg, "2")) {
+        conf->format_version = 2;
+    }
+    else if (!strcmp(arg, "3")) {
+        conf->format_version = 3;
+    }
+    else {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " must be 2 or 3, not ", arg,
+                           NULL);
+    }
+    conf->format_version_set = 1;
+    return NULL;
+}
+
 static const char *set_max_lifetime(cmd_parms *cmd, void *config,
                                     const char *arg)
 {
@@ -291,6 +313,11 @@ const command_rec scr_crypto_cmds[] = {
                   "Values in stock mod_session_crypto's format: Open (default: "
                   "open them, seal ours), Seal (open both, seal stock's) or "
                   "Off (open ours only)"),
+    AP_INIT_TAKE1("SessionCryptoFormatVersion", set_format_version, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "The version of our sealed format new values get: 3 (default) "
+                  "or 2, while nodes of an earlier build, which open version 2 "
+                  "only, share the sessions"),
     AP_INIT_TAKE1("SessionCryptoMaxLifetime", set_max_lifetime, NULL,
                   RSRC_CONF | OR_AUTHCFG,
                   "Seconds a session may live after it was first sealed, "

@@ -25,6 +25,8 @@ typedef struct {
     int cipher_set;
     int stock_format;   /* scr_stock_format */
     int stock_format_set;
+    int format_version; /* SessionCryptoFormatVersion: 2 or 3 (0: unset, 3) */
+    int format_version_set;
     apr_int64_t max_lifetime; /* SessionCryptoMaxLifetime, seconds; 0: none */
     int max_lifetime_set;
     apr_int64_t not_before;   /* SessionCryptoNotBefore, Unix seconds */

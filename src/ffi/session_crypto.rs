@@ -23,8 +23,8 @@ use super::status;
 use super::{config_call, guarded};
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{
-    Format, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity, open_value_in,
-    parse_time, seal_value,
+    Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
+    open_value_in, parse_time, seal_value,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -203,6 +203,11 @@ fn config(r: &Request) -> Option<(&Keyring, Policy)> {
     let seconds = |set: c_int, value: apr_int64_t| u64::try_from(value).ok().filter(|_| set != 0);
     let policy = Policy {
         stock,
+        version: if conf.format_version == 2 {
+            FormatVersion::V2
+        } else {
+            FormatVersion::V3
+        },
         cipher,
         max_lifetime: seconds(conf.max_lifetime_set, conf.max_lifetime),
         not_before: seconds(conf.not_before_set, conf.not_before),

@@ -54,7 +54,9 @@ use memchr::memchr;
 use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
-use super::process_key::{Gcm, ProcessCipher, SALT_LEN};
+use super::process_key::{Gcm, SALT_LEN};
+use rand::RngCore;
+use rand::rngs::OsRng;
 
 /// The format version this code writes.
 pub const VERSION: u8 = 3;
@@ -235,7 +237,60 @@ pub fn seal_raw(
     names: &[&[u8]],
 ) -> Result<Vec<u8>, rand::Error> {
     let (cipher, counter) = key.sealing()?;
-    Ok(seal_under(key, &cipher, counter, plaintext, stamp, names))
+    let head = Head {
+        layout: &V3,
+        salt: &cipher.salt,
+        counter: Some(counter),
+    };
+    Ok(seal_under(
+        key,
+        head,
+        &cipher.gcm,
+        &nonce(counter),
+        plaintext,
+        stamp,
+        names,
+    ))
+}
+
+/// [`seal_raw`] in format version 2 (`SessionCryptoFormatVersion 2`): a
+/// fresh salt from the OS per value, and a key and nonce of the value's
+/// own, as an earlier build seals and opens.
+pub fn seal_raw_v2(
+    key: &SealKey,
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+) -> Result<Vec<u8>, rand::Error> {
+    let mut salt = [0u8; SALT_LEN];
+    OsRng.try_fill_bytes(&mut salt)?;
+    Ok(seal_v2_with(key, salt, plaintext, stamp, names))
+}
+
+fn seal_v2_with(
+    key: &SealKey,
+    salt: [u8; SALT_LEN],
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+) -> Vec<u8> {
+    let okm = key.value_key(&salt);
+    let (k, n) = okm.split_at(32);
+    let head = Head {
+        layout: &V2,
+        salt: &salt,
+        counter: None,
+    };
+    let gcm = Gcm::new(GenericArray::from_slice(k));
+    seal_under(
+        key,
+        head,
+        &gcm,
+        Nonce::from_slice(n),
+        plaintext,
+        stamp,
+        names,
+    )
 }
 
 /// [`seal`] under the process key of a given salt and counter:
@@ -249,17 +304,37 @@ pub fn seal_with(
     stamp: Stamp,
     names: &[&[u8]],
 ) -> String {
-    let cipher = ProcessCipher {
-        salt,
-        gcm: key.process_cipher(&salt),
+    let head = Head {
+        layout: &V3,
+        salt: &salt,
+        counter: Some(counter),
     };
-    to_text(&seal_under(key, &cipher, counter, plaintext, stamp, names))
+    let gcm = key.process_cipher(&salt);
+    to_text(&seal_under(
+        key,
+        head,
+        &gcm,
+        &nonce(counter),
+        plaintext,
+        stamp,
+        names,
+    ))
+}
+
+/// The header fields that differ between versions.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    layout: &'static Layout,
+    salt: &'a [u8; SALT_LEN],
+    /// Version 3's counter; `None` for version 2.
+    counter: Option<u64>,
 }
 
 fn seal_under(
     key: &SealKey,
-    cipher: &ProcessCipher,
-    counter: u64,
+    head: Head<'_>,
+    gcm: &Gcm,
+    nonce: &Nonce<<Gcm as aes_gcm::AeadCore>::NonceSize>,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
@@ -272,11 +347,14 @@ fn seal_under(
     // Cookie names come from the configuration and are short; ones that
     // do not fit the length field bind to their first 64 KiB.
     let names_len = joined_len.min(usize::from(u16::MAX));
-    let mut raw = Vec::with_capacity(V3.fixed_len + names_len + plaintext.len() + TAG_LEN);
-    raw.push(VERSION);
+    let fixed_len = head.layout.fixed_len;
+    let mut raw = Vec::with_capacity(fixed_len + names_len + plaintext.len() + TAG_LEN);
+    raw.push(head.layout.version);
     raw.extend_from_slice(&key.id());
-    raw.extend_from_slice(&cipher.salt);
-    raw.extend_from_slice(&counter.to_be_bytes());
+    raw.extend_from_slice(head.salt);
+    if let Some(counter) = head.counter {
+        raw.extend_from_slice(&counter.to_be_bytes());
+    }
     raw.extend_from_slice(&stamp.not_after.to_be_bytes());
     raw.extend_from_slice(&stamp.origin.to_be_bytes());
     raw.extend_from_slice(&(names_len as u16).to_be_bytes());
@@ -286,13 +364,12 @@ fn seal_under(
         }
         raw.extend_from_slice(name);
     }
-    raw.truncate(V3.fixed_len + names_len);
+    raw.truncate(fixed_len + names_len);
     let header_len = raw.len();
     raw.extend_from_slice(plaintext);
     let (header, body) = raw.split_at_mut(header_len);
-    let tag = cipher
-        .gcm
-        .encrypt_in_place_detached(&nonce(counter), header, body)
+    let tag = gcm
+        .encrypt_in_place_detached(nonce, header, body)
         .expect("AES-GCM encryption of a buffer under 64 GiB cannot fail");
     raw.extend_from_slice(&tag);
     raw
@@ -632,6 +709,26 @@ mod tests {
             Err(OpenError::Forged)
         );
     }
+    #[test]
+    fn version_2_sealing_is_the_previous_release_s() {
+        let key = SealKey::from_secret(SECRET);
+        let stamp = Stamp {
+            not_after: 1_800_000_060,
+            origin: 1_799_999_000,
+        };
+        for (names, vector) in [
+            (&[&b"session"[..]][..], V2_ONE_NAME),
+            (&[b"session", b"session2"], V2_TWO_NAMES),
+        ] {
+            let raw = seal_v2_with(&key, [7; 16], b"user=ada", stamp, names);
+            assert_eq!(to_text(&raw), vector);
+        }
+        let fresh = to_text(&seal_raw_v2(&key, b"a=1", stamp, &[b"session"]).unwrap());
+        let opened = open(&ring(&[SECRET]), fresh.as_bytes(), at(NOW), &[b"session"]);
+        assert_eq!(opened.unwrap().plaintext.as_slice(), b"a=1");
+        assert_eq!(decode(fresh.as_bytes()).unwrap()[0], 2);
+    }
+
     const V2_ONE_NAME: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAHc2Vzc2lvbiaMZl5Lh2N1uDnCITmir9K3OSFoK7thlA";
     const V2_TWO_NAMES: &str = "AmfAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAGtJ0jwAAAAAa0nOGAAQc2Vzc2lvbgBzZXNzaW9uMiaMZl5Lh2N1gzykIhPwy65G9cIzcrucjg";
 

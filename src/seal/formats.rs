@@ -21,8 +21,8 @@ use std::ops::Range;
 use zeroize::Zeroizing;
 
 use super::format::{
-    Limits, OpenError, Opened, Stamp, open_capacity, open_in, seal_raw, text_len, to_text,
-    write_text,
+    Limits, OpenError, Opened, Stamp, open_capacity, open_in, seal_raw, seal_raw_v2, text_len,
+    to_text, write_text,
 };
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
@@ -107,10 +107,23 @@ impl fmt::Display for NotOpened {
 
 impl std::error::Error for NotOpened {}
 
+/// `SessionCryptoFormatVersion`: the version of our format new values
+/// get. Both versions always open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatVersion {
+    /// While nodes of an earlier build, which open version 2 only, share
+    /// the sessions.
+    V2,
+    #[default]
+    V3,
+}
+
 /// How values are sealed and opened in one configuration context.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Policy {
     pub stock: StockFormat,
+    /// The version of our format values are sealed in.
+    pub version: FormatVersion,
     /// `SessionCryptoCipher`: the cipher of stock-format values.
     pub cipher: StockCipher,
     /// `SessionCryptoMaxLifetime`, seconds.
@@ -244,7 +257,12 @@ pub fn seal_value(
             seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext).map(Sealed::Stock)
         }
         StockFormat::Open | StockFormat::Off => {
-            seal_raw(keyring.sealing_key()?, plaintext, stamp, names).map(Sealed::Ours)
+            let key = keyring.sealing_key()?;
+            match policy.version {
+                FormatVersion::V3 => seal_raw(key, plaintext, stamp, names),
+                FormatVersion::V2 => seal_raw_v2(key, plaintext, stamp, names),
+            }
+            .map(Sealed::Ours)
         }
     };
     Some(sealed)

@@ -24,7 +24,8 @@ pub use format::{
     open_in, parse, seal, seal_raw, seal_with,
 };
 pub use formats::{
-    Format, NotOpened, Policy, Sealed, StockFormat, open_value, open_value_in, seal_value,
+    Format, FormatVersion, NotOpened, Policy, Sealed, StockFormat, open_value, open_value_in,
+    seal_value,
 };
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};

@@ -177,6 +177,21 @@ def test_two_nodes_share_sessions(apache):
     assert session_of(get(a, cookie=cookie)) == {"user": "alice", "cart": "3"}
 
 
+def test_format_version_2_for_a_rolling_upgrade(apache):
+    """SessionCryptoFormatVersion 2 seals what an earlier build's nodes open
+    (version 2); both versions open everywhere, so upgraded and upgrading
+    nodes share sessions both ways."""
+    old_style = server(apache, "ours", extra="SessionCryptoFormatVersion 2")
+    current = server(apache, "ours", extra="# version 3")
+    cookie = login(old_style, user="alice")
+    assert b64decode(cookie)[0] == 2, "not sealed in version 2"
+    cookie = cookie_of(get(current, "/env.sh?set=cart=3", cookie=cookie))
+    assert b64decode(cookie)[0] == VERSION
+    resp = get(old_style, cookie=cookie)
+    assert session_of(resp) == {"user": "alice", "cart": "3"}
+    assert b64decode(cookie_of(resp))[0] == 2
+
+
 def test_rolling_rotation_across_two_nodes_logs_nobody_out(apache):
     """Each step is applied to both nodes; the client alternates between
     them and keeps whatever cookie it is given."""
@@ -311,6 +326,7 @@ def configtest(fresh_apache, body):
     ("SessionCryptoCipher aes256-gcm",
      "cipher 'aes256-gcm' is not supported; supported: aes128, aes192, aes256, 3des192"),
     ("SessionCryptoStockFormat sometimes", "must be Off, Open or Seal, not sometimes"),
+    ("SessionCryptoFormatVersion 4", "SessionCryptoFormatVersion must be 2 or 3, not 4"),
     (f'SessionCryptoPassphrase "{SECRET}" "{SECRET}"', "this secret is given twice"),
     ("SessionCryptoPassphraseFile /nonexistent/secrets", "Could not open file"),
     ("<Directory />\nSessionCryptoDriver openssl\n</Directory>", "not allowed"),
