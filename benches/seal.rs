@@ -10,7 +10,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use hkdf::Hkdf;
-use mod_session_cookie_rs::seal::{Keyring, Limits, Stamp, open, seal, stretch};
+use mod_session_cookie_rs::seal::{
+    Keyring, Limits, Stamp, VERSION, open, open_capacity, open_in, raw_len, seal, seal_into,
+    stretch, text_len, write_text,
+};
 use mod_session_cookie_rs::session::{buffer_len, decode};
 use sha2::Sha256;
 
@@ -73,21 +76,31 @@ fn main() {
             now: NOW,
             ..Limits::default()
         };
-        let sealed = seal(key, &plain, stamp, &[b"session"]).unwrap();
+        // As the module does it: into memory it already has (the request
+        // pool there, buffers reused here), text included.
+        let names: &[&[u8]] = &[b"session"];
+        let mut raw = vec![0; raw_len(VERSION, plain.len(), names)];
+        let mut text = vec![0; text_len(raw.len())];
         let seal_ns = ns_per_op(|| {
-            black_box(seal(key, black_box(&plain), stamp, &[b"session"]).unwrap());
+            seal_into(key, black_box(&plain), stamp, names, &mut raw).unwrap();
+            write_text(&raw, &mut text);
+            black_box(&text);
         });
+        let mut opened = vec![0; open_capacity(text.len())];
         let open_ns = ns_per_op(|| {
-            black_box(
-                open(
-                    &keyring,
-                    black_box(sealed.as_bytes()),
-                    limits,
-                    &[b"session"],
-                )
-                .unwrap(),
-            );
+            let got = open_in(&keyring, black_box(&text), limits, names, &mut opened);
+            black_box(got.unwrap());
         });
+        // The same through the allocating API (the CLI's): a check that the
+        // buffers above hold what opens.
+        let sealed = seal(key, &plain, stamp, names).unwrap();
+        assert_eq!(
+            open(&keyring, sealed.as_bytes(), limits, names)
+                .unwrap()
+                .plaintext
+                .as_slice(),
+            &plain[..]
+        );
         let mut buf = vec![0; buffer_len(plain.len())];
         let decode_ns = ns_per_op(|| {
             let mut entries = 0usize;

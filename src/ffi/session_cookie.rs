@@ -286,11 +286,7 @@ fn load_session(r: &Request) -> Option<&Session> {
         return Some(cached);
     }
 
-    let headers: Vec<&[u8]> = [COOKIE, COOKIE2]
-        .iter()
-        .flat_map(|key| r.headers_in().values(key))
-        .map(CStr::to_bytes)
-        .collect();
+    let headers = CookieHeaders::of(r);
     let session = if conf.read_chunked() {
         load_chunked(r, owner, &conf, name, &headers)
     } else {
@@ -581,12 +577,50 @@ fn carried_parts(r: &Request, name: &[u8]) -> PartSet {
     {
         return set;
     }
-    let headers: Vec<&[u8]> = [COOKIE, COOKIE2]
-        .iter()
-        .flat_map(|key| r.headers_in().values(key))
-        .map(CStr::to_bytes)
-        .collect();
-    RequestCookies::scan(name, &headers).carried()
+    RequestCookies::scan(name, &CookieHeaders::of(r)).carried()
+}
+
+/// The values of the request's `Cookie` then `Cookie2` headers, in order:
+/// on the stack for the usual one or two (this runs on every request), on
+/// the heap beyond.
+enum CookieHeaders<'r> {
+    Few([&'r [u8]; 4], usize),
+    Many(Vec<&'r [u8]>),
+}
+
+impl<'r> CookieHeaders<'r> {
+    fn of(r: &'r Request) -> Self {
+        let mut headers = Self::Few([&[]; 4], 0);
+        for value in [COOKIE, COOKIE2]
+            .iter()
+            .flat_map(|key| r.headers_in().values(key))
+        {
+            match &mut headers {
+                Self::Few(few, n) if *n < few.len() => {
+                    few[*n] = value.to_bytes();
+                    *n += 1;
+                }
+                Self::Few(few, _) => {
+                    let mut many = few.to_vec();
+                    many.push(value.to_bytes());
+                    headers = Self::Many(many);
+                }
+                Self::Many(many) => many.push(value.to_bytes()),
+            }
+        }
+        headers
+    }
+}
+
+impl<'r> std::ops::Deref for CookieHeaders<'r> {
+    type Target = [&'r [u8]];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Few(few, n) => &few[..*n],
+            Self::Many(many) => many,
+        }
+    }
 }
 
 /// Writes the SessionCookieName cookie: in one piece or, with

@@ -24,7 +24,7 @@ use super::{config_call, guarded};
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{
     Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
-    open_value_in, parse_time, seal_value,
+    open_value_in, parse_time, seal_value_in,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -282,12 +282,14 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     // A session opened in this request keeps its origin; a new one begins.
     let origin = r.session_owner().origin_of(z).unwrap_or_else(origin_now);
     let stamp = Stamp { not_after, origin };
-    match seal_value(keyring, policy, plain, stamp, &cookie_names(r)) {
+    // Sealed into the request's memory, then its text beside it.
+    let pool = z.pool(r);
+    match seal_value_in(keyring, policy, plain, stamp, &cookie_names(r), |len| {
+        pool.zeroed(len)
+    }) {
         None => OK as apr_status_t,
         Some(Ok(sealed)) => {
-            let text = z
-                .pool(r)
-                .c_str_filled(sealed.text_len(), |out| sealed.write_text(out));
+            let text = pool.c_str_filled(sealed.text_len(), |out| sealed.write_text(out));
             z.set_encoded(Some(text));
             OK as apr_status_t
         }

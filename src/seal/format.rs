@@ -225,46 +225,62 @@ pub fn seal(
     stamp: Stamp,
     names: &[&[u8]],
 ) -> Result<String, rand::Error> {
-    seal_raw(key, plaintext, stamp, names).map(|raw| to_text(&raw))
+    let mut raw = vec![0; raw_len(VERSION, plaintext.len(), names)];
+    seal_into(key, plaintext, stamp, names, &mut raw)?;
+    Ok(to_text(&raw))
 }
 
-/// [`seal`], before base64url: what the httpd module encodes straight into
-/// the request's memory.
-pub fn seal_raw(
+/// The length of a value sealed in format `version` (2 or 3) from
+/// `plaintext_len` bytes for `names`, before base64url.
+pub fn raw_len(version: u8, plaintext_len: usize, names: &[&[u8]]) -> usize {
+    let layout = if version == 2 { &V2 } else { &V3 };
+    layout.fixed_len + names_len(names) + plaintext_len + TAG_LEN
+}
+
+/// [`seal`], before base64url, into `out` of exactly [`raw_len`] bytes:
+/// the httpd module's buffer in the request's memory, so nothing is
+/// allocated per seal.
+pub fn seal_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Result<Vec<u8>, rand::Error> {
+    out: &mut [u8],
+) -> Result<(), rand::Error> {
     let (cipher, counter) = key.sealing()?;
     let head = Head {
         layout: &V3,
         salt: &cipher.salt,
         counter: Some(counter),
     };
-    Ok(seal_under(
+    let gcm = &cipher.gcm;
+    seal_under(
         key,
         head,
-        &cipher.gcm,
+        gcm,
         &nonce(counter),
         plaintext,
         stamp,
         names,
-    ))
+        out,
+    );
+    Ok(())
 }
 
-/// [`seal_raw`] in format version 2 (`SessionCryptoFormatVersion 2`): a
+/// [`seal_into`] in format version 2 (`SessionCryptoFormatVersion 2`): a
 /// fresh salt from the OS per value, and a key and nonce of the value's
 /// own, as an earlier build seals and opens.
-pub fn seal_raw_v2(
+pub fn seal_v2_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Result<Vec<u8>, rand::Error> {
+    out: &mut [u8],
+) -> Result<(), rand::Error> {
     let mut salt = [0u8; SALT_LEN];
     OsRng.try_fill_bytes(&mut salt)?;
-    Ok(seal_v2_with(key, salt, plaintext, stamp, names))
+    seal_v2_with(key, salt, plaintext, stamp, names, out);
+    Ok(())
 }
 
 fn seal_v2_with(
@@ -273,7 +289,8 @@ fn seal_v2_with(
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Vec<u8> {
+    out: &mut [u8],
+) {
     let okm = key.value_key(&salt);
     let (k, n) = okm.split_at(32);
     let head = Head {
@@ -290,7 +307,8 @@ fn seal_v2_with(
         plaintext,
         stamp,
         names,
-    )
+        out,
+    );
 }
 
 /// [`seal`] under the process key of a given salt and counter:
@@ -310,7 +328,8 @@ pub fn seal_with(
         counter: Some(counter),
     };
     let gcm = key.process_cipher(&salt);
-    to_text(&seal_under(
+    let mut raw = vec![0; raw_len(VERSION, plaintext.len(), names)];
+    seal_under(
         key,
         head,
         &gcm,
@@ -318,7 +337,9 @@ pub fn seal_with(
         plaintext,
         stamp,
         names,
-    ))
+        &mut raw,
+    );
+    to_text(&raw)
 }
 
 /// The header fields that differ between versions.
@@ -330,6 +351,16 @@ struct Head<'a> {
     counter: Option<u64>,
 }
 
+/// The length of the names field: the names joined by NUL. Cookie names
+/// come from the configuration and are short; ones that do not fit the
+/// length field bind to their first 64 KiB.
+fn names_len(names: &[&[u8]]) -> usize {
+    let joined = names.iter().map(|n| n.len() + 1).sum::<usize>();
+    joined.saturating_sub(1).min(usize::from(u16::MAX))
+}
+
+/// Writes a sealed value into `out`, which holds exactly its length.
+#[allow(clippy::too_many_arguments)] // the header's fields, the key, the value
 fn seal_under(
     key: &SealKey,
     head: Head<'_>,
@@ -338,41 +369,39 @@ fn seal_under(
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Vec<u8> {
-    let joined_len = names
-        .iter()
-        .map(|n| n.len() + 1)
-        .sum::<usize>()
-        .saturating_sub(1);
-    // Cookie names come from the configuration and are short; ones that
-    // do not fit the length field bind to their first 64 KiB.
-    let names_len = joined_len.min(usize::from(u16::MAX));
-    let fixed_len = head.layout.fixed_len;
-    let mut raw = Vec::with_capacity(fixed_len + names_len + plaintext.len() + TAG_LEN);
-    raw.push(head.layout.version);
-    raw.extend_from_slice(&key.id());
-    raw.extend_from_slice(head.salt);
+    out: &mut [u8],
+) {
+    let names_len = names_len(names);
+    let header_len = head.layout.fixed_len + names_len;
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        // The names are cut at the length field's limit.
+        let n = bytes.len().min(header_len - at);
+        out[at..at + n].copy_from_slice(&bytes[..n]);
+        at += n;
+    };
+    put(&[head.layout.version]);
+    put(&key.id());
+    put(head.salt);
     if let Some(counter) = head.counter {
-        raw.extend_from_slice(&counter.to_be_bytes());
+        put(&counter.to_be_bytes());
     }
-    raw.extend_from_slice(&stamp.not_after.to_be_bytes());
-    raw.extend_from_slice(&stamp.origin.to_be_bytes());
-    raw.extend_from_slice(&(names_len as u16).to_be_bytes());
+    put(&stamp.not_after.to_be_bytes());
+    put(&stamp.origin.to_be_bytes());
+    put(&(names_len as u16).to_be_bytes());
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
-            raw.push(0);
+            put(&[0]);
         }
-        raw.extend_from_slice(name);
+        put(name);
     }
-    raw.truncate(fixed_len + names_len);
-    let header_len = raw.len();
-    raw.extend_from_slice(plaintext);
-    let (header, body) = raw.split_at_mut(header_len);
+    let (header, rest) = out.split_at_mut(header_len);
+    let (body, tag_out) = rest.split_at_mut(plaintext.len());
+    body.copy_from_slice(plaintext);
     let tag = gcm
         .encrypt_in_place_detached(nonce, header, body)
         .expect("AES-GCM encryption of a buffer under 64 GiB cannot fail");
-    raw.extend_from_slice(&tag);
-    raw
+    tag_out.copy_from_slice(&tag);
 }
 
 /// Version 3's nonce: the counter, right-aligned.
@@ -720,10 +749,13 @@ mod tests {
             (&[&b"session"[..]][..], V2_ONE_NAME),
             (&[b"session", b"session2"], V2_TWO_NAMES),
         ] {
-            let raw = seal_v2_with(&key, [7; 16], b"user=ada", stamp, names);
+            let mut raw = vec![0; raw_len(2, 8, names)];
+            seal_v2_with(&key, [7; 16], b"user=ada", stamp, names, &mut raw);
             assert_eq!(to_text(&raw), vector);
         }
-        let fresh = to_text(&seal_raw_v2(&key, b"a=1", stamp, &[b"session"]).unwrap());
+        let mut raw = vec![0; raw_len(2, 3, &[b"session"])];
+        seal_v2_into(&key, b"a=1", stamp, &[b"session"], &mut raw).unwrap();
+        let fresh = to_text(&raw);
         let opened = open(&ring(&[SECRET]), fresh.as_bytes(), at(NOW), &[b"session"]);
         assert_eq!(opened.unwrap().plaintext.as_slice(), b"a=1");
         assert_eq!(decode(fresh.as_bytes()).unwrap()[0], 2);

@@ -21,8 +21,8 @@ use std::ops::Range;
 use zeroize::Zeroizing;
 
 use super::format::{
-    Limits, OpenError, Opened, Stamp, open_capacity, open_in, seal_raw, seal_raw_v2, text_len,
-    to_text, write_text,
+    Limits, OpenError, Opened, Stamp, open_capacity, open_in, raw_len, seal_into, seal_v2_into,
+    text_len, to_text, write_text,
 };
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
@@ -205,20 +205,20 @@ pub fn open_value_in(
     }
 }
 
-/// A sealed value, ready to be written out as cookie-safe text.
+/// A sealed value, ready to be written out as cookie-safe text: ours
+/// before its base64url (in a `Vec`, or in the caller's memory), or
+/// stock's, as text.
 #[derive(Debug)]
-pub enum Sealed {
-    /// Ours, before its base64url.
-    Ours(Vec<u8>),
-    /// Stock's, as text.
+pub enum Sealed<R = Vec<u8>> {
+    Ours(R),
     Stock(String),
 }
 
-impl Sealed {
+impl<R: AsRef<[u8]>> Sealed<R> {
     /// The length of the value's text.
     pub fn text_len(&self) -> usize {
         match self {
-            Self::Ours(raw) => text_len(raw.len()),
+            Self::Ours(raw) => text_len(raw.as_ref().len()),
             Self::Stock(text) => text.len(),
         }
     }
@@ -228,7 +228,7 @@ impl Sealed {
     /// request's memory, so the text is written once.
     pub fn write_text(&self, out: &mut [u8]) {
         match self {
-            Self::Ours(raw) => write_text(raw, out),
+            Self::Ours(raw) => write_text(raw.as_ref(), out),
             Self::Stock(text) => out.copy_from_slice(text.as_bytes()),
         }
     }
@@ -236,7 +236,7 @@ impl Sealed {
     /// The value's text.
     pub fn into_text(self) -> String {
         match self {
-            Self::Ours(raw) => to_text(&raw),
+            Self::Ours(raw) => to_text(raw.as_ref()),
             Self::Stock(text) => text,
         }
     }
@@ -252,20 +252,38 @@ pub fn seal_value(
     stamp: Stamp,
     names: &[&[u8]],
 ) -> Option<Result<Sealed, rand::Error>> {
-    let sealed = match policy.stock {
-        StockFormat::Seal => {
-            seal_stock(keyring.stock_keys().first()?, policy.cipher, plaintext).map(Sealed::Stock)
-        }
-        StockFormat::Open | StockFormat::Off => {
-            let key = keyring.sealing_key()?;
-            match policy.version {
-                FormatVersion::V3 => seal_raw(key, plaintext, stamp, names),
-                FormatVersion::V2 => seal_raw_v2(key, plaintext, stamp, names),
-            }
-            .map(Sealed::Ours)
-        }
+    let mut raw = Vec::new();
+    let sealed = seal_value_in(keyring, policy, plaintext, stamp, names, |len| {
+        raw.resize(len, 0);
+        &mut raw[..]
+    })?;
+    Some(sealed.map(|s| match s {
+        Sealed::Ours(raw) => Sealed::Ours(raw.to_vec()),
+        Sealed::Stock(text) => Sealed::Stock(text),
+    }))
+}
+
+/// [`seal_value`], our format written into the buffer `alloc` gives for
+/// the length it is asked for (the httpd module's: request memory).
+pub fn seal_value_in<'a>(
+    keyring: &Keyring,
+    policy: Policy,
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+    alloc: impl FnOnce(usize) -> &'a mut [u8],
+) -> Option<Result<Sealed<&'a [u8]>, rand::Error>> {
+    if policy.stock == StockFormat::Seal {
+        let key = keyring.stock_keys().first()?;
+        return Some(seal_stock(key, policy.cipher, plaintext).map(Sealed::Stock));
+    }
+    let key = keyring.sealing_key()?;
+    let (version, seal): (u8, fn(_, _, _, _, &mut [u8]) -> _) = match policy.version {
+        FormatVersion::V3 => (3, seal_into),
+        FormatVersion::V2 => (2, seal_v2_into),
     };
-    Some(sealed)
+    let out = alloc(raw_len(version, plaintext.len(), names));
+    Some(seal(key, plaintext, stamp, names, &mut *out).map(|()| Sealed::Ours(&*out)))
 }
 
 #[cfg(test)]

@@ -21,11 +21,11 @@ mod when;
 pub use cipher::{CipherError, parse_cipher};
 pub use format::{
     Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, open, open_capacity,
-    open_in, parse, seal, seal_raw, seal_with,
+    open_in, parse, raw_len, seal, seal_into, seal_with, text_len, write_text,
 };
 pub use formats::{
     Format, FormatVersion, NotOpened, Policy, Sealed, StockFormat, open_value, open_value_in,
-    seal_value,
+    seal_value, seal_value_in,
 };
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
