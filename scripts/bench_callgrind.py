@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,21 +58,7 @@ class CallgrindApache(Apache):
                "--dump-after=ap_process_connection",
                f"--callgrind-out-file={self.out}/callgrind.out.%p",
                f"--log-file={self.out}/valgrind.log", APACHE, "-X", "-f", str(self.conf)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # apache2 signals its group
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self!r} under callgrind exited at startup:\n"
-                                     f"{self.proc.stdout.read().decode(errors='replace')}"
-                                     f"{self.error_log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"{self!r} under callgrind did not answer:\n{self.error_log()}")
+        return self.launch(cmd, TIMEOUT, f"{self!r} under callgrind")
 
     def request(self, path, headers=(), method="GET", body=b""):
         return raw_request(self.port, path, headers, method, body, timeout=TIMEOUT)

@@ -203,16 +203,22 @@ class Apache:
         return p.returncode, p.stdout + p.stderr
 
     def start(self):
-        self.proc = subprocess.Popen([APACHE, "-f", str(self.conf), "-DFOREGROUND"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        return self.launch([APACHE, "-f", str(self.conf), "-DFOREGROUND"], 15,
+                           f"apache2 ({self.impl}/{self.mpm})")
+
+    def launch(self, cmd, timeout, what):
+        """Runs `cmd` (httpd serving this configuration, perhaps under a
+        tool) and waits up to `timeout` seconds until it accepts on the port;
+        `what` names it in the failure."""
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      # apache2 signals its whole process group on
                                      # shutdown: keep pytest out of it
                                      start_new_session=True)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 out = self.proc.stdout.read().decode(errors="replace")
-                raise AssertionError(f"apache2 ({self.impl}/{self.mpm}) exited at startup "
+                raise AssertionError(f"{what} exited at startup "
                                      f"rc={self.proc.returncode}:\n{out}\n{self.error_log()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
@@ -220,7 +226,7 @@ class Apache:
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise AssertionError(f"apache2 did not answer on port {self.port}:\n{self.error_log()}")
+        raise AssertionError(f"{what} did not answer on port {self.port}:\n{self.error_log()}")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

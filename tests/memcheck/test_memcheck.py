@@ -45,7 +45,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -127,23 +126,8 @@ class ValgrindApache(Apache):
         self.sent = 0
 
     def start(self):
-        cmd = valgrind_command(self.out) + [APACHE, "-X", "-f", str(self.conf)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"apache2 -X under valgrind exited at startup "
-                                     f"rc={self.proc.returncode}:\n"
-                                     f"{self.proc.stdout.read().decode(errors='replace')}\n"
-                                     f"{self.error_log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"apache2 -X under valgrind did not answer:\n{self.error_log()}")
+        return self.launch(valgrind_command(self.out) + [APACHE, "-X", "-f", str(self.conf)],
+                           TIMEOUT, "apache2 -X under valgrind")
 
     def stop(self):
         """SIGTERM: httpd exits cleanly (pools destroyed), then valgrind
