@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use mod_session_cookie_rs::seal::{
-    Format, Keyring, Limits, NotOpened, OpenError, Policy, Stamp, StockCipher, StockFormat, open,
-    open_value, seal,
+    Format, FormatVersion, Keyring, Limits, NotOpened, OpenError, Policy, Stamp, StockCipher,
+    StockFormat, open, open_value, seal,
 };
 
 /// The seeds were sealed with these secrets for cookie "session", their
@@ -30,6 +30,7 @@ const NOW: u64 = 1_800_000_000;
 /// With the origin limits on: the seeds began at NOW - 100.
 const POLICY: Policy = Policy {
     stock: StockFormat::Open,
+    version: FormatVersion::V3,
     cipher: StockCipher::Aes256,
     max_lifetime: Some(3600),
     not_before: Some(NOW - 1000),
