@@ -137,6 +137,19 @@ pub struct Opened {
     pub origin: u64,
 }
 
+impl Opened {
+    /// The text at `buf[text]` (where [`open_in`] or
+    /// [`super::open_value_in`] left it), alone in `buf`.
+    pub(super) fn in_buffer(mut buf: Zeroizing<Vec<u8>>, text: Range<usize>, origin: u64) -> Self {
+        buf.truncate(text.end);
+        buf.drain(..text.start);
+        Self {
+            plaintext: buf,
+            origin,
+        }
+    }
+}
+
 /// Why a sealed value did not open. None of these carry secret material;
 /// all of them mean "no session".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,12 +548,7 @@ pub fn open(
 ) -> Result<Opened, OpenError> {
     let mut buf = Zeroizing::new(vec![0; open_capacity(sealed.len())]);
     let (text, origin) = open_in(keyring, sealed, limits, names, &mut buf)?;
-    buf.truncate(text.end);
-    buf.drain(..text.start);
-    Ok(Opened {
-        plaintext: buf,
-        origin,
-    })
+    Ok(Opened::in_buffer(buf, text, origin))
 }
 
 /// [`open`], decoding and decrypting in `buf` (at least

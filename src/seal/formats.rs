@@ -154,15 +154,7 @@ pub fn open_value(
 ) -> Result<(Opened, Format), NotOpened> {
     let mut buf = Zeroizing::new(vec![0; open_capacity(value.len())]);
     let (text, origin, format) = open_value_in(keyring, policy, value, now, names, &mut buf)?;
-    buf.truncate(text.end);
-    buf.drain(..text.start);
-    Ok((
-        Opened {
-            plaintext: buf,
-            origin,
-        },
-        format,
-    ))
+    Ok((Opened::in_buffer(buf, text, origin), format))
 }
 
 /// [`open_value`] in `buf` (at least [`open_capacity`] bytes): the text is
@@ -257,10 +249,12 @@ pub fn seal_value(
         raw.resize(len, 0);
         &mut raw[..]
     })?;
-    Some(sealed.map(|s| match s {
-        Sealed::Ours(raw) => Sealed::Ours(raw.to_vec()),
-        Sealed::Stock(text) => Sealed::Stock(text),
-    }))
+    // Ours was written into `raw`: hand it over rather than copy it.
+    Some(match sealed {
+        Ok(Sealed::Ours(_)) => Ok(Sealed::Ours(raw)),
+        Ok(Sealed::Stock(text)) => Ok(Sealed::Stock(text)),
+        Err(e) => Err(e),
+    })
 }
 
 /// [`seal_value`], our format written into the buffer `alloc` gives for
