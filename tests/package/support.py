@@ -3,12 +3,14 @@ the debootstrap base image (Debian's apache2) the packages are installed
 into. A module of the tests/package package, not `conftest`, so that it
 never shadows tests/docker's conftest when both suites run together."""
 import os
-import secrets
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from debian_container import DebianContainer  # noqa: E402
 PACKAGE = "libapache2-mod-session-cookie-rs"
 
 
@@ -31,31 +33,13 @@ def package(*args, **env):
     return path
 
 
-class Container:
-    """A bookworm container with Debian's apache2, as a server an admin runs:
-    --init reaps Apache's processes (the init script waits for its old
-    master to exit), and a policy-rc.d allowing every action stands in for
-    systemd, so the apache2-maintscript-helper's invoke-rc.d restarts
-    Apache as it would on a real server (without one, invoke-rc.d refuses
-    to act when there is no init system)."""
+class Container(DebianContainer):
+    """The base image's container (tests/debian_container.py) as the
+    package tests use it: apt-get non-interactive, files copied in, Apache
+    waited for and asked over HTTP."""
 
     def __init__(self, image):
-        self.name = f"scr-pkg-{secrets.token_hex(4)}"
-        sh("docker", "run", "-d", "--init", "--name", self.name, image, "sleep", "infinity")
-        self.sh("printf '#!/bin/sh\\nexit 0\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d"
-                " && echo 'ServerName localhost' > /etc/apache2/conf-available/servername.conf"
-                " && a2enconf -q servername")
-
-    def run(self, script):
-        """(exit status, stdout + stderr) of a shell script in the container."""
-        p = subprocess.run(["docker", "exec", "-e", "DEBIAN_FRONTEND=noninteractive", self.name, "sh", "-c", script],
-                           capture_output=True, text=True)
-        return p.returncode, p.stdout + p.stderr
-
-    def sh(self, script):
-        rc, out = self.run(script)
-        assert rc == 0, f"{script!r} exited {rc}:\n{out}"
-        return out
+        super().__init__(image, "scr-pkg", env={"DEBIAN_FRONTEND": "noninteractive"})
 
     def copy_in(self, path, dest="/tmp/"):
         sh("docker", "cp", str(path), f"{self.name}:{dest}")
@@ -80,6 +64,3 @@ class Container:
         out = self.sh(f"curl -sS -D /tmp/headers {extra} 'http://127.0.0.1{path}'; echo; echo '--headers--'; cat /tmp/headers")
         body, headers = out.split("--headers--\n", 1)
         return headers, body
-
-    def remove(self):
-        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True)

@@ -3,15 +3,18 @@ base image (Debian bookworm with apache2 and curl, scripts/docker-base.sh)
 standing in for an admin's Debian server, and the admin's copy of this
 project in it. A module of the tests/system package, not `conftest`, so
 that it never shadows another suite's conftest when suites run together.
-(The container lines follow tests/package/support.py's Container; they are
-copied rather than imported so that this suite also runs alone.)"""
+The container itself is tests/debian_container.py's, shared with the
+package tests."""
 import io
-import secrets
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from debian_container import DebianContainer  # noqa: E402
+
 # Where the admin's copy of the project goes in the container.
 TREE = "/opt/mod_session_cookie_rs"
 MODULE_FILES = ("mod_session_cookie_rs.so", "mod_session_crypto_rs.so")
@@ -35,31 +38,13 @@ def admin_tree():
     return files
 
 
-class Container:
-    """A bookworm container with Debian's apache2 (no apache2-dev, so no
-    apxs), as a server an admin runs: --init reaps Apache's processes once
-    apache2ctl stop has them exit, and a policy-rc.d allowing every action
-    stands in for systemd. Apache's ports are the container's own."""
+class Container(DebianContainer):
+    """The base image's container (tests/debian_container.py; no
+    apache2-dev, so no apxs), as the system test uses it: an admin's tree
+    put in, files written. Apache's ports are the container's own."""
 
     def __init__(self, image):
-        self.name = f"scr-sys-{secrets.token_hex(4)}"
-        sh("docker", "run", "-d", "--init", "--name", self.name, image, "sleep", "infinity")
-        self.sh("printf '#!/bin/sh\\nexit 0\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d"
-                " && echo 'ServerName localhost' > /etc/apache2/conf-available/servername.conf"
-                " && a2enconf -q servername")
-
-    def run(self, script, env=None):
-        """(exit status, stdout + stderr) of a shell script run as root in the container."""
-        cmd = ["docker", "exec"]
-        for k, v in (env or {}).items():
-            cmd += ["-e", f"{k}={v}"]
-        p = subprocess.run([*cmd, self.name, "sh", "-c", script], capture_output=True, text=True, timeout=120)
-        return p.returncode, p.stdout + p.stderr
-
-    def sh(self, script, env=None):
-        rc, out = self.run(script, env)
-        assert rc == 0, f"{script!r} exited {rc}:\n{out}"
-        return out
+        super().__init__(image, "scr-sys", timeout=120)
 
     def put(self, files, dest):
         """files ({relative path: local file}) into dest, owned by root,
@@ -77,6 +62,3 @@ class Container:
 
     def write(self, path, text, mode="644"):
         self.sh(f"cat > {path} <<'SCR_EOF'\n{text}SCR_EOF\nchmod {mode} {path}")
-
-    def remove(self):
-        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True)
