@@ -117,12 +117,18 @@ fn decode_pair(
         apply(Entry::Unset(CText(&out[..=len])));
         return len + 1;
     }
-    let Some(key_nul) = unescape(text, start, key_end, out, 0) else {
+    let Some(key_nul) = unescape(&text[start..], key_end - start, out) else {
         return 0;
     };
-    let Some(value_nul) = unescape(text, key_end + 1, end, out, key_nul + 1) else {
+    let value_at = key_nul + 1;
+    let Some(value_len) = unescape(
+        &text[key_end + 1..],
+        end - key_end - 1,
+        &mut out[value_at..],
+    ) else {
         return 0;
     };
+    let value_nul = value_at + value_len;
     let (key, value) = out[..=value_nul].split_at(key_nul + 1);
     let (key, value) = (CText(key), CText(value));
     if key.bytes() == b"expiry" {
@@ -133,46 +139,52 @@ fn decode_pair(
     value_nul + 1
 }
 
-/// `ap_unescape_urlencoded` of `text[from..to]` into `out` at `at`, with a
-/// NUL after it: `+` becomes a space and `%XX` its byte. `None` where
-/// httpd's fails: a `%` without two hex digits after it, or one that
-/// decodes to NUL. Returns where the NUL went. `out` has [`SLACK`] bytes
-/// past the longest result.
-fn unescape(text: &[u8], from: usize, to: usize, out: &mut [u8], at: usize) -> Option<usize> {
-    let (mut read, mut write) = (from, at);
-    while read < to {
-        // Session values are runs of plain text between escapes: up to the
-        // next '%' or '+', eight bytes at a time (a word may be stored past
-        // the run, into room the next bytes overwrite).
-        if let Some(word) = text.get(read..read + 8) {
-            let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-            let plain = match special_bytes(word) {
+/// `ap_unescape_urlencoded` of the first `len` bytes of `src` into the
+/// start of `dst`, with a NUL after them: `+` becomes a space and `%XX` its
+/// byte. `None` where httpd's fails: a `%` without two hex digits after it,
+/// or one that decodes to NUL. Returns where the NUL went. `src` may go on
+/// past the field (the rest of the text): plain runs are read eight bytes at
+/// a time, and may run past the field's end before they are cut back. `dst`
+/// has [`SLACK`] bytes past the longest result.
+fn unescape(src: &[u8], len: usize, dst: &mut [u8]) -> Option<usize> {
+    let field = &src[..len];
+    let (mut read, mut write) = (0, 0);
+    while read < len {
+        // Session values are runs of plain text between escapes: a word is
+        // stored whole, and the run is as long as its plain bytes (the
+        // bytes past them are overwritten next).
+        if let Some(bytes) = src.get(read..read + 8) {
+            let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+            dst[write..write + 8].copy_from_slice(&word.to_le_bytes());
+            let special = special_bytes(word);
+            let plain = match special {
                 0 => 8,
                 mask => (mask.trailing_zeros() / 8) as usize,
-            }
-            .min(to - read);
-            out[write..write + 8].copy_from_slice(&word.to_le_bytes());
+            };
             read += plain;
             write += plain;
-            if plain == 8 || read == to {
+            if special == 0 || read >= len {
                 continue;
             }
         }
-        out[write] = match text[read] {
+        // field[read] is '%' or '+', or one of the text's last 7 bytes.
+        dst[write] = match field[read] {
             b'+' => b' ',
             b'%' => {
-                if read + 2 >= to {
-                    return None;
-                }
+                let &[high, low] = field.get(read + 1..read + 3)? else {
+                    unreachable!("two bytes")
+                };
                 read += 2;
-                hex_pair(text[read - 1], text[read]).filter(|&b| b != 0)?
+                hex_pair(high, low).filter(|&b| b != 0)?
             }
             plain => plain,
         };
         read += 1;
         write += 1;
     }
-    out[write] = 0;
+    // A run that went past the field copied that many bytes too many.
+    let write = write - (read - len);
+    dst[write] = 0;
     Some(write)
 }
 
