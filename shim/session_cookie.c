@@ -215,6 +215,16 @@ int scr_cookie_module_index(void)
     return session_cookie_module.module_index;
 }
 
+void *scr_cookie_request_state(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &session_cookie_module);
+}
+
+void scr_cookie_set_request_state(request_rec *r, void *state)
+{
+    ap_set_module_config(r->request_config, &session_cookie_module, state);
+}
+
 int scr_cookie_limit_req_fieldsize(const request_rec *r)
 {
     return r->server->limit_req_fieldsize;

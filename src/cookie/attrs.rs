@@ -55,7 +55,10 @@ fn parse(attrs: &[u8]) -> Attributes<'_> {
 
 /// Whether the cookie is written with `Secure` (`attrs` as configured).
 pub fn has_secure(attrs: &[u8]) -> bool {
-    parse(attrs).secure
+    // Runs on every save: most attribute lists hold no "secure" at all,
+    // and need no parsing to tell.
+    let attrs = effective_attrs(attrs);
+    attrs.windows(6).any(|w| w.eq_ignore_ascii_case(b"secure")) && parse(attrs).secure
 }
 
 /// Something browsers will hold against the session cookie.

@@ -12,9 +12,11 @@
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
+#[cfg(feature = "session-crypto-module")]
+use super::bindings::apr_table_get;
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_pool_t, apr_table_get, apr_table_setn, apr_table_t,
-    apr_table_unset, request_rec, session_rec,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_table_setn, apr_table_t, apr_table_unset,
+    request_rec, session_rec,
 };
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::{apr_pstrmemdup, apr_table_addn, apr_table_entry_t, apr_table_make};
@@ -26,6 +28,30 @@ use super::bindings::{apr_pstrmemdup, apr_table_addn, apr_table_entry_t, apr_tab
 pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
     // SAFETY: per the contract above.
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_bytes())
+}
+
+/// Whether the C string `k` (or NULL) is `key` (its bytes and NUL),
+/// ignoring ASCII case. It reads `k` only up to the first difference: a
+/// table scan passes over every other header without measuring it, as
+/// `apr_table_get` does.
+///
+/// # Safety
+/// `k` is NULL or a NUL-terminated string.
+#[cfg(feature = "session-cookie-module")]
+unsafe fn key_is(k: *const c_char, key: &[u8]) -> bool {
+    if k.is_null() {
+        return false;
+    }
+    for (i, &want) in key.iter().enumerate() {
+        // SAFETY: bytes up to k's NUL; `key` ends with a NUL, so the loop
+        // stops at k's NUL at the latest.
+        let got = unsafe { *k.add(i) } as u8;
+        // Header names mostly come in one spelling: compare exactly first.
+        if got != want && !got.eq_ignore_ascii_case(&want) {
+            return false;
+        }
+    }
+    true
 }
 
 /// `with_nul` as a C string: its last byte is its only NUL (checked, with
@@ -78,12 +104,6 @@ impl Request {
     pub(super) fn err_headers_out(&self) -> &Table {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.err_headers_out) }
-    }
-
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn notes(&self) -> &Table {
-        // SAFETY: as above.
-        unsafe { Table::from_raw(self.0.notes) }
     }
 
     /// The environment CGI scripts, `SetEnvIf`, `<If>` and `LogFormat
@@ -164,6 +184,54 @@ impl Request {
         }
     }
 
+    /// The session loaded on this request for the cookie `name`, if
+    /// [`Request::note_loaded`] noted one.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn loaded(&self, name: &[u8]) -> Option<&Session> {
+        // SAFETY: the slot is NULL or the head of a list of LoadedNote that
+        // note_loaded allocated in this request's pool, each with its name
+        // copied there and a session of that pool.
+        unsafe {
+            let mut note = super::bindings::scr_cookie_request_state(self.as_ptr())
+                .cast::<LoadedNote>()
+                .as_ref();
+            while let Some(n) = note {
+                if std::slice::from_raw_parts(n.name, n.name_len) == name {
+                    return n.session.cast::<Session>().as_ref();
+                }
+                note = n.next.as_ref();
+            }
+        }
+        None
+    }
+
+    /// Notes `session` as the one loaded on this request for the cookie
+    /// `name`, in this module's slot of the request's `request_config`:
+    /// internal redirects and subrequests (whose owner this request is)
+    /// reuse it, as stock's note by name does, without building and
+    /// looking up a note name on every request.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn note_loaded(&self, name: &[u8], session: &Session) {
+        // SAFETY: a new LoadedNote and a copy of the name in this request's
+        // pool, linked in front of the list in the slot (NULL or earlier
+        // notes of this pool).
+        unsafe {
+            let pool = self.pool().as_ptr();
+            let copy = apr_palloc(pool, name.len().max(1)).cast::<u8>();
+            ptr::copy_nonoverlapping(name.as_ptr(), copy, name.len());
+            let next =
+                super::bindings::scr_cookie_request_state(self.as_ptr()).cast::<LoadedNote>();
+            let note = apr_palloc(pool, size_of::<LoadedNote>()).cast::<LoadedNote>();
+            note.write(LoadedNote {
+                name: copy,
+                name_len: name.len(),
+                session: session.as_ptr(),
+                next,
+            });
+            super::bindings::scr_cookie_set_request_state(self.as_ptr(), note.cast());
+        }
+    }
+
     /// `LimitRequestFieldSize` of the request's server
     /// (`r->server->limit_req_fieldsize`): the longest request header line
     /// httpd accepts.
@@ -215,6 +283,17 @@ struct OriginNote {
     next: *const OriginNote,
 }
 
+/// A session loaded for a cookie name, as session_cookie_module notes it
+/// on the request that owns the session (a list: a subrequest may read
+/// another cookie name).
+#[cfg(feature = "session-cookie-module")]
+struct LoadedNote {
+    name: *const u8,
+    name_len: usize,
+    session: *const session_rec,
+    next: *const LoadedNote,
+}
+
 /// `apr_pool_t`.
 #[repr(transparent)]
 pub(super) struct Pool(apr_pool_t);
@@ -229,21 +308,6 @@ impl Pool {
 
     pub(super) fn as_ptr(&self) -> *mut apr_pool_t {
         ptr::from_ref(&self.0).cast_mut()
-    }
-
-    /// `parts` joined, NUL-terminated, in this pool (no heap copy first).
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn c_str_joined(&self, parts: &[&[u8]]) -> &CStr {
-        let len = parts.iter().map(|p| p.len()).sum::<usize>();
-        let buf = self.zeroed(len + 1);
-        let mut at = 0;
-        for part in parts {
-            buf[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        }
-        // An interior NUL (none in our prefixes; a name cannot hold one)
-        // would only shorten the C string.
-        CStr::from_bytes_until_nul(buf).expect("the last byte is a NUL")
     }
 
     /// A NUL-terminated copy of `b` in this pool.
@@ -378,11 +442,11 @@ impl Table {
     /// in table order.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn values<'t>(&'t self, key: &'t CStr) -> impl Iterator<Item = &'t CStr> + 't {
-        let key = key.to_bytes();
+        let key = key.to_bytes_with_nul();
         self.entries()
             .iter()
             // SAFETY: keys and values are NULL or strings in the table's pool.
-            .filter(move |e| unsafe { c_bytes(e.key) }.is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .filter(move |e| unsafe { key_is(e.key, key) })
             .filter(|e| !e.val.is_null())
             .map(|e| unsafe { CStr::from_ptr(e.val) })
     }
@@ -406,32 +470,6 @@ impl Table {
     pub(super) fn add(&self, key: &'static CStr, value: &CStr) {
         // SAFETY: as for replace_all.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
-    }
-
-    /// The session cached under `note` (see [`Table::cache_session`]).
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn cached_session(&self, note: &CStr) -> Option<&Session> {
-        // SAFETY: only cache_session stores under our notes' keys, and it
-        // stores a session of the same pool.
-        unsafe {
-            let z = apr_table_get(self.as_ptr(), note.as_ptr());
-            z.cast::<Session>().as_ref()
-        }
-    }
-
-    /// Caches `session` under `note`, as stock does: the note's value is
-    /// the session's address, not a string; `note` and the session must
-    /// live as long as the table.
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn cache_session(&self, note: &CStr, session: &Session) {
-        // SAFETY: setn stores both pointers without reading the value.
-        unsafe {
-            apr_table_setn(
-                self.as_ptr(),
-                note.as_ptr(),
-                ptr::from_ref(&session.0).cast::<c_char>(),
-            );
-        }
     }
 }
 

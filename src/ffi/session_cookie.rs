@@ -35,10 +35,6 @@ const COOKIE2: &CStr = c"Cookie2";
 const SET_COOKIE: &CStr = c"Set-Cookie";
 const SET_COOKIE2: &CStr = c"Set-Cookie2";
 
-/// Prefix of the request note that caches the loaded session per cookie
-/// name, so that internal redirects and subrequests reuse it.
-const NOTE_PREFIX: &[u8] = b"mod_session_cookie_rs:";
-
 /// Prefix of the request note that keeps, per cookie name, which parts of
 /// a chunked session the request carried ([`PartSet::to_text`]): saving
 /// removes those no longer used, and `SessionCookieRemove On` has taken
@@ -281,9 +277,9 @@ fn load_session(r: &Request) -> Option<&Session> {
     let conf = Config::of(r)?;
     let name = conf.read_name()?;
     let owner = r.session_owner();
-    let note = owner.pool().c_str_joined(&[NOTE_PREFIX, name]);
-    if let Some(cached) = owner.notes().cached_session(note) {
-        return Some(cached);
+    // Internal redirects and subrequests reuse what their owner loaded.
+    if let Some(loaded) = owner.loaded(name) {
+        return Some(loaded);
     }
 
     let headers = CookieHeaders::of(r);
@@ -292,7 +288,7 @@ fn load_session(r: &Request) -> Option<&Session> {
     } else {
         load_single(r, owner, &conf, name, &headers)
     };
-    owner.notes().cache_session(note, session);
+    owner.note_loaded(name, session);
 
     // Pages that depend on a session must not be cached by proxies.
     r.headers_out().add(c"Cache-Control", c"no-cache, private");
@@ -657,7 +653,9 @@ fn save_cookie(r: &Request, conf: &Config<'_>, cookie: Cookie<'_>, encoded: &[u8
                     too_long_text(cookie.name, plan.longest, chunked)
                 });
             }
-            if !encoded.is_empty()
+            // Cheapest test first: after the first notice, none of this runs.
+            if !SECURE_ON_HTTP_NOTED.load(Ordering::Relaxed)
+                && !encoded.is_empty()
                 && has_secure(cookie.attrs)
                 && r.is_plain_http()
                 && !SECURE_ON_HTTP_NOTED.swap(true, Ordering::Relaxed)
