@@ -238,7 +238,10 @@ impl<'a> Config<'a> {
             let ours: &scr_cookie_conf = scr_cookie_request_config(r.as_ptr()).as_ref()?;
             let c = &ours.stock;
             let cookie = |set: c_int, name, attrs, header| {
-                let name = c_bytes(name).filter(|_| set != 0)?;
+                if set == 0 {
+                    return None;
+                }
+                let name = c_bytes(name)?;
                 let attrs = c_bytes(attrs).unwrap_or_default();
                 Some(Cookie {
                     name,

@@ -175,7 +175,7 @@ fn unescape(src: &[u8], len: usize, dst: &mut [u8]) -> Option<usize> {
                     unreachable!("two bytes")
                 };
                 read += 2;
-                hex_pair(high, low).filter(|&b| b != 0)?
+                escaped_byte(high, low)?
             }
             plain => plain,
         };
@@ -198,29 +198,31 @@ fn special_bytes(word: u64) -> u64 {
     zero(word ^ (ONES * u64::from(b'%'))) | zero(word ^ (ONES * u64::from(b'+')))
 }
 
-/// The byte two hex digits stand for.
-fn hex_pair(high: u8, low: u8) -> Option<u8> {
-    let (high, low) = (HEX[usize::from(high)], HEX[usize::from(low)]);
-    (high | low < 16).then_some(high << 4 | low)
+/// The byte `%` and two hex digits stand for; `None` where httpd's
+/// unescaping fails: not two hex digits, or `%00`.
+fn escaped_byte(high: u8, low: u8) -> Option<u8> {
+    // One OR of two loads: a byte (1 to 255) if both are digits, else a
+    // value above 255; `%00` gives 0.
+    let byte = HEX_HIGH[usize::from(high)] | HEX_LOW[usize::from(low)];
+    (byte.wrapping_sub(1) < 0xff).then_some(byte as u8)
 }
 
-/// Each byte's value as a hex digit, or 0xff: one load per digit, as
-/// escapes come every few bytes in URL-encoded text.
-const HEX: [u8; 256] = {
-    let mut table = [0xff; 256];
+/// Each byte's value as the first hex digit of a pair (shifted), or 0x100.
+const HEX_HIGH: [u16; 256] = hex_table(4);
+/// Each byte's value as the second hex digit of a pair, or 0x100.
+const HEX_LOW: [u16; 256] = hex_table(0);
+
+const fn hex_table(shift: u32) -> [u16; 256] {
+    let mut table = [0x100; 256];
     let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        table[b'A' as usize + i] = 10 + i as u8;
+    while i < 16 {
+        let value = (i as u16) << shift;
+        table[b"0123456789abcdef"[i] as usize] = value;
+        table[b"0123456789ABCDEF"[i] as usize] = value;
         i += 1;
     }
     table
-};
+}
 
 /// `apr_atoi64`: glibc's `strtoll(text, NULL, 10)`. Leading C-locale white
 /// space, an optional sign, then digits; anything else ends the number (no
@@ -381,8 +383,9 @@ mod tests {
             for low in 0..=255u8 {
                 let want = (high.is_ascii_hexdigit() && low.is_ascii_hexdigit())
                     .then(|| u8::from_str_radix(&format!("{}{}", high as char, low as char), 16))
-                    .map(Result::unwrap);
-                assert_eq!(hex_pair(high, low), want, "{high} {low}");
+                    .map(Result::unwrap)
+                    .filter(|&b| b != 0);
+                assert_eq!(escaped_byte(high, low), want, "{high} {low}");
             }
         }
     }
