@@ -147,62 +147,31 @@ impl Request {
     /// [`Request::note_origin`].
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn origin_of(&self, z: &Session) -> Option<u64> {
-        // SAFETY: the slot is NULL or the head of a list of OriginNote that
-        // note_origin allocated in this request's pool.
-        let mut note = unsafe {
-            super::bindings::scr_crypto_request_state(self.as_ptr())
-                .cast::<OriginNote>()
-                .as_ref()
-        };
-        while let Some(n) = note {
-            if ptr::eq(n.session, z.as_ptr()) {
-                return Some(n.origin);
-            }
-            // SAFETY: as above, for each link.
-            note = unsafe { n.next.as_ref() };
-        }
-        None
+        self.notes()
+            .find(|n| ptr::eq(n.session, z.as_ptr()))
+            .map(|n| n.origin)
     }
 
     /// Notes when session `z` began, in this module's slot of the
     /// request's `request_config`: an O(1) slot, not a lookup by name.
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn note_origin(&self, z: &Session, origin: u64) {
-        // SAFETY: a new OriginNote in this request's pool, linked in front
-        // of the list in the slot (NULL or earlier notes of this pool).
-        unsafe {
-            let next =
-                super::bindings::scr_crypto_request_state(self.as_ptr()).cast::<OriginNote>();
-            let note =
-                apr_palloc(self.pool().as_ptr(), size_of::<OriginNote>()).cast::<OriginNote>();
-            note.write(OriginNote {
-                session: z.as_ptr(),
-                origin,
-                next,
-            });
-            super::bindings::scr_crypto_set_request_state(self.as_ptr(), note.cast());
-        }
+        self.add_note(OriginNote {
+            session: z.as_ptr(),
+            origin,
+        });
     }
 
     /// The session loaded on this request for the cookie `name`, if
     /// [`Request::note_loaded`] noted one.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn loaded(&self, name: &[u8]) -> Option<&Session> {
-        // SAFETY: the slot is NULL or the head of a list of LoadedNote that
-        // note_loaded allocated in this request's pool, each with its name
-        // copied there and a session of that pool.
-        unsafe {
-            let mut note = super::bindings::scr_cookie_request_state(self.as_ptr())
-                .cast::<LoadedNote>()
-                .as_ref();
-            while let Some(n) = note {
-                if std::slice::from_raw_parts(n.name, n.name_len) == name {
-                    return n.session.cast::<Session>().as_ref();
-                }
-                note = n.next.as_ref();
-            }
-        }
-        None
+        let note = self.notes().find(|n| {
+            // SAFETY: note_loaded copied the name into this request's pool.
+            unsafe { std::slice::from_raw_parts(n.name, n.name_len) == name }
+        })?;
+        // SAFETY: note_loaded noted a session of this request's pool.
+        unsafe { note.session.cast::<Session>().as_ref() }
     }
 
     /// Notes `session` as the one loaded on this request for the cookie
@@ -212,23 +181,39 @@ impl Request {
     /// looking up a note name on every request.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn note_loaded(&self, name: &[u8], session: &Session) {
-        // SAFETY: a new LoadedNote and a copy of the name in this request's
-        // pool, linked in front of the list in the slot (NULL or earlier
-        // notes of this pool).
+        // The name is copied: a subrequest's configuration (.htaccess) may
+        // live in a pool that goes before this request's.
+        let copy = self.pool().c_str(name);
+        self.add_note(LoadedNote {
+            name: copy.as_ptr().cast(),
+            name_len: name.len(),
+            session: session.as_ptr(),
+        });
+    }
+
+    /// This module's notes on this request, newest first.
+    fn notes(&self) -> impl Iterator<Item = &Note> {
+        // SAFETY: the slot is NULL or the head of a list of NoteLink that
+        // add_note allocated in this request's pool.
+        let mut link = unsafe { note_slot(self.as_ptr()).cast::<NoteLink>().as_ref() };
+        std::iter::from_fn(move || {
+            let current = link?;
+            // SAFETY: as above, for each link.
+            link = unsafe { current.next.as_ref() };
+            Some(&current.note)
+        })
+    }
+
+    /// Adds `note` in front of this module's notes on this request, in the
+    /// request's pool.
+    fn add_note(&self, note: Note) {
+        // SAFETY: a new NoteLink in this request's pool, linked in front of
+        // the list in the slot (NULL or earlier links of this pool).
         unsafe {
-            let pool = self.pool().as_ptr();
-            let copy = apr_palloc(pool, name.len().max(1)).cast::<u8>();
-            ptr::copy_nonoverlapping(name.as_ptr(), copy, name.len());
-            let next =
-                super::bindings::scr_cookie_request_state(self.as_ptr()).cast::<LoadedNote>();
-            let note = apr_palloc(pool, size_of::<LoadedNote>()).cast::<LoadedNote>();
-            note.write(LoadedNote {
-                name: copy,
-                name_len: name.len(),
-                session: session.as_ptr(),
-                next,
-            });
-            super::bindings::scr_cookie_set_request_state(self.as_ptr(), note.cast());
+            let next = note_slot(self.as_ptr()).cast::<NoteLink>();
+            let link = apr_palloc(self.pool().as_ptr(), size_of::<NoteLink>()).cast::<NoteLink>();
+            link.write(NoteLink { note, next });
+            set_note_slot(self.as_ptr(), link.cast());
         }
     }
 
@@ -275,23 +260,62 @@ impl Request {
 }
 
 /// When a session began, as the crypto module notes it on the request
-/// that owns the session (a list: one request may carry several sessions).
+/// that owns the session (one request may carry several sessions).
 #[cfg(feature = "session-crypto-module")]
 struct OriginNote {
     session: *const session_rec,
     origin: u64,
-    next: *const OriginNote,
 }
 
 /// A session loaded for a cookie name, as session_cookie_module notes it
-/// on the request that owns the session (a list: a subrequest may read
-/// another cookie name).
+/// on the request that owns the session (a subrequest may read another
+/// cookie name).
 #[cfg(feature = "session-cookie-module")]
 struct LoadedNote {
     name: *const u8,
     name_len: usize,
     session: *const session_rec,
-    next: *const LoadedNote,
+}
+
+/// What this build's module notes on a request: one kind per module.
+#[cfg(feature = "session-crypto-module")]
+type Note = OriginNote;
+#[cfg(feature = "session-cookie-module")]
+type Note = LoadedNote;
+
+/// A request's notes: a list in the request's pool, newest first, its head
+/// in the module's slot of the request's `request_config`.
+struct NoteLink {
+    note: Note,
+    next: *const NoteLink,
+}
+
+/// This build's module's slot in `r`'s `request_config`.
+///
+/// # Safety
+/// `r` is a live request.
+unsafe fn note_slot(r: *mut request_rec) -> *mut std::ffi::c_void {
+    // SAFETY: per the contract above.
+    unsafe {
+        #[cfg(feature = "session-cookie-module")]
+        return super::bindings::scr_cookie_request_state(r);
+        #[cfg(feature = "session-crypto-module")]
+        return super::bindings::scr_crypto_request_state(r);
+    }
+}
+
+/// Sets this build's module's slot in `r`'s `request_config`.
+///
+/// # Safety
+/// `r` is a live request; `state` lives as long as it.
+unsafe fn set_note_slot(r: *mut request_rec, state: *mut std::ffi::c_void) {
+    // SAFETY: per the contract above.
+    unsafe {
+        #[cfg(feature = "session-cookie-module")]
+        super::bindings::scr_cookie_set_request_state(r, state);
+        #[cfg(feature = "session-crypto-module")]
+        super::bindings::scr_crypto_set_request_state(r, state);
+    }
 }
 
 /// `apr_pool_t`.
