@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_httpd import (FILES, IMPLS, LABEL, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
-                         body, session_cookie)
+from bench_httpd import (FILES, IMPLS, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
+                         body, print_stock_vs_ours, session_cookie)
 from harness import APACHE, Apache, Response, raw_request  # noqa: E402
 
 TIMEOUT = 300  # startup under valgrind (the sealed configs derive keys with Argon2id), one request
@@ -155,11 +155,7 @@ def main():
 def report(ir):
     print(f"\ninstructions per request (callgrind, apache2 -X prefork, static page, "
           f"live session of {SESSION_BYTES} bytes, SessionMaxAge set)\n")
-    print(f"| {'':23} | {'stock':>12} | {'ours':>12} | {'ours/stock':>10} |")
-    print(f"|{'-' * 25}|{'-' * 14}|{'-' * 14}|{'-' * 12}|")
-    for mode in MODES:
-        s, o = ir["stock", mode], ir["ours", mode]
-        print(f"| {LABEL[mode]:23} | {s:12,.0f} | {o:12,.0f} | {o / s:9.3f}x |")
+    print_stock_vs_ours(ir, 12, ",.0f", ".3f")
     print()
     for mode, ceiling in TARGETS.items():
         ratio = ir["ours", mode] / ir["ours", "none"]

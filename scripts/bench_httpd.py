@@ -152,15 +152,23 @@ def main():
     }, indent=2) + "\n")
 
 
+def print_stock_vs_ours(values, width, number, ratio):
+    """A markdown table of `values` ({(impl, mode): number}), a row per mode:
+    stock, ours (in `width` columns, `number` format) and ours/stock
+    (`ratio` format). bench_callgrind prints its table with it too."""
+    print(f"| {'':23} | {'stock':>{width}} | {'ours':>{width}} | {'ours/stock':>10} |")
+    print(f"|{'-' * 25}|{'-' * (width + 2)}|{'-' * (width + 2)}|{'-' * 12}|")
+    for mode in MODES:
+        s, o = values["stock", mode], values["ours", mode]
+        print(f"| {LABEL[mode]:23} | {s:{width}{number}} | {o:{width}{number}} | "
+              f"{o / s:9{ratio}}x |")
+
+
 def report(med):
     rps = {key: run.requests_per_second for key, run in med.items()}
     print(f"\nrequests/s, median of {ROUNDS} rounds of wrk -t1 -c{CONNECTIONS} -d{SECONDS}s "
           f"(static page, live session of {SESSION_BYTES} bytes, SessionMaxAge set)\n")
-    print(f"| {'':23} | {'stock':>9} | {'ours':>9} | {'ours/stock':>10} |")
-    print(f"|{'-' * 25}|{'-' * 11}|{'-' * 11}|{'-' * 12}|")
-    for mode in MODES:
-        s, o = rps["stock", mode], rps["ours", mode]
-        print(f"| {LABEL[mode]:23} | {s:9.0f} | {o:9.0f} | {o / s:9.2f}x |")
+    print_stock_vs_ours(rps, 9, ".0f", ".2f")
     for impl in IMPLS:
         ratio = rps[impl, "sealed"] / rps[impl, "none"]
         print(f"| {impl + ' sealed/no session':23} | {'':9} | {'':9} | {ratio:9.2f}x |")
