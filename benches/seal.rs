@@ -1,4 +1,5 @@
-//! Seal, open and the session text decoder, in nanoseconds per operation,
+//! Seal, open and the session text decoder and encoder, in nanoseconds per
+//! operation,
 //! for sessions of 100 B, 451 B (the request benchmark's), 1 KB and 4 KB:
 //! the per-request work of our modules beyond copying strings.
 //! `cargo bench --bench seal`. Std only: each case runs batches of about
@@ -14,7 +15,7 @@ use mod_session_cookie_rs::seal::{
     Keyring, Limits, Stamp, VERSION, open, open_capacity, open_in, raw_len, seal, seal_into,
     stretch, text_len, write_text,
 };
-use mod_session_cookie_rs::session::{buffer_len, decode};
+use mod_session_cookie_rs::session::{Encoder, Entry, buffer_len, decode};
 use sha2::Sha256;
 
 const BATCHES: usize = 9;
@@ -57,8 +58,8 @@ fn main() {
     let key = keyring.sealing_key().unwrap();
 
     println!(
-        "{:>8} {:>12} {:>12} {:>16} {:>14}",
-        "session", "seal ns/op", "open ns/op", "open+seal ns/op", "decode ns/op"
+        "{:>8} {:>12} {:>12} {:>16} {:>14} {:>14}",
+        "session", "seal ns/op", "open ns/op", "open+seal ns/op", "decode ns/op", "encode ns/op"
     );
     for size in [100usize, 451, 1024, 4096] {
         // URL-encoded text as mod_session writes it, escapes included.
@@ -110,8 +111,25 @@ fn main() {
             });
             black_box(entries);
         });
+        // The decoded pairs encoded again (the module encodes from the
+        // session's table), into a buffer reused as the pool's would be.
+        let mut pairs = Vec::new();
+        decode(&plain, &mut buf, |entry| {
+            if let Entry::Set(key, value) = entry {
+                pairs.push((key.bytes().to_vec(), value.bytes().to_vec()));
+            }
+        });
+        let bytes = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut out = vec![0; Encoder::buffer_len(bytes, pairs.len())];
+        let encode_ns = ns_per_op(|| {
+            let mut encoder = Encoder::new(&mut out);
+            for (key, value) in black_box(&pairs) {
+                encoder.pair(key, value);
+            }
+            black_box(encoder.finish());
+        });
         println!(
-            "{size:>7}B {seal_ns:>12.0} {open_ns:>12.0} {:>16.0} {decode_ns:>14.0}",
+            "{size:>7}B {seal_ns:>12.0} {open_ns:>12.0} {:>16.0} {decode_ns:>14.0} {encode_ns:>14.0}",
             seal_ns + open_ns
         );
     }

@@ -6,12 +6,17 @@
 //! two must take the same steps (set, unset, expiry) in the same order,
 //! with the same bytes; neither may panic.
 //!
+//! Then the encoder (`session::Encoder`, what both modules run in place of
+//! `session_identity_encode`): the pairs decoded (any bytes but NUL, from
+//! the escapes) encoded again, in a buffer of exactly the size it asks
+//! for, against httpd's `ap_escape_urlencoded_buffer` loop transcribed.
+//!
 //! Input: a session text, any bytes. A NUL is appended, and both sides
 //! stop at the first NUL, as C does with `z->encoded`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_session_cookie_rs::session::{CText, Entry, buffer_len, decode};
+use mod_session_cookie_rs::session::{CText, Encoder, Entry, buffer_len, decode};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
@@ -32,12 +37,32 @@ fuzz_target!(|data: &[u8]| {
         "decode (left) != mod_session's reference (right) for {:?}",
         String::from_utf8_lossy(data)
     );
+    let pairs: Vec<(&[u8], &[u8])> = got
+        .iter()
+        .filter_map(|step| match step {
+            Step::Set(k, v) => Some((&k[..], &v[..])),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(encoded(&pairs), identity_encode(&pairs), "Encoder (left) != httpd's (right)");
     // A buffer shorter than buffer_len decodes nothing.
     let mut short = vec![0; buffer_len(data.len()) - 1];
     decode(data, &mut short, |e| {
         panic!("decoded {e:?} into a buffer too short")
     });
 });
+
+/// `pairs` through `session::Encoder`, in a buffer of exactly the size it
+/// asks for, filled with garbage first.
+fn encoded(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let bytes = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let mut buf = vec![0xaa; Encoder::buffer_len(bytes, pairs.len())];
+    let mut encoder = Encoder::new(&mut buf);
+    for (key, value) in pairs {
+        encoder.pair(key, value);
+    }
+    c_text(encoder.finish())
+}
 
 /// The steps of `session::decode` on `data`, into a buffer of garbage;
 /// also checks that no string it handed out was overwritten afterwards.
@@ -179,6 +204,35 @@ fn unescape_urlencoded(buf: &mut [u8], at: usize) -> bool {
     }
     buf[x] = 0;
     !badesc && !badpath
+}
+
+/// mod_session's `identity_concat` over `pairs`: `&` between pairs, each
+/// key and value through httpd's `ap_escape_urlencoded_buffer` loop, with
+/// `TEST_CHAR(c, T_ESCAPE_URLENCODED)` as gen_test_char.c makes it.
+fn identity_encode(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let escape = |out: &mut Vec<u8>, field: &[u8]| {
+        for &c in field {
+            if !c.is_ascii_alphanumeric() && !b".-*_ ".contains(&c) {
+                out.push(b'%');
+                out.push(b"0123456789abcdef"[usize::from(c >> 4)]);
+                out.push(b"0123456789abcdef"[usize::from(c & 0xf)]);
+            } else if c == b' ' {
+                out.push(b'+');
+            } else {
+                out.push(c);
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        if !out.is_empty() {
+            out.push(b'&');
+        }
+        escape(&mut out, key);
+        out.push(b'=');
+        escape(&mut out, value);
+    }
+    out
 }
 
 /// httpd's `x2c`, ASCII branch, in C's arithmetic.

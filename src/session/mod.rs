@@ -1,8 +1,10 @@
 //! The session's text: mod_session's identity encoding of the session's
-//! entries (`key=value&key=value`, URL-encoded), decoded here exactly as
-//! mod_session decodes it, so that both our modules can take that work off
-//! mod_session's slower decoder.
+//! entries (`key=value&key=value`, URL-encoded), decoded and encoded here
+//! exactly as mod_session does it, so that both our modules can take that
+//! work off mod_session's slower decoder and encoder.
 
 mod decode;
+mod encode;
 
 pub use decode::{CText, Entry, buffer_len, decode};
+pub use encode::Encoder;
