@@ -12,14 +12,14 @@
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
+#[cfg(feature = "session-cookie-module")]
+use super::bindings::apr_table_addn;
 #[cfg(feature = "session-crypto-module")]
 use super::bindings::apr_table_get;
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_pool_t, apr_table_setn, apr_table_t, apr_table_unset,
-    request_rec, session_rec,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_entry_t, apr_table_make,
+    apr_table_setn, apr_table_t, apr_table_unset, request_rec, session_rec,
 };
-#[cfg(feature = "session-cookie-module")]
-use super::bindings::{apr_pstrmemdup, apr_table_addn, apr_table_entry_t, apr_table_make};
 
 /// A C string from httpd as bytes; `None` for NULL.
 ///
@@ -28,6 +28,15 @@ use super::bindings::{apr_pstrmemdup, apr_table_addn, apr_table_entry_t, apr_tab
 pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
     // SAFETY: per the contract above.
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_bytes())
+}
+
+/// A C string from httpd; `None` for NULL.
+///
+/// # Safety
+/// As for [`c_bytes`].
+unsafe fn c_str_or_none<'a>(s: *const c_char) -> Option<&'a CStr> {
+    // SAFETY: per the contract above.
+    (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) })
 }
 
 /// Whether the C string `k` (or NULL) is `key` (its bytes and NUL),
@@ -335,7 +344,6 @@ impl Pool {
     }
 
     /// A NUL-terminated copy of `b` in this pool.
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn c_str(&self, b: &[u8]) -> &CStr {
         // SAFETY: APR copies `b.len()` bytes and terminates them; NUL bytes
         // inside `b` only shorten the string C sees. The copy lives as long
@@ -356,6 +364,13 @@ impl Pool {
             ptr::write_bytes(p, 0, len);
             std::slice::from_raw_parts_mut(p, len)
         }
+    }
+
+    /// A new, empty table in this pool, with room for no entry yet.
+    pub(super) fn new_table(&self) -> &Table {
+        // SAFETY: apr_table_make returns a live table (aborting on
+        // failure) that lives as long as the pool.
+        unsafe { Table::from_raw(apr_table_make(self.as_ptr(), 0)) }
     }
 
     /// A C string of `len` bytes in this pool, written by `fill` (which
@@ -396,7 +411,7 @@ impl Table {
         unsafe { &*t.cast::<Table>() }
     }
 
-    fn as_ptr(&self) -> *mut apr_table_t {
+    pub(super) fn as_ptr(&self) -> *mut apr_table_t {
         ptr::from_ref(&self.0).cast_mut()
     }
 
@@ -445,7 +460,6 @@ impl Table {
     }
 
     /// The table's entries, in order (what C's `apr_table_elts` gives).
-    #[cfg(feature = "session-cookie-module")]
     fn entries(&self) -> &[apr_table_entry_t] {
         // SAFETY: an apr_table_t starts with its apr_array_header_t of
         // entries (what apr_table_elts() relies on too); elts holds nelts
@@ -460,6 +474,16 @@ impl Table {
                 _ => &[],
             }
         }
+    }
+
+    /// The entries `apr_table_do` hands out, in order: those with a key.
+    /// A value may be NULL (`None`).
+    pub(super) fn pairs(&self) -> impl Iterator<Item = (&CStr, Option<&CStr>)> + Clone {
+        self.entries().iter().filter(|e| !e.key.is_null()).map(|e| {
+            // SAFETY: keys and values are NULL or strings that live as long
+            // as the table.
+            unsafe { (CStr::from_ptr(e.key), c_str_or_none(e.val)) }
+        })
     }
 
     /// The value of every entry whose key is `key` (ignoring ASCII case),
@@ -534,13 +558,27 @@ impl Session {
         (!self.0.entries.is_null()).then(|| unsafe { Table::from_raw(self.0.entries) })
     }
 
+    /// The entries table as it is, NULL included: what a hook that swaps
+    /// it compares and puts back.
+    pub(super) fn entries_raw(&self) -> *mut apr_table_t {
+        self.0.entries
+    }
+
+    /// Replaces the entries table.
+    ///
+    /// # Safety
+    /// `entries` is NULL or a live table that outlives the session's use of
+    /// it.
+    pub(super) unsafe fn set_entries_raw(&mut self, entries: *mut apr_table_t) {
+        self.0.entries = entries;
+    }
+
     /// Sets mod_session's expiry time (microseconds since the epoch).
     pub(super) fn set_expiry(&mut self, expiry: i64) {
         self.0.expiry = expiry;
     }
 
     /// mod_session's expiry time, microseconds since the epoch; 0 for none.
-    #[cfg(feature = "session-crypto-module")]
     pub(super) fn expiry(&self) -> i64 {
         self.0.expiry
     }
@@ -556,7 +594,6 @@ impl Session {
     /// Where the session's strings belong: its own pool (the main
     /// request's, when a subrequest or redirect shares the session), else
     /// the request's.
-    #[cfg(feature = "session-crypto-module")]
     pub(super) fn pool<'a>(&self, r: &'a Request) -> &'a Pool {
         if self.0.pool.is_null() {
             r.pool()

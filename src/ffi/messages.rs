@@ -80,10 +80,13 @@ pub(super) enum Msg {
     OpenedStock,
     #[cfg(feature = "session-crypto-module")]
     NoRandomness,
-    /// A panic while decoding the session text (either module), caught.
+    /// A panic while decoding or encoding the session text (either
+    /// module), caught.
     TextPanic,
     /// The session text decoded by our decoder (either module): counts only.
     TextDecoded,
+    /// The session text encoded by our encoder (either module): counts only.
+    TextEncoded,
 }
 
 impl Msg {
@@ -140,6 +143,7 @@ impl Msg {
             Self::NoRandomness => ("SCR0203", APLOG_ERR),
             Self::TextPanic => ("SCR0300", APLOG_ERR),
             Self::TextDecoded => ("SCR0301", APLOG_DEBUG),
+            Self::TextEncoded => ("SCR0302", APLOG_DEBUG),
         }
     }
 }

@@ -22,6 +22,7 @@ mod pool_box;
 mod session_cookie;
 #[cfg(feature = "session-crypto-module")]
 mod session_crypto;
+mod session_encode;
 mod session_text;
 mod status;
 

@@ -26,12 +26,15 @@ mod cookie {
     use super::super::session_cookie::{
         check_cookie, load, parse_chunk_size_arg, parse_directive, save,
     };
+    use super::super::session_encode::{encode_text, encode_text_done};
     use super::super::session_text::decode_text;
 
     static ENTRIES: scr_cookie_entries = scr_cookie_entries {
         load: Some(load),
         save: Some(save),
         decode_text: Some(decode_text),
+        encode_text: Some(encode_text),
+        encode_text_done: Some(encode_text_done),
         parse_directive: Some(parse_directive),
         check_cookie: Some(check_cookie),
         parse_chunk_size: Some(parse_chunk_size_arg),
@@ -78,12 +81,15 @@ mod crypto {
     use super::super::session_crypto::{
         add_secret, decode, encode, parse_cipher, parse_not_before,
     };
+    use super::super::session_encode::{encode_text, encode_text_done};
     use super::super::session_text::decode_text;
 
     static ENTRIES: scr_crypto_entries = scr_crypto_entries {
         encode: Some(encode),
         decode: Some(decode),
         decode_text: Some(decode_text),
+        encode_text: Some(encode_text),
+        encode_text_done: Some(encode_text_done),
         add_secret: Some(add_secret),
         parse_cipher: Some(parse_cipher),
         parse_time: Some(parse_not_before),

@@ -1,0 +1,190 @@
+//! The two `session_encode` hooks both modules register around
+//! mod_session's own `session_identity_encode`, so that our encoder
+//! ([`crate::session::Encoder`]) does its work and mod_session's slower one
+//! finds nothing to do.
+//!
+//! mod_session runs every encoder (RUN_ALL), its own first of all
+//! (`APR_HOOK_REALLY_FIRST`), so it cannot be declined. Instead:
+//! - [`encode_text`] runs just before it: it adds the `expiry` entry as
+//!   mod_session would, encodes the entries exactly as it would, and then
+//!   hands mod_session a stand-in, an empty table and no expiry, from which
+//!   it makes an empty text in a few instructions;
+//! - [`encode_text_done`] runs just after it and puts the session back: its
+//!   entries, its expiry, and our text as `z->encoded`.
+//!
+//! Between the two, the session is only mod_session's encoder's to see
+//! (the shim names `mod_session.c` as the successor of the first and the
+//! predecessor of the second), and the first hook's work is kept for the
+//! second in a thread-local slot: one hook run is one call on one thread,
+//! and the second hook takes the slot empty again. Where both our modules
+//! are loaded, the first to run does the work; the other sees an empty
+//! session, which it leaves to mod_session, as it does any session without
+//! entries and expiry.
+
+use std::cell::Cell;
+use std::ffi::{CStr, c_char};
+use std::ptr;
+
+use super::bindings::{APR_EGENERAL, OK, apr_status_t, apr_table_t, request_rec, session_rec};
+use super::guarded;
+use super::httpd::{Request, Session};
+use super::log::log;
+use super::messages::Msg;
+use crate::session::Encoder;
+
+/// What [`encode_text`] took out of a session, for [`encode_text_done`].
+#[derive(Clone, Copy)]
+struct Taken {
+    session: *const session_rec,
+    entries: *mut apr_table_t,
+    stand_in: *mut apr_table_t,
+    expiry: i64,
+    text: *const c_char,
+}
+
+thread_local! {
+    /// The session [`encode_text`] took over on this thread, until
+    /// [`encode_text_done`] puts it back.
+    static TAKEN: Cell<Option<Taken>> = const { Cell::new(None) };
+}
+
+/// `session_encode`, just before mod_session's `session_identity_encode`.
+///
+/// # Safety
+/// Called by httpd with a live request and session.
+pub(super) unsafe extern "C" fn encode_text(
+    r: *mut request_rec,
+    z: *mut session_rec,
+) -> apr_status_t {
+    // SAFETY: httpd passes a live request and session, which nothing else
+    // touches while the hook runs.
+    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
+    guarded(
+        || {
+            // The session is swapped only once our text is whole: on a
+            // panic it is as it was, and mod_session encodes it itself.
+            log(r, Msg::TextPanic, || {
+                "internal error while encoding the session text; mod_session encodes it".to_owned()
+            });
+            OK as apr_status_t
+        },
+        || {
+            // Empty first: nothing of an earlier run survives a panic.
+            TAKEN.set(None);
+            TAKEN.set(take_over(r, z));
+            OK as apr_status_t
+        },
+    )
+}
+
+/// `session_encode`, just after mod_session's `session_identity_encode`.
+///
+/// # Safety
+/// Called by httpd with a live request and session.
+pub(super) unsafe extern "C" fn encode_text_done(
+    r: *mut request_rec,
+    z: *mut session_rec,
+) -> apr_status_t {
+    // SAFETY: httpd passes a live request and session, which nothing else
+    // touches while the hook runs.
+    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
+    guarded(
+        || {
+            log(r, Msg::TextPanic, || {
+                "internal error after encoding the session text".to_owned()
+            });
+            APR_EGENERAL as apr_status_t
+        },
+        || {
+            if let Some(taken) = TAKEN.take() {
+                put_back(z, taken);
+            }
+            OK as apr_status_t
+        },
+    )
+}
+
+/// Puts back what [`take_over`] took from `z`, with our text: if `z` is
+/// the session it took, still holding the stand-in (mod_session's encoder
+/// only reads the table).
+fn put_back(z: &mut Session, taken: Taken) {
+    if ptr::eq(taken.session, z.as_ptr()) && ptr::eq(z.entries_raw(), taken.stand_in) {
+        // SAFETY: the session's own table, taken out by take_over, and a
+        // text in the request's pool, as mod_session's would be.
+        unsafe {
+            z.set_entries_raw(taken.entries);
+            z.set_encoded(Some(CStr::from_ptr(taken.text)));
+        }
+        z.set_expiry(taken.expiry);
+    }
+}
+
+/// How many pairs [`take_over`] keeps measured for the encoder (sessions
+/// hold a few); more are measured again.
+const MEASURED: usize = 16;
+
+/// Encodes `z` as mod_session would and swaps in the stand-in; `None`
+/// (the session untouched, but for the `expiry` entry mod_session adds
+/// again) where mod_session is left to do it.
+fn take_over(r: &Request, z: &mut Session) -> Option<Taken> {
+    let entries = z.entries()?;
+    let expiry = z.expiry();
+    if expiry != 0 {
+        // As mod_session: apr_psprintf(z->pool, "%" APR_INT64_T_FMT) and
+        // apr_table_setn (the first entry of any case keeps its place and
+        // key, others of that key go).
+        let mut digits = itoa::Buffer::new();
+        let value = z.pool(r).c_str(digits.format(expiry).as_bytes());
+        // SAFETY: a static key, and a value in the session's pool, which
+        // its table does not outlive.
+        unsafe { entries.set_kept(b"expiry\0", value.to_bytes_with_nul()) };
+    }
+    // Keys and values are measured once (strlen), and the first pairs kept
+    // for the encoder, measured.
+    let mut measured: [(&[u8], &[u8]); MEASURED] = [(&[], &[]); MEASURED];
+    let (mut pairs, mut bytes) = (0, 0);
+    for (key, value) in entries.pairs() {
+        // A value of NULL: left to mod_session, whatever it does with it.
+        let (key, value) = (key.to_bytes(), value?.to_bytes());
+        if let Some(slot) = measured.get_mut(pairs) {
+            *slot = (key, value);
+        }
+        bytes += key.len() + value.len();
+        pairs += 1;
+    }
+    if pairs == 0 {
+        // No entries and no expiry: the text is empty, and mod_session's
+        // encoder has nothing to do (this is also what the second of our
+        // modules finds once the first took the session over).
+        return None;
+    }
+    let mut encoder = Encoder::new(r.pool().zeroed(Encoder::buffer_len(bytes, pairs)));
+    if pairs <= MEASURED {
+        for &(key, value) in &measured[..pairs] {
+            encoder.pair(key, value);
+        }
+    } else {
+        for (key, value) in entries.pairs() {
+            encoder.pair(key.to_bytes(), value?.to_bytes());
+        }
+    }
+    let text = encoder.finish();
+    log(r, Msg::TextEncoded, || {
+        format!(
+            "session text encoded: {pairs} entries, {} bytes",
+            text.len() - 1
+        )
+    });
+    let taken = Taken {
+        session: z.as_ptr(),
+        entries: z.entries_raw(),
+        stand_in: r.pool().new_table().as_ptr(),
+        expiry,
+        text: text.as_ptr().cast(),
+    };
+    // SAFETY: a table of the request's pool, which outlives the encoders'
+    // run; encode_text_done puts the session's own table back after it.
+    unsafe { z.set_entries_raw(taken.stand_in) };
+    z.set_expiry(0);
+    Some(taken)
+}
