@@ -5,7 +5,7 @@
 # both drawn in docs/benchmark.png (scripts/bench_chart.py); then seal/open
 # in nanoseconds (benches/seal.rs). Installs wrk, valgrind and
 # python3-matplotlib if missing. Prints numbers; never fails on speed.
-#   BENCH_ROUNDS=5 BENCH_SECONDS=5 BENCH_CONNECTIONS=8 scripts/benchmark.sh
+#   BENCH_ROUNDS=12 BENCH_SECONDS=3 BENCH_CONNECTIONS=8 scripts/benchmark.sh
 # Results (wrk.json, callgrind.json, the callgrind dumps) go to
 # BENCH_RESULTS_DIR (target/bench).
 set -euo pipefail
