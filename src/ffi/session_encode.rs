@@ -26,10 +26,10 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 
 use super::bindings::{APR_EGENERAL, OK, apr_status_t, apr_table_t, request_rec, session_rec};
-use super::guarded;
 use super::httpd::{Request, Session};
 use super::log::log;
 use super::messages::Msg;
+use super::session_text::text_hook;
 use crate::session::Encoder;
 
 /// What [`encode_text`] took out of a session, for [`encode_text_done`].
@@ -56,25 +56,21 @@ pub(super) unsafe extern "C" fn encode_text(
     r: *mut request_rec,
     z: *mut session_rec,
 ) -> apr_status_t {
-    // SAFETY: httpd passes a live request and session, which nothing else
-    // touches while the hook runs.
-    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
-    guarded(
-        || {
-            // The session is swapped only once our text is whole: on a
-            // panic it is as it was, and mod_session encodes it itself.
-            log(r, Msg::TextPanic, || {
-                "internal error while encoding the session text; mod_session encodes it".to_owned()
-            });
-            OK as apr_status_t
-        },
-        || {
+    // The session is swapped only once our text is whole: on a panic it is
+    // as it was, and mod_session encodes it itself.
+    let on_panic = (
+        "encoding the session text; mod_session encodes it",
+        OK as apr_status_t,
+    );
+    // SAFETY: httpd's request and session, as passed to the hook.
+    unsafe {
+        text_hook(r, z, on_panic, |r, z| {
             // Empty first: nothing of an earlier run survives a panic.
             TAKEN.set(None);
             TAKEN.set(take_over(r, z));
             OK as apr_status_t
-        },
-    )
+        })
+    }
 }
 
 /// `session_encode`, just after mod_session's `session_identity_encode`.
@@ -85,23 +81,19 @@ pub(super) unsafe extern "C" fn encode_text_done(
     r: *mut request_rec,
     z: *mut session_rec,
 ) -> apr_status_t {
-    // SAFETY: httpd passes a live request and session, which nothing else
-    // touches while the hook runs.
-    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
-    guarded(
-        || {
-            log(r, Msg::TextPanic, || {
-                "internal error after encoding the session text".to_owned()
-            });
-            APR_EGENERAL as apr_status_t
-        },
-        || {
+    let on_panic = (
+        "putting the encoded session back",
+        APR_EGENERAL as apr_status_t,
+    );
+    // SAFETY: httpd's request and session, as passed to the hook.
+    unsafe {
+        text_hook(r, z, on_panic, |_, z| {
             if let Some(taken) = TAKEN.take() {
                 put_back(z, taken);
             }
             OK as apr_status_t
-        },
-    )
+        })
+    }
 }
 
 /// Puts back what [`take_over`] took from `z`, with our text: if `z` is

@@ -20,19 +20,14 @@ pub(super) unsafe extern "C" fn decode_text(
     r: *mut request_rec,
     z: *mut session_rec,
 ) -> apr_status_t {
-    // SAFETY: httpd passes a live request and session, which nothing else
-    // touches while the hook runs.
-    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
-    guarded(
-        || {
-            // As any decoder's error: mod_session goes on without a session.
-            log(r, Msg::TextPanic, || {
-                "internal error while decoding the session text; request served without it"
-                    .to_owned()
-            });
-            APR_EGENERAL as apr_status_t
-        },
-        || {
+    // As any decoder's error: mod_session goes on without a session.
+    let on_panic = (
+        "decoding the session text; request served without it",
+        APR_EGENERAL as apr_status_t,
+    );
+    // SAFETY: httpd's request and session, as passed to the hook.
+    unsafe {
+        text_hook(r, z, on_panic, |r, z| {
             if let Some(steps) = decode_into(z) {
                 log(r, Msg::TextDecoded, || {
                     format!(
@@ -42,7 +37,35 @@ pub(super) unsafe extern "C" fn decode_text(
                 });
             }
             OK as apr_status_t
+        })
+    }
+}
+
+/// Runs the body `f` of a hook on the session text (the decoder's here,
+/// the encoder's in [`super::session_encode`]) with httpd's request and
+/// session. A panic
+/// is logged (SCR0300, "internal error while" and what `on_panic` says
+/// was being done) and gives `on_panic`'s status.
+///
+/// # Safety
+/// `r` and `z` are the live request and session httpd passed to the hook,
+/// which nothing else touches while it runs.
+pub(super) unsafe fn text_hook(
+    r: *mut request_rec,
+    z: *mut session_rec,
+    on_panic: (&str, apr_status_t),
+    f: impl FnOnce(&Request, &mut Session) -> apr_status_t,
+) -> apr_status_t {
+    // SAFETY: per the contract above.
+    let (r, z) = unsafe { (Request::from_raw(r), Session::from_raw(z)) };
+    guarded(
+        || {
+            log(r, Msg::TextPanic, || {
+                format!("internal error while {}", on_panic.0)
+            });
+            on_panic.1
         },
+        || f(r, z),
     )
 }
 

@@ -198,31 +198,9 @@ def escape(field):
     return "".join(chr(c) if c in SAFE else "+" if c == 32 else f"%{c:02x}" for c in field)
 
 
-def model(text, now_us):
-    """(the X-Session header stock shows, the steps), or (None, steps) when
-    the expiry is too close to now to tell."""
-    table, expiry = [], 0
-    todo = steps(text)
-    for step in todo:
-        if step[0] == "set":
-            table_set(table, step[1], step[2])
-        elif step[0] == "unset":
-            table[:] = [(k, v) for k, v in table if k.lower() != step[1].lower()]
-        elif step[0] == "expiry":
-            expiry = step[1]
-    if expiry and abs(expiry - now_us) < 3600e6:
-        return None, todo
-    if expiry and expiry < now_us:  # ap_session_load: expired, a blank session
-        table, expiry = [], 0
-    if expiry:  # session_identity_encode
-        table_set(table, b"expiry", str(expiry).encode())
-    return "[" + "&".join(f"{escape(k)}={escape(v)}" for k, v in table) + "]", todo
-
-
-def model_saved(text, now_us):
-    """The text stock's Set-Cookie line carries after loading `text` with
-    SessionMaxAge (the expiry masked), or None when the expiry is too close
-    to now to tell."""
+def decoded(text):
+    """The entries (a list of (key, value)) and the expiry mod_session's
+    decoder makes of `text`."""
     table, expiry = [], 0
     for step in steps(text):
         if step[0] == "set":
@@ -231,12 +209,38 @@ def model_saved(text, now_us):
             table[:] = [(k, v) for k, v in table if k.lower() != step[1].lower()]
         elif step[0] == "expiry":
             expiry = step[1]
+    return table, expiry
+
+
+def encoded(table):
+    return "&".join(f"{escape(k)}={escape(v)}" for k, v in table)
+
+
+def model(text, now_us):
+    """(the X-Session header stock shows, the steps), or (None, steps) when
+    the expiry is too close to now to tell."""
+    table, expiry = decoded(text)
+    todo = steps(text)
+    if expiry and abs(expiry - now_us) < 3600e6:
+        return None, todo
+    if expiry and expiry < now_us:  # ap_session_load: expired, a blank session
+        table, expiry = [], 0
+    if expiry:  # session_identity_encode
+        table_set(table, b"expiry", str(expiry).encode())
+    return f"[{encoded(table)}]", todo
+
+
+def model_saved(text, now_us):
+    """The text stock's Set-Cookie line carries after loading `text` with
+    SessionMaxAge (the expiry masked), or None when the expiry is too close
+    to now to tell."""
+    table, expiry = decoded(text)
     if expiry and abs(expiry - now_us) < 3600e6:
         return None
     if expiry and expiry < now_us:  # expired: a blank session
         table = []
     table_set(table, b"expiry", b"N")  # SessionMaxAge: a new expiry
-    return "&".join(f"{escape(k)}={escape(v)}" for k, v in table)
+    return encoded(table)
 
 
 def cases(text, now_us):
