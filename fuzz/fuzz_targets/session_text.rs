@@ -44,7 +44,11 @@ fuzz_target!(|data: &[u8]| {
             _ => None,
         })
         .collect();
-    assert_eq!(encoded(&pairs), identity_encode(&pairs), "Encoder (left) != httpd's (right)");
+    assert_eq!(
+        encoded(&pairs),
+        identity_encode(&pairs),
+        "Encoder (left) != httpd's (right)"
+    );
     // A buffer shorter than buffer_len decodes nothing.
     let mut short = vec![0; buffer_len(data.len()) - 1];
     decode(data, &mut short, |e| {
@@ -83,7 +87,11 @@ fn ours(data: &[u8]) -> Vec<Step> {
         })
     });
     for (at, bytes) in kept {
-        assert_eq!(&buf[at..at + bytes.len()], &bytes[..], "a string handed out was overwritten");
+        assert_eq!(
+            &buf[at..at + bytes.len()],
+            &bytes[..],
+            "a string handed out was overwritten"
+        );
     }
     out
 }
