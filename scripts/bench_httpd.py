@@ -16,7 +16,12 @@ On a small shared machine one wrk run differs from the next by more than
 those targets' margins, so each round's sealed and plain runs are divided
 by the same round's no-session run (paired, minutes apart at most), and
 the targets are judged on the median of those ratios, with their quartiles:
-a verdict the quartiles straddle is printed as within noise. scripts/bench_callgrind.py runs the same configurations
+a verdict the quartiles straddle is printed as within noise.
+
+A control server runs beside them: no session, but the same Cookie header
+on every request and a response header as long as the plain session's
+Set-Cookie line. Its ratio to no session is what carrying a session's
+bytes costs by itself, before any module does any work. scripts/bench_callgrind.py runs the same configurations
 (`body`, `FILES`, `session_cookie` are shared) under callgrind.
 
 Environment: BENCH_ROUNDS (12), BENCH_SECONDS (3), BENCH_CONNECTIONS (8),
@@ -56,6 +61,8 @@ MODES = ("none", "plain", "sealed")
 IMPLS = ("stock", "ours")
 LABEL = {"none": "no session", "plain": "plain cookie session", "sealed": "sealed session"}
 WRK_BOTTLENECK = 0.9  # of one core: above, wrk (one thread) may limit what is measured
+# The control server's key among the (impl, mode) ones.
+CONTROL = ("control", "bytes only")
 # One wrk run: requests/s, and the CPU wrk and httpd used, in cores (1.0 = one core busy)
 Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu")
 
@@ -79,6 +86,19 @@ SessionHeader X-Replace-Session
 
 def start(impl, mode):
     return Apache(impl, "event", body(impl, mode), FILES, loglevel="warn").start()
+
+
+def start_control(srv, cookie):
+    """A server with no session that answers with a header as long as the
+    Set-Cookie line `srv` answers `cookie` with."""
+    resp = srv.request("/s/index.html", [("Cookie", cookie)])
+    line = next(v for v in resp.all("Set-Cookie") if v.startswith("session="))
+    pad = "x" * len(line)
+    control = Apache("ours", "event", f'LogLevel warn\nHeader always set X-Pad "{pad}"', FILES,
+                     loglevel="warn").start()
+    resp = control.request("/s/index.html", [("Cookie", cookie)])
+    assert resp.status == 200 and resp.get("X-Pad") == pad, f"{control!r}: {resp}"
+    return control
 
 
 def session_cookie(srv, mode):
@@ -140,6 +160,8 @@ def main():
             for mode in MODES:
                 servers[impl, mode] = start(impl, mode)
                 cookies[impl, mode] = session_cookie(servers[impl, mode], mode)
+        cookies[CONTROL] = cookies["ours", "plain"]
+        servers[CONTROL] = start_control(servers["ours", "plain"], cookies[CONTROL])
         samples = {key: [] for key in servers}
         for r in range(ROUNDS):
             order = list(servers) if r % 2 == 0 else list(reversed(servers))
@@ -150,8 +172,11 @@ def main():
         for srv in servers.values():
             srv.cleanup()
     # each field's median on its own
+    control = samples.pop(CONTROL)
     med = {key: Run(*map(statistics.median, zip(*runs))) for key, runs in samples.items()}
     paired = paired_ratios(samples)
+    paired[CONTROL] = [run.requests_per_second / none.requests_per_second
+                       for run, none in zip(control, samples["ours", "none"])]
     report(med, paired)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "wrk.json").write_text(json.dumps({
@@ -160,6 +185,7 @@ def main():
                    for impl in IMPLS} for field in Run._fields},
         "paired_ratios_to_no_session": {impl: {mode: paired[impl, mode] for mode in MODES[1:]}
                                         for impl in IMPLS},
+        "control_ratio_to_no_session": paired[CONTROL],
     }, indent=2) + "\n")
 
 
@@ -201,6 +227,10 @@ def report(med, paired):
         cells = " | ".join("{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[impl, mode]))
                            for impl in IMPLS)
         print(f"| {mode + ' / no session':23} | {cells} |")
+    cell = "{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[CONTROL]))
+    print(f"| {'control / no session':23} | {'':17} | {cell:>17} |")
+    print("\ncontrol: no session, the plain session's Cookie header and a header as long "
+          "as its Set-Cookie line (the bytes alone)")
 
     print(f"\nCPU during the runs, % of one core (median; {os.cpu_count()} cores)\n")
     print(f"| {'':23} | {'stock wrk':>9} | {'httpd':>7} | {'ours wrk':>9} | {'httpd':>7} |")
