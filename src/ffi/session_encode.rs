@@ -44,7 +44,10 @@ struct Taken {
 
 thread_local! {
     /// The session [`encode_text`] took over on this thread, until
-    /// [`encode_text_done`] puts it back.
+    /// [`encode_text_done`] puts it back. `Taken` is `Copy` and the slot
+    /// const-initialised: no destructor is registered for thread exit,
+    /// which would outlive this module when httpd unloads it on a graceful
+    /// restart.
     static TAKEN: Cell<Option<Taken>> = const { Cell::new(None) };
 }
 
