@@ -14,6 +14,7 @@ use std::process::Command;
 const SHIM_SOURCES: &[&str] = &[
     "shim/session_cookie.c",
     "shim/session_crypto.c",
+    "shim/session_text.c",
     "shim/log.c",
 ];
 const SHIM_HEADERS: &[&str] = &[
@@ -23,6 +24,7 @@ const SHIM_HEADERS: &[&str] = &[
     "shim/cookie_names.h",
     "shim/log.h",
     "shim/rust_entry.h",
+    "shim/session_text.h",
 ];
 
 /// The C shim of the module this build is for, if it is for one.
@@ -55,7 +57,7 @@ fn main() {
     }
     let include_dirs = httpd_include_dirs();
     if let Some(shim) = module_shim() {
-        build_shim(&include_dirs, &[shim, "shim/log.c"]);
+        build_shim(&include_dirs, &[shim, "shim/session_text.c", "shim/log.c"]);
     }
     generate_bindings(&include_dirs);
 }

@@ -16,26 +16,28 @@
 
 typedef struct scr_keyring scr_keyring;
 
-/* Both modules register this session_decode hook, last but before
- * mod_session's own: it decodes the session text into z->entries and
- * z->expiry exactly as mod_session's session_identity_decode does and
- * clears z->encoded (src/ffi/session_text.rs). */
-typedef apr_status_t (*scr_decode_text_fn)(request_rec *r, session_rec *z);
-
-/* Both modules register these session_encode hooks just before and just
- * after mod_session's session_identity_encode: the first encodes the
- * session's entries exactly as it does and hands it an empty stand-in, the
- * second puts the session back with our text in z->encoded
- * (src/ffi/session_encode.rs). */
-typedef apr_status_t (*scr_encode_text_fn)(request_rec *r, session_rec *z);
+/* The hooks on the session text both modules register
+ * (shim/session_text.c). */
+typedef struct {
+    /* session_decode, last but before mod_session's own: decodes the
+     * session text into z->entries and z->expiry exactly as mod_session's
+     * session_identity_decode does and clears z->encoded
+     * (src/ffi/session_text.rs). */
+    apr_status_t (*decode)(request_rec *r, session_rec *z);
+    /* session_encode, just before and just after mod_session's
+     * session_identity_encode: the first encodes the session's entries
+     * exactly as it does and hands it an empty stand-in, the second puts
+     * the session back with our text in z->encoded
+     * (src/ffi/session_encode.rs). */
+    apr_status_t (*encode)(request_rec *r, session_rec *z);
+    apr_status_t (*encode_done)(request_rec *r, session_rec *z);
+} scr_text_entries;
 
 typedef struct {
     /* mod_session's session_load / session_save hooks. */
     apr_status_t (*load)(request_rec *r, session_rec **z);
     apr_status_t (*save)(request_rec *r, session_rec *z);
-    scr_decode_text_fn decode_text;
-    scr_encode_text_fn encode_text;
-    scr_encode_text_fn encode_text_done;
+    scr_text_entries text;
     /* Splits SessionCookieName's raw arguments. On success returns 0 with
      * the name at args[*name_at .. *name_at + *name_len] and the attributes
      * from args + *attrs_at on; on failure returns -1 with a NUL-terminated
@@ -61,9 +63,7 @@ typedef struct {
     /* mod_session's session_encode / session_decode hooks. */
     apr_status_t (*encode)(request_rec *r, session_rec *z);
     apr_status_t (*decode)(request_rec *r, session_rec *z);
-    scr_decode_text_fn decode_text;
-    scr_encode_text_fn encode_text;
-    scr_encode_text_fn encode_text_done;
+    scr_text_entries text;
     /* Derives the keys for secret and appends them to *ring, creating the
      * ring (owned by Rust, freed by a cleanup on pool) if *ring is NULL.
      * The secret's work factor is looked up in, and unless runtime is set

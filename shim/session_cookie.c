@@ -10,6 +10,7 @@
 
 #include "apr_strings.h"
 #include "log.h"
+#include "session_text.h"
 #include "http_log.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -190,27 +191,13 @@ const command_rec scr_cookie_cmds[] = {
     {NULL}
 };
 
-static const char *const mod_session[] = {"mod_session.c", NULL};
-
 void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
 {
     (void)p;
     rust = entries;
     ap_hook_session_load(rust->load, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Our decoder of the session text runs just before mod_session's
-     * (same order, mod_session.c named as its successor), after every
-     * other decoder, the crypto modules' included. */
-    ap_hook_session_decode(rust->decode_text, NULL, mod_session,
-                           APR_HOOK_REALLY_LAST);
-    /* Our encoder of the session text: its two hooks run right around
-     * mod_session's own (same order, mod_session.c their successor and
-     * predecessor), before every other encoder, the crypto modules'
-     * included. */
-    ap_hook_session_encode(rust->encode_text, NULL, mod_session,
-                           APR_HOOK_REALLY_FIRST);
-    ap_hook_session_encode(rust->encode_text_done, mod_session, NULL,
-                           APR_HOOK_REALLY_FIRST);
+    scr_register_text_hooks(&rust->text);
 }
 
 const scr_cookie_conf *scr_cookie_request_config(const request_rec *r)

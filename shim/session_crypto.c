@@ -11,6 +11,7 @@
 #include "apr_lib.h"
 #include "apr_strings.h"
 #include "log.h"
+#include "session_text.h"
 #include "http_log.h"
 #include "http_main.h"
 #include "http_core.h"
@@ -353,8 +354,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
-static const char *const mod_session[] = {"mod_session.c", NULL};
-
 void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
 {
     (void)p;
@@ -362,19 +361,7 @@ void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
     /* After mod_session's own encoding, before its own decoding. */
     ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
     ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
-    /* Our decoder of the session text runs just before mod_session's
-     * (same order, mod_session.c named as its successor), after every
-     * other decoder, the crypto modules' included. */
-    ap_hook_session_decode(rust->decode_text, NULL, mod_session,
-                           APR_HOOK_REALLY_LAST);
-    /* Our encoder of the session text: its two hooks run right around
-     * mod_session's own (same order, mod_session.c their successor and
-     * predecessor), before every other encoder, the crypto modules'
-     * included. */
-    ap_hook_session_encode(rust->encode_text, NULL, mod_session,
-                           APR_HOOK_REALLY_FIRST);
-    ap_hook_session_encode(rust->encode_text_done, mod_session, NULL,
-                           APR_HOOK_REALLY_FIRST);
+    scr_register_text_hooks(&rust->text);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -14,6 +14,17 @@
 //! so a Rust entry point whose signature drifts from its prototype does not
 //! compile, and no Rust function needs an exported name.
 
+use super::bindings::scr_text_entries;
+use super::session_encode::{encode_text, encode_text_done};
+use super::session_text::decode_text;
+
+/// The hooks on the session text, the same in both modules' tables.
+const TEXT: scr_text_entries = scr_text_entries {
+    decode: Some(decode_text),
+    encode: Some(encode_text),
+    encode_done: Some(encode_text_done),
+};
+
 #[cfg(feature = "session-cookie-module")]
 mod cookie {
     use std::ptr;
@@ -26,15 +37,12 @@ mod cookie {
     use super::super::session_cookie::{
         check_cookie, load, parse_chunk_size_arg, parse_directive, save,
     };
-    use super::super::session_encode::{encode_text, encode_text_done};
-    use super::super::session_text::decode_text;
+    use super::TEXT;
 
     static ENTRIES: scr_cookie_entries = scr_cookie_entries {
         load: Some(load),
         save: Some(save),
-        decode_text: Some(decode_text),
-        encode_text: Some(encode_text),
-        encode_text_done: Some(encode_text_done),
+        text: TEXT,
         parse_directive: Some(parse_directive),
         check_cookie: Some(check_cookie),
         parse_chunk_size: Some(parse_chunk_size_arg),
@@ -81,15 +89,12 @@ mod crypto {
     use super::super::session_crypto::{
         add_secret, decode, encode, parse_cipher, parse_not_before,
     };
-    use super::super::session_encode::{encode_text, encode_text_done};
-    use super::super::session_text::decode_text;
+    use super::TEXT;
 
     static ENTRIES: scr_crypto_entries = scr_crypto_entries {
         encode: Some(encode),
         decode: Some(decode),
-        decode_text: Some(decode_text),
-        encode_text: Some(encode_text),
-        encode_text_done: Some(encode_text_done),
+        text: TEXT,
         add_secret: Some(add_secret),
         parse_cipher: Some(parse_cipher),
         parse_time: Some(parse_not_before),
