@@ -27,7 +27,7 @@ use super::bindings::{
 /// `s` is NULL or points to a NUL-terminated string that lives for `'a`.
 pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
     // SAFETY: per the contract above.
-    (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_bytes())
+    unsafe { c_str_or_none(s) }.map(CStr::to_bytes)
 }
 
 /// A C string from httpd; `None` for NULL.

@@ -43,9 +43,8 @@ pub(super) unsafe extern "C" fn decode_text(
 
 /// Runs the body `f` of a hook on the session text (the decoder's here,
 /// the encoder's in [`super::session_encode`]) with httpd's request and
-/// session. A panic
-/// is logged (SCR0300, "internal error while" and what `on_panic` says
-/// was being done) and gives `on_panic`'s status.
+/// session. A panic is logged (SCR0300, "internal error while" and what
+/// `on_panic` says was being done) and gives `on_panic`'s status.
 ///
 /// # Safety
 /// `r` and `z` are the live request and session httpd passed to the hook,
