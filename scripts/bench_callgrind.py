@@ -12,13 +12,16 @@ ap_process_connection and dumps the count of each connection when it ends.
 After the session is seeded and checked, and a warm-up connection, two
 keep-alive connections send N1 and N2 identical requests
 (GET /s/index.html with the session cookie); the difference of their counts
-over N2 - N1 is one request's cost, free of the per-connection cost.
+over N2 - N1 is one request's cost, free of the per-connection cost. The
+two plain servers are measured once more with bench_httpd's SMALLEST
+session: mod_session's fixed cost of a session.
 
 Environment: CALLGRIND_REQUESTS ("20,220": N1,N2; the warm-up sends N1),
 CALLGRIND_STOCK_SEALED_REQUESTS ("2,7": stock's sealed requests run PBKDF2,
 ~73 million instructions each), BENCH_RESULTS_DIR (target/bench:
 callgrind.json goes there, and the dumps of the two measured connections
-as callgrind/callgrind.out.<impl>-<mode>-<n>req, for callgrind_annotate).
+as callgrind/callgrind.out.<impl>-<mode>-<n>req, plain-34B for the
+smallest session, for callgrind_annotate).
 Nothing here asserts speed.
 """
 import json
@@ -31,8 +34,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_httpd import (FILES, IMPLS, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
-                         body, print_stock_vs_ours, session_cookie)
+from bench_httpd import (FILES, FULL, IMPLS, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
+                         SMALLEST, body, print_stock_vs_ours,
+                         print_stock_vs_ours_row, session_cookie)
 from harness import APACHE, Apache, Response, raw_request  # noqa: E402
 
 TIMEOUT = 300  # startup under valgrind (the sealed configs derive keys with Argon2id), one request
@@ -117,19 +121,21 @@ def check(srv, cookie, resp):
         assert resaved, f"{srv!r}: session not re-saved: {resp.headers}"
 
 
-def measure(impl, mode):
-    """Instructions per request of (impl, mode), and the (N1, N2) used."""
+def measure(impl, mode, seed=FULL):
+    """Instructions per request of (impl, mode) with the session `seed`
+    sets, and the (N1, N2) used."""
     n1, n2 = map(int, COUNTS["stock sealed" if (impl, mode) == ("stock", "sealed")
                              else "default"].split(","))
     srv = CallgrindApache(impl, mode).start()
     try:
-        cookie = session_cookie(srv, mode)
+        cookie = session_cookie(srv, mode, seed)
         srv.connection_ir(cookie, n1)  # warm-up: caches, lazily built state
         ir_a, dump_a = srv.connection_ir(cookie, n1)
         ir_b, dump_b = srv.connection_ir(cookie, n2)
         (RESULTS / "callgrind").mkdir(parents=True, exist_ok=True)
+        label = mode if seed == FULL else f"{mode}-{seed.bytes}B"
         for n, dump in ((n1, dump_a), (n2, dump_b)):
-            shutil.copy(dump, RESULTS / "callgrind" / f"callgrind.out.{impl}-{mode}-{n}req")
+            shutil.copy(dump, RESULTS / "callgrind" / f"callgrind.out.{impl}-{label}-{n}req")
     finally:
         srv.cleanup()
     return (ir_b - ir_a) / (n2 - n1), (n1, n2)
@@ -143,19 +149,24 @@ def main():
             ir[impl, mode], counts[impl, mode] = measure(impl, mode)
             print(f"{impl} {mode}: {ir[impl, mode]:,.0f} instructions per request",
                   file=sys.stderr)
-    report(ir)
+    # mod_session's fixed cost of a session: see bench_httpd's SMALLEST
+    smallest = {impl: measure(impl, "plain", SMALLEST)[0] for impl in IMPLS}
+    report(ir, smallest)
     print(f"\n(callgrind part: {time.monotonic() - began:.0f} s)")
     (RESULTS / "callgrind.json").write_text(json.dumps({
         "instructions_per_request": {impl: {mode: ir[impl, mode] for mode in MODES}
                                      for impl in IMPLS},
         "requests_n1_n2": {impl: {mode: counts[impl, mode] for mode in MODES} for impl in IMPLS},
+        "smallest_session": {"bytes": SMALLEST.bytes, "instructions_per_request": smallest},
     }, indent=2) + "\n")
 
 
-def report(ir):
+def report(ir, smallest):
     print(f"\ninstructions per request (callgrind, apache2 -X prefork, static page, "
           f"live session of {SESSION_BYTES} bytes, SessionMaxAge set)\n")
     print_stock_vs_ours(ir, 12, ",.0f", ".3f")
+    print_stock_vs_ours_row(f"smallest session ({SMALLEST.bytes} B)", smallest["stock"],
+                            smallest["ours"], 12, ",.0f", ".3f")
     print()
     for mode, ceiling in TARGETS.items():
         ratio = ir["ours", mode] / ir["ours", "none"]

@@ -21,8 +21,17 @@ a verdict the quartiles straddle is printed as within noise.
 A control server runs beside them: no session, but the same Cookie header
 on every request and a response header as long as the plain session's
 Set-Cookie line. Its ratio to no session is what carrying a session's
-bytes costs by itself, before any module does any work. scripts/bench_callgrind.py runs the same configurations
-(`body`, `FILES`, `session_cookie` are shared) under callgrind.
+bytes costs by itself, before any module does any work.
+
+The plain servers are also loaded with the smallest session mod_session
+keeps, one pair and its expiry (SMALLEST): what having a session costs at
+all, mod_session's and httpd's fixed work on every request that has one
+(its hooks and output filter, Cache-Control, the headers), the same under
+stock's cookie module and ours. No cookie module serves a session for
+less, so it bounds what the plain target can reach.
+
+scripts/bench_callgrind.py runs the same configurations (`body`, `FILES`,
+`session_cookie` are shared) under callgrind.
 
 Environment: BENCH_ROUNDS (12), BENCH_SECONDS (3), BENCH_CONNECTIONS (8),
 BENCH_RESULTS_DIR (target/bench: wrk.json goes there).
@@ -55,14 +64,25 @@ printf 'Content-Type: text/plain\\r\\nX-Replace-Session: user=alice&role=admin&c
     "$(printf 'item%03d,' $(seq 1 40))"
 """
 SESSION_BYTES = 451
+SMALLEST_SEED_CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\nX-Replace-Session: user=alice\\r\\n\\r\\nok\\n'
+"""
 CHECK_CGI = "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' \"$HTTP_SESSION\"\n"
-FILES = {"s/index.html": PAGE, "seed.sh": SEED_CGI, "check.sh": CHECK_CGI}
+FILES = {"s/index.html": PAGE, "seed.sh": SEED_CGI, "seed-smallest.sh": SMALLEST_SEED_CGI,
+         "check.sh": CHECK_CGI}
+# Where a session comes from (a CGI setting it through SessionHeader) and
+# its decoded length.
+Seed = namedtuple("Seed", "path bytes")
+FULL = Seed("/seed.sh", SESSION_BYTES)
+SMALLEST = Seed("/seed-smallest.sh", len("user=alice&expiry=") + 16)
 MODES = ("none", "plain", "sealed")
 IMPLS = ("stock", "ours")
 LABEL = {"none": "no session", "plain": "plain cookie session", "sealed": "sealed session"}
 WRK_BOTTLENECK = 0.9  # of one core: above, wrk (one thread) may limit what is measured
 # The control server's key among the (impl, mode) ones.
 CONTROL = ("control", "bytes only")
+# The keys of the plain servers' runs with the SMALLEST session.
+SMALLEST_KEY = {impl: (impl, "smallest session") for impl in IMPLS}
 # One wrk run: requests/s, and the CPU wrk and httpd used, in cores (1.0 = one core busy)
 Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu")
 
@@ -101,18 +121,18 @@ def start_control(srv, cookie):
     return control
 
 
-def session_cookie(srv, mode):
-    """A live session cookie for `srv`, checked to open to the intended
-    session and to be re-saved; None without sessions."""
+def session_cookie(srv, mode, seed=FULL):
+    """A live session cookie for `srv`, set by `seed`, checked to open to
+    the intended session and to be re-saved; None without sessions."""
     if mode == "none":
         return None
-    resp = srv.request("/seed.sh")
+    resp = srv.request(seed.path)
     values = [v for v in resp.all("Set-Cookie") if v.startswith("session=")]
-    assert resp.status == 200 and values, f"{srv!r}: no session cookie from /seed.sh"
+    assert resp.status == 200 and values, f"{srv!r}: no session cookie from {seed.path}"
     cookie = values[0].split(";")[0]
     seen = srv.request("/check.sh", [("Cookie", cookie)]).body.decode().rstrip("\n")
-    assert "user=alice" in seen and "item040" in seen, f"{srv!r}: session did not open: {seen!r}"
-    assert len(seen) == SESSION_BYTES, f"{srv!r}: session of {len(seen)} bytes: {seen!r}"
+    assert seen.startswith("user=alice&"), f"{srv!r}: session did not open: {seen!r}"
+    assert len(seen) == seed.bytes, f"{srv!r}: session of {len(seen)} bytes: {seen!r}"
     resp = srv.request("/s/index.html", [("Cookie", cookie)])
     assert resp.status == 200 and resp.all("Set-Cookie"), f"{srv!r}: session not re-saved"
     return cookie
@@ -154,12 +174,15 @@ def wrk(srv, cookie):
 
 
 def main():
+    # servers: one per key; a SMALLEST_KEY runs on its impl's plain server
     servers, cookies = {}, {}
     try:
         for impl in IMPLS:
             for mode in MODES:
                 servers[impl, mode] = start(impl, mode)
                 cookies[impl, mode] = session_cookie(servers[impl, mode], mode)
+            servers[SMALLEST_KEY[impl]] = servers[impl, "plain"]
+            cookies[SMALLEST_KEY[impl]] = session_cookie(servers[impl, "plain"], "plain", SMALLEST)
         cookies[CONTROL] = cookies["ours", "plain"]
         servers[CONTROL] = start_control(servers["ours", "plain"], cookies[CONTROL])
         samples = {key: [] for key in servers}
@@ -169,14 +192,16 @@ def main():
                 samples[key].append(wrk(servers[key], cookies[key]))
             print(f"round {r + 1}/{ROUNDS} done", file=sys.stderr)
     finally:
-        for srv in servers.values():
+        for srv in set(servers.values()):
             srv.cleanup()
     # each field's median on its own
-    control = samples.pop(CONTROL)
+    # the extra runs, each with the no-session server it is judged against
+    extra = {CONTROL: ("ours", "none"),
+             **{key: (impl, "none") for impl, key in SMALLEST_KEY.items()}}
+    extra_runs = {key: samples.pop(key) for key in extra}
     med = {key: Run(*map(statistics.median, zip(*runs))) for key, runs in samples.items()}
     paired = paired_ratios(samples)
-    paired[CONTROL] = [run.requests_per_second / none.requests_per_second
-                       for run, none in zip(control, samples["ours", "none"])]
+    paired.update({key: ratios(runs, samples[extra[key]]) for key, runs in extra_runs.items()})
     report(med, paired)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "wrk.json").write_text(json.dumps({
@@ -186,14 +211,20 @@ def main():
         "paired_ratios_to_no_session": {impl: {mode: paired[impl, mode] for mode in MODES[1:]}
                                         for impl in IMPLS},
         "control_ratio_to_no_session": paired[CONTROL],
+        "smallest_session_ratio_to_no_session": {impl: paired[SMALLEST_KEY[impl]]
+                                                 for impl in IMPLS},
     }, indent=2) + "\n")
 
 
 def paired_ratios(samples):
     """{(impl, mode): [each round's requests/s of mode / of no session]}."""
-    return {(impl, mode): [run.requests_per_second / none.requests_per_second
-                           for run, none in zip(samples[impl, mode], samples[impl, "none"])]
+    return {(impl, mode): ratios(samples[impl, mode], samples[impl, "none"])
             for impl in IMPLS for mode in MODES[1:]}
+
+
+def ratios(runs, nones):
+    """Each round's requests/s over the same round's no-session run."""
+    return [run.requests_per_second / none.requests_per_second for run, none in zip(runs, nones)]
 
 
 def spread(ratios):
@@ -209,9 +240,13 @@ def print_stock_vs_ours(values, width, number, ratio):
     print(f"| {'':23} | {'stock':>{width}} | {'ours':>{width}} | {'ours/stock':>10} |")
     print(f"|{'-' * 25}|{'-' * (width + 2)}|{'-' * (width + 2)}|{'-' * 12}|")
     for mode in MODES:
-        s, o = values["stock", mode], values["ours", mode]
-        print(f"| {LABEL[mode]:23} | {s:{width}{number}} | {o:{width}{number}} | "
-              f"{o / s:9{ratio}}x |")
+        print_stock_vs_ours_row(LABEL[mode], values["stock", mode], values["ours", mode],
+                                width, number, ratio)
+
+
+def print_stock_vs_ours_row(label, s, o, width, number, ratio):
+    """One row of print_stock_vs_ours's table."""
+    print(f"| {label:23} | {s:{width}{number}} | {o:{width}{number}} | {o / s:9{ratio}}x |")
 
 
 def report(med, paired):
@@ -227,9 +262,14 @@ def report(med, paired):
         cells = " | ".join("{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[impl, mode]))
                            for impl in IMPLS)
         print(f"| {mode + ' / no session':23} | {cells} |")
+    cells = " | ".join("{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[SMALLEST_KEY[impl]]))
+                       for impl in IMPLS)
+    print(f"| {'smallest / no session':23} | {cells} |")
     cell = "{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[CONTROL]))
     print(f"| {'control / no session':23} | {'':17} | {cell:>17} |")
-    print("\ncontrol: no session, the plain session's Cookie header and a header as long "
+    print(f"\nsmallest: the plain servers with a {SMALLEST.bytes}-byte session (user=alice and its "
+          "expiry), mod_session's fixed cost of a session")
+    print("control: no session, the plain session's Cookie header and a header as long "
           "as its Set-Cookie line (the bytes alone)")
 
     print(f"\nCPU during the runs, % of one core (median; {os.cpu_count()} cores)\n")
