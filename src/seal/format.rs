@@ -46,8 +46,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::{KeyInit, Nonce, Tag};
 use base64_simd::{Out, URL_SAFE_NO_PAD as TEXT};
 use memchr::memchr;
@@ -304,24 +303,13 @@ fn seal_v2_with(
     names: &[&[u8]],
     out: &mut [u8],
 ) {
-    let okm = key.value_key(&salt);
-    let (k, n) = okm.split_at(32);
+    let (gcm, nonce) = value_cipher(&key.value_key(&salt));
     let head = Head {
         layout: &V2,
         salt: &salt,
         counter: None,
     };
-    let gcm = Gcm::new(GenericArray::from_slice(k));
-    seal_under(
-        key,
-        head,
-        &gcm,
-        Nonce::from_slice(n),
-        plaintext,
-        stamp,
-        names,
-        out,
-    );
+    seal_under(key, head, &gcm, &nonce, plaintext, stamp, names, out);
 }
 
 /// [`seal`] under the process key of a given salt and counter:
@@ -378,7 +366,7 @@ fn seal_under(
     key: &SealKey,
     head: Head<'_>,
     gcm: &Gcm,
-    nonce: &Nonce<<Gcm as aes_gcm::AeadCore>::NonceSize>,
+    nonce: &GcmNonce,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
@@ -412,16 +400,26 @@ fn seal_under(
     let (body, tag_out) = rest.split_at_mut(plaintext.len());
     body.copy_from_slice(plaintext);
     let tag = gcm
-        .encrypt_in_place_detached(nonce, header, body)
+        .encrypt_inout_detached(nonce, header, body.into())
         .expect("AES-GCM encryption of a buffer under 64 GiB cannot fail");
     tag_out.copy_from_slice(&tag);
 }
 
 /// Version 3's nonce: the counter, right-aligned.
-fn nonce(counter: u64) -> Nonce<<Gcm as aes_gcm::AeadCore>::NonceSize> {
+fn nonce(counter: u64) -> GcmNonce {
     let mut n = [0u8; 12];
     n[4..].copy_from_slice(&counter.to_be_bytes());
     n.into()
+}
+
+type GcmNonce = Nonce<<Gcm as aes_gcm::AeadCore>::NonceSize>;
+
+/// A version-2 value's cipher and nonce: its derived key material is the
+/// key (32 bytes) then the nonce (12).
+fn value_cipher(okm: &[u8; 44]) -> (Gcm, GcmNonce) {
+    let (k, n) = okm.split_first_chunk::<32>().expect("44 bytes");
+    let n: [u8; 12] = n.try_into().expect("12 bytes");
+    (Gcm::new(k.into()), n.into())
 }
 
 /// The parts of a sealed value, before it is authenticated: the header's
@@ -579,23 +577,21 @@ pub fn open_in(
     // Decrypted in place: the plaintext replaces the ciphertext.
     let (header, body) = raw.split_at_mut(header_len);
     let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
-    let tag = Tag::from_slice(tag);
+    let tag: &Tag = (&*tag).try_into().expect("TAG_LEN bytes");
     match counter {
         Some(counter) => {
             let (cipher, known) = key.opening(&salt);
             cipher
                 .gcm
-                .decrypt_in_place_detached(&nonce(counter), header, text, tag)
+                .decrypt_inout_detached(&nonce(counter), header, text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
             if !known {
                 key.remember(cipher);
             }
         }
         None => {
-            let okm = key.value_key(&salt);
-            let (k, n) = okm.split_at(32);
-            Gcm::new(GenericArray::from_slice(k))
-                .decrypt_in_place_detached(Nonce::from_slice(n), header, text, tag)
+            let (gcm, nonce) = value_cipher(&key.value_key(&salt));
+            gcm.decrypt_inout_detached(&nonce, header, text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
         }
     }

@@ -87,7 +87,7 @@ impl SealKey {
             .expect("32 bytes is a valid PRK")
             .expand_multi_info(&[b"process key", salt], key.as_mut())
             .expect("32 bytes is a valid HKDF length");
-        Gcm::new(key.as_ref().into())
+        Gcm::new((&*key).into())
     }
 
     /// The process key to seal the next value with, and its counter.

@@ -27,7 +27,9 @@ use aes::{Aes128, Aes192, Aes256};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit};
+use cbc::cipher::{
+    BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
+};
 use des::TdesEde3;
 use md5::{Digest, Md5};
 use rand::RngCore;
@@ -274,21 +276,21 @@ macro_rules! with_block_cipher {
 }
 use with_block_cipher;
 
-fn encrypt<C: BlockEncryptMut + BlockCipher + KeyInit>(k: &[u8], iv: &[u8], pt: &[u8]) -> Vec<u8> {
+fn encrypt<C: BlockCipherEncrypt + KeyInit>(k: &[u8], iv: &[u8], pt: &[u8]) -> Vec<u8> {
     cbc::Encryptor::<C>::new_from_slices(k, iv)
         .expect("key and IV lengths come from StockCipher")
-        .encrypt_padded_vec_mut::<Pkcs7>(pt)
+        .encrypt_padded_vec::<Pkcs7>(pt)
 }
 
 /// `None` when the padding is bad: the only failure left once the MAC and
 /// the lengths have been checked.
 fn decrypt<C>(k: &[u8], iv: &[u8], ct: &[u8]) -> Option<Zeroizing<Vec<u8>>>
 where
-    C: BlockDecryptMut + BlockCipher + KeyInit,
+    C: BlockCipherDecrypt + KeyInit,
 {
     cbc::Decryptor::<C>::new_from_slices(k, iv)
         .expect("key and IV lengths come from StockCipher")
-        .decrypt_padded_vec_mut::<Pkcs7>(ct)
+        .decrypt_padded_vec::<Pkcs7>(ct)
         .ok()
         .map(Zeroizing::new)
 }
