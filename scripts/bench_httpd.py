@@ -9,7 +9,8 @@ request opens the session and writes it back (sealed: decrypts and
 re-encrypts it). wrk loads each server in turn, round after round, in
 reverse order every other round (interleaved, so drift hits all alike); the
 table shows medians, and the CPU wrk and httpd used during the runs, so
-that a wrk saturating its core is seen.
+that a wrk saturating its core is seen, and httpd's user and system CPU
+per request (from /proc/<pid>/stat): where a request's time goes.
 
 The targets compare a session with no session on the same implementation.
 On a small shared machine one wrk run differs from the next by more than
@@ -83,8 +84,9 @@ WRK_BOTTLENECK = 0.9  # of one core: above, wrk (one thread) may limit what is m
 CONTROL = ("control", "bytes only")
 # The keys of the plain servers' runs with the SMALLEST session.
 SMALLEST_KEY = {impl: (impl, "smallest session") for impl in IMPLS}
-# One wrk run: requests/s, and the CPU wrk and httpd used, in cores (1.0 = one core busy)
-Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu")
+# One wrk run: requests/s; the CPU wrk and httpd used, in cores (1.0 = one
+# core busy); httpd's user and system CPU per request, in microseconds.
+Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu httpd_user_us httpd_system_us")
 
 
 def body(impl, mode):
@@ -139,16 +141,19 @@ def session_cookie(srv, mode, seed=FULL):
 
 
 def cpu_seconds(pids):
-    """CPU seconds (user+sys, with reaped children's) the processes used so far."""
-    ticks = 0
+    """User and system CPU seconds (with reaped children's) the processes
+    used so far."""
+    user = system = 0
     for pid in pids:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except FileNotFoundError:
             continue
         # fields 14-17 (utime stime cutime cstime) count from the one after "(comm)"
-        ticks += sum(int(f) for f in stat.rpartition(")")[2].split()[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        utime, stime, cutime, cstime = map(int, stat.rpartition(")")[2].split()[11:15])
+        user, system = user + utime + cutime, system + stime + cstime
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
 
 
 def wrk(srv, cookie):
@@ -158,19 +163,22 @@ def wrk(srv, cookie):
         cmd[1:1] = ["-H", f"Cookie: {cookie}"]
     # the parent (whose cutime takes in the children it reaps) and its children
     server = [srv.proc.pid, *srv.children()]
-    httpd_before, began = cpu_seconds(server), time.monotonic()
+    (user_before, system_before), began = cpu_seconds(server), time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)  # wait4: wrk's own rusage
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     wall = time.monotonic() - began
     # children started during the run count whole; exited ones are in the parent's cutime
-    httpd = cpu_seconds({*server, *srv.children()}) - httpd_before
+    user, system = cpu_seconds({*server, *srv.children()})
+    user, system = user - user_before, system - system_before
     assert proc.returncode == 0, f"{srv!r}: wrk exited with {proc.returncode}\n{out}"
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     assert not errors, f"{srv!r}: {errors.group(0)}\n{out}"
     rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
-    return Run(rps, (usage.ru_utime + usage.ru_stime) / wall, httpd / wall)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return Run(rps, (usage.ru_utime + usage.ru_stime) / wall, (user + system) / wall,
+               user / requests * 1e6, system / requests * 1e6)
 
 
 def main():
@@ -195,13 +203,12 @@ def main():
         for srv in set(servers.values()):
             srv.cleanup()
     # each field's median on its own
-    # the extra runs, each with the no-session server it is judged against
-    extra = {CONTROL: ("ours", "none"),
-             **{key: (impl, "none") for impl, key in SMALLEST_KEY.items()}}
-    extra_runs = {key: samples.pop(key) for key in extra}
     med = {key: Run(*map(statistics.median, zip(*runs))) for key, runs in samples.items()}
     paired = paired_ratios(samples)
-    paired.update({key: ratios(runs, samples[extra[key]]) for key, runs in extra_runs.items()})
+    # the extra runs, each over the no-session server it is judged against
+    extra = {CONTROL: ("ours", "none"),
+             **{key: (impl, "none") for impl, key in SMALLEST_KEY.items()}}
+    paired.update({key: ratios(samples[key], samples[none]) for key, none in extra.items()})
     report(med, paired)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "wrk.json").write_text(json.dumps({
@@ -281,8 +288,19 @@ def report(med, paired):
         print(f"| {LABEL[mode]:23} | {cells} |")
     for (impl, mode), run in med.items():
         if run.wrk_cpu > WRK_BOTTLENECK:
-            print(f"warning: {impl} {LABEL[mode]}: wrk used {run.wrk_cpu:.0%} of a core: "
-                  f"it may be the bottleneck")
+            print(f"warning: {impl} {LABEL.get(mode, mode)}: wrk used {run.wrk_cpu:.0%} of a "
+                  f"core: it may be the bottleneck")
+
+    print("\nhttpd CPU per request, microseconds (median): user + system\n")
+    print(f"| {'':23} | {'stock':>15} | {'ours':>15} |")
+    print(f"|{'-' * 25}|{'-' * 17}|{'-' * 17}|")
+    rows = [(LABEL[mode], {impl: (impl, mode) for impl in IMPLS}) for mode in MODES]
+    rows += [("smallest session", SMALLEST_KEY), ("control", {"ours": CONTROL})]
+    for label, keys in rows:
+        cells = " | ".join(
+            f"{med[keys[impl]].httpd_user_us:6.1f} + {med[keys[impl]].httpd_system_us:6.1f}"
+            if impl in keys else f"{'':15}" for impl in IMPLS)
+        print(f"| {label:23} | {cells} |")
 
     print()
     for mode, floor in (("sealed", 0.93), ("plain", 0.97)):
