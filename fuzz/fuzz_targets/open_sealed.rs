@@ -71,7 +71,6 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => {}
     }
 
-
     // Whatever the bytes, sealing them opens to the same bytes, for this
     // cookie name only.
     if !data.contains(&0) {
@@ -82,7 +81,10 @@ fuzz_target!(|data: &[u8]| {
         };
         let sealed = seal(key, data, stamp, NAMES).unwrap();
         let opened = open(&KEYRING, sealed.as_bytes(), LIMITS, NAMES).unwrap();
-        assert_eq!((opened.plaintext.as_slice(), opened.origin), (data, NOW - 100));
+        assert_eq!(
+            (opened.plaintext.as_slice(), opened.origin),
+            (data, NOW - 100)
+        );
         assert_eq!(
             open(&KEYRING, sealed.as_bytes(), LIMITS, &[b"other"]),
             Err(OpenError::OtherCookie)
