@@ -240,6 +240,11 @@ def spread(ratios):
     return q2, q1, q3
 
 
+def spread_cell(ratios):
+    """A table cell: the median ratio, and its quartiles."""
+    return "{:.2f}x ({:.2f}-{:.2f})".format(*spread(ratios))
+
+
 def print_stock_vs_ours(values, width, number, ratio):
     """A markdown table of `values` ({(impl, mode): number}), a row per mode:
     stock, ours (in `width` columns, `number` format) and ours/stock
@@ -266,14 +271,11 @@ def report(med, paired):
     print(f"| {'':23} | {'stock':>17} | {'ours':>17} |")
     print(f"|{'-' * 25}|{'-' * 19}|{'-' * 19}|")
     for mode in MODES[1:]:
-        cells = " | ".join("{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[impl, mode]))
-                           for impl in IMPLS)
+        cells = " | ".join(spread_cell(paired[impl, mode]) for impl in IMPLS)
         print(f"| {mode + ' / no session':23} | {cells} |")
-    cells = " | ".join("{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[SMALLEST_KEY[impl]]))
-                       for impl in IMPLS)
+    cells = " | ".join(spread_cell(paired[SMALLEST_KEY[impl]]) for impl in IMPLS)
     print(f"| {'smallest / no session':23} | {cells} |")
-    cell = "{:.2f}x ({:.2f}-{:.2f})".format(*spread(paired[CONTROL]))
-    print(f"| {'control / no session':23} | {'':17} | {cell:>17} |")
+    print(f"| {'control / no session':23} | {'':17} | {spread_cell(paired[CONTROL]):>17} |")
     print(f"\nsmallest: the plain servers with a {SMALLEST.bytes}-byte session (user=alice and its "
           "expiry), mod_session's fixed cost of a session")
     print("control: no session, the plain session's Cookie header and a header as long "
