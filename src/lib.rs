@@ -19,6 +19,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cookie;
+pub mod revoke;
 pub mod seal;
 pub mod session;
 
