@@ -71,7 +71,8 @@ fn main() {
             .collect();
         let stamp = Stamp {
             not_after: NOW + 3600,
-            origin: NOW,
+            origin_ms: NOW * 1000,
+            session_id: Some([1; 16]),
         };
         let limits = Limits {
             now: NOW,

@@ -30,7 +30,7 @@ const NOW: u64 = 1_800_000_000;
 /// With the origin limits on: the seeds began at NOW - 100.
 const POLICY: Policy = Policy {
     stock: StockFormat::Open,
-    version: FormatVersion::V3,
+    version: FormatVersion::V4,
     cipher: StockCipher::Aes256,
     max_lifetime: Some(3600),
     not_before: Some(NOW - 1000),
@@ -61,7 +61,8 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(!opened.plaintext.contains(&0), "NUL in an opened session");
             // What opens began within the limits.
-            assert!(opened.origin >= NOW - 1000 && NOW - opened.origin <= 3600);
+            let origin = opened.stamp.origin_ms / 1000;
+            assert!(origin >= NOW - 1000 && NOW - origin <= 3600);
         }
         Err(NotOpened::Ours(OpenError::Expired { not_after, now })) => assert!(not_after < now),
         Err(NotOpened::Ours(OpenError::Lifetime { age, max })) => assert!(age > max),
@@ -77,14 +78,12 @@ fuzz_target!(|data: &[u8]| {
         let key = KEYRING.sealing_key().unwrap();
         let stamp = Stamp {
             not_after: NOW + 1,
-            origin: NOW - 100,
+            origin_ms: (NOW - 100) * 1000 + 7,
+            session_id: Some([3; 16]),
         };
         let sealed = seal(key, data, stamp, NAMES).unwrap();
         let opened = open(&KEYRING, sealed.as_bytes(), LIMITS, NAMES).unwrap();
-        assert_eq!(
-            (opened.plaintext.as_slice(), opened.origin),
-            (data, NOW - 100)
-        );
+        assert_eq!((opened.plaintext.as_slice(), opened.stamp), (data, stamp));
         assert_eq!(
             open(&KEYRING, sealed.as_bytes(), LIMITS, &[b"other"]),
             Err(OpenError::OtherCookie)

@@ -1,35 +1,48 @@
-//! The sealed format, version 3 (and version 2, which still opens).
+//! The sealed format, version 4 (and versions 2 and 3, which still open).
 //!
 //! ```text
 //! sealed = base64url-nopad( header || ciphertext || tag )
-//! header = version (1 byte, 0x03) || key id (4) || salt (16) || counter (8, big endian)
-//!          || not-after (8, big endian) || origin (8, big endian)
+//! header = version (1 byte, 0x04) || key id (4) || salt (16) || nonce (12)
+//!          || not-after (8, big endian) || origin (8, big endian, milliseconds)
+//!          || session id (16)
 //!          || names length (2, big endian) || names (joined by NUL)
 //! aad    = header
 //! key    = HKDF-Expand(PRK of the secret, "process key" || salt)     (keyring.rs)
-//! nonce  = 0x00000000 || counter
 //! ```
 //!
 //! - AES-256-GCM is authenticated: any change to any byte fails as a whole,
 //!   with one error, before anything is decrypted for use. There is no
 //!   padding, so no padding oracle (CVE-2016-0736).
 //! - The salt names the key of the process that sealed the value: each
-//!   httpd process derives its key once (process_key.rs explains why no
-//!   nonce repeats under a key, across forks and nodes), and openers keep
+//!   httpd process derives its key once (process_key.rs), and openers keep
 //!   the keys they have met, so no key is derived per request.
-//! - Version 2 values (same fields without the counter; key and nonce from
+//! - The nonce is 12 bytes from the operating system for every value
+//!   (`getrandom`), never a counter in the process's memory: two copies of
+//!   one process (a VM snapshot restored twice, a CRIU checkpoint, a fork
+//!   nobody told us about) share its key but draw their nonces from the
+//!   kernel, which they do not share. A process key seals at most
+//!   2^24 values (process_key.rs), so two of its random nonces are equal
+//!   with a chance below 2^48 / 2^97 = 2^-49.
+//! - The session id (16 bytes from the operating system) names the session
+//!   for revocation (src/revoke.rs): it is drawn when a session begins and
+//!   kept when the session is sealed again, like the origin; a new one
+//!   comes with a new subject (a login as someone else).
+//! - Version 3 values (a counter of 8 bytes for a nonce, origin in seconds,
+//!   no session id) and version 2 values (no counter; key and nonce from
 //!   HKDF-Expand(PRK, "value key" || salt) per value) open as before, so an
-//!   upgrade logs nobody out; new values are version 3. Version 1 (no
+//!   upgrade logs nobody out; `SessionCryptoFormatVersion 2` or `3` still
+//!   seals them while older nodes share the sessions. Version 1 (no
 //!   origin) was never released and does not open.
 //! - The key id picks the key.
 //! - `not-after` (Unix seconds, 0 for none) comes from `SessionMaxAge` and is
 //!   authenticated: an expired value is refused here even if its plaintext
 //!   lost its own expiry field (CVE-2018-17199).
-//! - `origin` (Unix seconds) is when the session was first sealed; a session
-//!   re-sealed in a later request keeps it. It is what an absolute lifetime
-//!   (`SessionCryptoMaxLifetime`) and a logout of everyone
-//!   (`SessionCryptoNotBefore`) are measured against, on every node alike,
-//!   however active the user has been.
+//! - `origin` is when the session was first sealed; a session re-sealed in
+//!   a later request keeps it. It is what an absolute lifetime
+//!   (`SessionCryptoMaxLifetime`), a logout of everyone
+//!   (`SessionCryptoNotBefore`) and a subject's revocation are measured
+//!   against, on every node alike, however active the user has been. In
+//!   memory it is always milliseconds; versions 2 and 3 carry seconds.
 //! - `names` bind the value to its use: the session cookie names it is
 //!   written under (`SessionCookieName` and `SessionCookieName2` of the
 //!   location that sealed it). It opens only where one of the reader's
@@ -54,39 +67,74 @@ use zeroize::Zeroizing;
 
 use super::keyring::{KEY_ID_LEN, Keyring, SealKey};
 use super::process_key::{Gcm, SALT_LEN};
+use crate::revoke::{SESSION_ID_LEN, SessionId};
 use rand::RngCore;
 use rand::rngs::OsRng;
 
-/// The format version this code writes.
-pub const VERSION: u8 = 3;
+/// The format version this code writes by default.
+pub const VERSION: u8 = 4;
 
 const TAG_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
 const SALT_AT: usize = 1 + KEY_ID_LEN;
+
+/// What a version's nonce field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NonceField {
+    /// Version 2: none (each value has a key and nonce of its own).
+    None,
+    /// Version 3: an 8-byte counter of the sealing process.
+    Counter,
+    /// Version 4: 12 bytes from the operating system.
+    Random,
+}
+
+impl NonceField {
+    const fn len(self) -> usize {
+        match self {
+            Self::None => 0,
+            Self::Counter => 8,
+            Self::Random => NONCE_LEN,
+        }
+    }
+}
 
 /// Where a version's fields stand in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     version: u8,
-    /// Version 3's nonce counter; version 2 has none.
-    counter_at: Option<usize>,
+    nonce: NonceField,
     not_after_at: usize,
     origin_at: usize,
+    /// Whether the origin is in milliseconds (version 4) or seconds.
+    origin_ms: bool,
+    /// Version 4's session id.
+    session_id_at: Option<usize>,
     names_len_at: usize,
     /// The fixed part of the header, before the names.
     fixed_len: usize,
 }
 
 impl Layout {
-    const fn new(version: u8, counter: bool) -> Self {
-        let after_salt = SALT_AT + SALT_LEN;
-        let not_after_at = if counter { after_salt + 8 } else { after_salt };
+    const fn new(version: u8, nonce: NonceField, session_id: bool) -> Self {
+        let nonce_at = SALT_AT + SALT_LEN;
+        let not_after_at = nonce_at + nonce.len();
+        let origin_at = not_after_at + 8;
+        let id_at = origin_at + 8;
+        let names_len_at = if session_id {
+            id_at + SESSION_ID_LEN
+        } else {
+            id_at
+        };
         Self {
             version,
-            counter_at: if counter { Some(after_salt) } else { None },
+            nonce,
             not_after_at,
-            origin_at: not_after_at + 8,
-            names_len_at: not_after_at + 16,
-            fixed_len: not_after_at + 18,
+            origin_at,
+            origin_ms: session_id,
+            session_id_at: if session_id { Some(id_at) } else { None },
+            names_len_at,
+            fixed_len: names_len_at + 2,
         }
     }
 
@@ -94,26 +142,38 @@ impl Layout {
         match version {
             2 => Some(&V2),
             3 => Some(&V3),
+            4 => Some(&V4),
             _ => None,
         }
     }
 }
 
-const V2: Layout = Layout::new(2, false);
-const V3: Layout = Layout::new(3, true);
+const V2: Layout = Layout::new(2, NonceField::None, false);
+const V3: Layout = Layout::new(3, NonceField::Counter, false);
+const V4: Layout = Layout::new(4, NonceField::Random, true);
 
 /// Longest sealed value (in base64 characters) we try to open. Browsers
 /// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
 /// other providers without letting a client make us decode megabytes.
 pub const MAX_SEALED_LEN: usize = 16 * 1024;
 
-/// The times a sealed value carries.
+/// What a sealed value says of its session besides the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     /// Unix seconds after which it does not open; 0 for never.
     pub not_after: u64,
-    /// Unix seconds when the session was first sealed.
-    pub origin: u64,
+    /// Unix milliseconds when the session was first sealed.
+    pub origin_ms: u64,
+    /// The session's id (version 4). Sealing version 4 without one draws a
+    /// new one; versions 2 and 3 carry none.
+    pub session_id: Option<SessionId>,
+}
+
+/// A new session id, from the operating system.
+pub fn new_session_id() -> Result<SessionId, rand::Error> {
+    let mut id = [0u8; SESSION_ID_LEN];
+    OsRng.try_fill_bytes(&mut id)?;
+    Ok(id)
 }
 
 /// What opening checks a value's times against.
@@ -128,23 +188,23 @@ pub struct Limits {
     pub not_before: Option<u64>,
 }
 
-/// An opened value: the session's text (wiped when dropped) and when the
-/// session began.
+/// An opened value: the session's text (wiped when dropped) and what its
+/// header says (authenticated).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Opened {
     pub plaintext: Zeroizing<Vec<u8>>,
-    pub origin: u64,
+    pub stamp: Stamp,
 }
 
 impl Opened {
     /// The text at `buf[text]` (where [`open_in`] or
     /// [`super::open_value_in`] left it), alone in `buf`.
-    pub(super) fn in_buffer(mut buf: Zeroizing<Vec<u8>>, text: Range<usize>, origin: u64) -> Self {
+    pub(super) fn in_buffer(mut buf: Zeroizing<Vec<u8>>, text: Range<usize>, stamp: Stamp) -> Self {
         buf.truncate(text.end);
         buf.drain(..text.start);
         Self {
             plaintext: buf,
-            origin,
+            stamp,
         }
     }
 }
@@ -177,7 +237,7 @@ pub enum OpenError {
         age: u64,
         max: u64,
     },
-    /// Began before `SessionCryptoNotBefore`.
+    /// Began before `SessionCryptoNotBefore` (seconds).
     Revoked {
         origin: u64,
         not_before: u64,
@@ -228,9 +288,8 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Seals `plaintext` under this process's key of `key` (format v3), in
-/// base64url. Fails only if the operating system gives no randomness for
-/// a new process key's salt.
+/// Seals `plaintext` under this process's key of `key` (format v4), in
+/// base64url. Fails only if the operating system gives no randomness.
 pub fn seal(
     key: &SealKey,
     plaintext: &[u8],
@@ -242,17 +301,55 @@ pub fn seal(
     Ok(to_text(&raw))
 }
 
-/// The length of a value sealed in format `version` (2 or 3) from
+/// The length of a value sealed in format `version` (2, 3 or 4) from
 /// `plaintext_len` bytes for `names`, before base64url.
 pub fn raw_len(version: u8, plaintext_len: usize, names: &[&[u8]]) -> usize {
-    let layout = if version == 2 { &V2 } else { &V3 };
+    let layout = Layout::of(version).unwrap_or(&V4);
     layout.fixed_len + names_len(names) + plaintext_len + TAG_LEN
 }
 
 /// [`seal`], before base64url, into `out` of exactly [`raw_len`] bytes:
 /// the httpd module's buffer in the request's memory, so nothing is
-/// allocated per seal.
+/// allocated per seal. One `getrandom` for the nonce (and one more for a
+/// new session's id).
 pub fn seal_into(
+    key: &SealKey,
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+    out: &mut [u8],
+) -> Result<(), rand::Error> {
+    let (cipher, _) = key.sealing()?;
+    let mut nonce = [0u8; NONCE_LEN];
+    OsRng.try_fill_bytes(&mut nonce)?;
+    let stamp = Stamp {
+        session_id: Some(match stamp.session_id {
+            Some(id) => id,
+            None => new_session_id()?,
+        }),
+        ..stamp
+    };
+    let head = Head {
+        layout: &V4,
+        salt: &cipher.salt,
+        nonce: &nonce,
+    };
+    seal_under(
+        key,
+        head,
+        &cipher.gcm,
+        &nonce.into(),
+        plaintext,
+        stamp,
+        names,
+        out,
+    );
+    Ok(())
+}
+
+/// [`seal_into`] in format version 3 (`SessionCryptoFormatVersion 3`), as
+/// the previous release seals: the process key's counter for a nonce.
+pub fn seal_v3_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
@@ -263,7 +360,7 @@ pub fn seal_into(
     let head = Head {
         layout: &V3,
         salt: &cipher.salt,
-        counter: Some(counter),
+        nonce: &counter.to_be_bytes(),
     };
     let gcm = &cipher.gcm;
     seal_under(
@@ -307,40 +404,9 @@ fn seal_v2_with(
     let head = Head {
         layout: &V2,
         salt: &salt,
-        counter: None,
+        nonce: &[],
     };
     seal_under(key, head, &gcm, &nonce, plaintext, stamp, names, out);
-}
-
-/// [`seal`] under the process key of a given salt and counter:
-/// deterministic, for test vectors only. Reusing a salt and counter reuses
-/// a nonce.
-pub fn seal_with(
-    key: &SealKey,
-    salt: [u8; SALT_LEN],
-    counter: u64,
-    plaintext: &[u8],
-    stamp: Stamp,
-    names: &[&[u8]],
-) -> String {
-    let head = Head {
-        layout: &V3,
-        salt: &salt,
-        counter: Some(counter),
-    };
-    let gcm = key.process_cipher(&salt);
-    let mut raw = vec![0; raw_len(VERSION, plaintext.len(), names)];
-    seal_under(
-        key,
-        head,
-        &gcm,
-        &nonce(counter),
-        plaintext,
-        stamp,
-        names,
-        &mut raw,
-    );
-    to_text(&raw)
 }
 
 /// The header fields that differ between versions.
@@ -348,8 +414,9 @@ pub fn seal_with(
 struct Head<'a> {
     layout: &'static Layout,
     salt: &'a [u8; SALT_LEN],
-    /// Version 3's counter; `None` for version 2.
-    counter: Option<u64>,
+    /// The nonce field as written (the counter for version 3, nothing for
+    /// version 2).
+    nonce: &'a [u8],
 }
 
 /// The length of the names field: the names joined by NUL. Cookie names
@@ -372,8 +439,9 @@ fn seal_under(
     names: &[&[u8]],
     out: &mut [u8],
 ) {
+    let layout = head.layout;
     let names_len = names_len(names);
-    let header_len = head.layout.fixed_len + names_len;
+    let header_len = layout.fixed_len + names_len;
     let mut at = 0;
     let mut put = |bytes: &[u8]| {
         // The names are cut at the length field's limit.
@@ -381,14 +449,20 @@ fn seal_under(
         out[at..at + n].copy_from_slice(&bytes[..n]);
         at += n;
     };
-    put(&[head.layout.version]);
+    put(&[layout.version]);
     put(&key.id());
     put(head.salt);
-    if let Some(counter) = head.counter {
-        put(&counter.to_be_bytes());
-    }
+    put(head.nonce);
     put(&stamp.not_after.to_be_bytes());
-    put(&stamp.origin.to_be_bytes());
+    let origin = if layout.origin_ms {
+        stamp.origin_ms
+    } else {
+        stamp.origin_ms / 1000
+    };
+    put(&origin.to_be_bytes());
+    if layout.session_id_at.is_some() {
+        put(&stamp.session_id.unwrap_or_default());
+    }
     put(&(names_len as u16).to_be_bytes());
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
@@ -456,7 +530,7 @@ pub fn parse(raw: &[u8]) -> Result<Parsed<'_>, OpenError> {
 }
 
 impl Parsed<'_> {
-    /// The format version (2 or 3).
+    /// The format version (2, 3 or 4).
     pub fn version(&self) -> u8 {
         self.layout.version
     }
@@ -467,11 +541,27 @@ impl Parsed<'_> {
         names.split(|&b| b == 0).filter(move |_| !names.is_empty())
     }
 
+    /// The header's times and session id (origin in milliseconds).
     pub fn stamp(&self) -> Stamp {
+        let origin = self.u64_at(self.layout.origin_at);
         Stamp {
             not_after: self.u64_at(self.layout.not_after_at),
-            origin: self.u64_at(self.layout.origin_at),
+            origin_ms: if self.layout.origin_ms {
+                origin
+            } else {
+                origin.saturating_mul(1000)
+            },
+            session_id: self.session_id(),
         }
+    }
+
+    /// The session id (version 4).
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.layout.session_id_at.map(|at| {
+            self.header[at..at + SESSION_ID_LEN]
+                .try_into()
+                .expect("16 bytes")
+        })
     }
 
     fn u64_at(&self, i: usize) -> u64 {
@@ -482,6 +572,12 @@ impl Parsed<'_> {
         self.header[SALT_AT..SALT_AT + SALT_LEN]
             .try_into()
             .expect("SALT_LEN bytes")
+    }
+
+    /// The nonce field, as written.
+    fn nonce_field(&self) -> &[u8] {
+        let at = SALT_AT + SALT_LEN;
+        &self.header[at..at + self.layout.nonce.len()]
     }
 }
 
@@ -545,21 +641,21 @@ pub fn open(
     names: &[&[u8]],
 ) -> Result<Opened, OpenError> {
     let mut buf = Zeroizing::new(vec![0; open_capacity(sealed.len())]);
-    let (text, origin) = open_in(keyring, sealed, limits, names, &mut buf)?;
-    Ok(Opened::in_buffer(buf, text, origin))
+    let (text, stamp) = open_in(keyring, sealed, limits, names, &mut buf)?;
+    Ok(Opened::in_buffer(buf, text, stamp))
 }
 
 /// [`open`], decoding and decrypting in `buf` (at least
 /// [`open_capacity`] bytes: the httpd module's buffer in the request's
 /// memory, so the session's text is never copied): the text is
-/// `buf[range]`, and the session's origin comes with it.
+/// `buf[range]`, and the value's authenticated stamp comes with it.
 pub fn open_in(
     keyring: &Keyring,
     sealed: &[u8],
     limits: Limits,
     names: &[&[u8]],
     buf: &mut [u8],
-) -> Result<(Range<usize>, u64), OpenError> {
+) -> Result<(Range<usize>, Stamp), OpenError> {
     let len = decode_into(sealed, buf)?;
     let raw = &mut buf[..len];
     let parsed = parse(raw)?;
@@ -571,25 +667,32 @@ pub fn open_in(
     }
     let (layout, salt, header_len) = (parsed.layout, parsed.salt(), parsed.header.len());
     // Trusted only once authenticated, below.
-    let Stamp { not_after, origin } = parsed.stamp();
-    let counter = layout.counter_at.map(|at| parsed.u64_at(at));
+    let stamp = parsed.stamp();
+    let nonce_field: [u8; NONCE_LEN] = {
+        let mut n = [0u8; NONCE_LEN];
+        let field = parsed.nonce_field();
+        n[NONCE_LEN - field.len()..].copy_from_slice(field);
+        n
+    };
 
     // Decrypted in place: the plaintext replaces the ciphertext.
     let (header, body) = raw.split_at_mut(header_len);
     let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
     let tag: &Tag = (&*tag).try_into().expect("TAG_LEN bytes");
-    match counter {
-        Some(counter) => {
+    match layout.nonce {
+        // Version 3's counter is right-aligned in its nonce, version 4's
+        // nonce is the whole field: either way, the field right-aligned.
+        NonceField::Counter | NonceField::Random => {
             let (cipher, known) = key.opening(&salt);
             cipher
                 .gcm
-                .decrypt_inout_detached(&nonce(counter), header, text.into(), tag)
+                .decrypt_inout_detached(&nonce_field.into(), header, text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
             if !known {
                 key.remember(cipher);
             }
         }
-        None => {
+        NonceField::None => {
             let (gcm, nonce) = value_cipher(&key.value_key(&salt));
             gcm.decrypt_inout_detached(&nonce, header, text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
@@ -597,22 +700,23 @@ pub fn open_in(
     }
 
     // The times are trustworthy from here.
-    if not_after != 0 && limits.now > not_after {
+    if stamp.not_after != 0 && limits.now > stamp.not_after {
         return Err(OpenError::Expired {
-            not_after,
+            not_after: stamp.not_after,
             now: limits.now,
         });
     }
-    check_origin(origin, limits)?;
+    check_origin(stamp.origin_ms, limits)?;
     if memchr(0, text).is_some() {
         return Err(OpenError::NotText);
     }
-    Ok((header_len..header_len + text.len(), origin))
+    Ok((header_len..header_len + text.len(), stamp))
 }
 
 /// The absolute lifetime and the logout of everyone, against a session's
-/// origin.
-pub(super) fn check_origin(origin: u64, limits: Limits) -> Result<(), OpenError> {
+/// origin (milliseconds; the limits are whole seconds).
+pub(super) fn check_origin(origin_ms: u64, limits: Limits) -> Result<(), OpenError> {
+    let origin = origin_ms / 1000;
     if let Some(max) = limits.max_lifetime {
         let age = limits.now.saturating_sub(origin);
         if age > max {
@@ -637,6 +741,42 @@ fn for_reader(parsed: &Parsed<'_>, names: &[&[u8]]) -> bool {
     bound.any(|b| names.contains(&b))
 }
 
+/// A value sealed with a given salt and nonce field: deterministic, for
+/// the fixed test vectors only (reusing a salt and nonce reuses a nonce).
+#[cfg(test)]
+fn seal_fixed(
+    key: &SealKey,
+    version: u8,
+    salt: [u8; SALT_LEN],
+    nonce_field: &[u8],
+    plaintext: &[u8],
+    stamp: Stamp,
+    names: &[&[u8]],
+) -> String {
+    let layout = Layout::of(version).expect("version 3 or 4");
+    assert_eq!(nonce_field.len(), layout.nonce.len());
+    let mut n = [0u8; NONCE_LEN];
+    n[NONCE_LEN - nonce_field.len()..].copy_from_slice(nonce_field);
+    let head = Head {
+        layout,
+        salt: &salt,
+        nonce: nonce_field,
+    };
+    let mut raw = vec![0; raw_len(version, plaintext.len(), names)];
+    let gcm = key.process_cipher(&salt);
+    seal_under(
+        key,
+        head,
+        &gcm,
+        &n.into(),
+        plaintext,
+        stamp,
+        names,
+        &mut raw,
+    );
+    to_text(&raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,7 +799,8 @@ mod tests {
     fn stamp(not_after: u64) -> Stamp {
         Stamp {
             not_after,
-            origin: ORIGIN,
+            origin_ms: ORIGIN * 1000,
+            session_id: None,
         }
     }
 
@@ -707,15 +848,84 @@ mod tests {
         ] {
             let stamp = Stamp {
                 not_after: 1_800_000_060,
-                origin: 1_799_999_000,
+                origin_ms: 1_799_999_000_000,
+                session_id: None,
             };
-            let s = seal_with(&key, [7; 16], 5, b"user=ada", stamp, names);
+            let s = seal_fixed(
+                &key,
+                3,
+                [7; 16],
+                &5u64.to_be_bytes(),
+                b"user=ada",
+                stamp,
+                names,
+            );
             assert_eq!(s, vector);
             let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
             let opened = opened.unwrap();
             assert_eq!(opened.plaintext.as_slice(), b"user=ada");
-            assert_eq!(opened.origin, 1_799_999_000);
+            assert_eq!(opened.stamp, stamp);
         }
+    }
+
+    /// Version 4's fixed vectors, computed independently in the same way
+    /// (tests/vectors/sealed_vector.py --version 4).
+    #[test]
+    fn version_4_vectors() {
+        let key = SealKey::from_secret(SECRET);
+        let stamp = Stamp {
+            not_after: 1_800_000_060,
+            origin_ms: 1_799_999_000_123,
+            session_id: Some([0x42; 16]),
+        };
+        for (names, vector) in [
+            (&[&b"session"[..]][..], V4_ONE_NAME),
+            (&[b"session", b"session2"], V4_TWO_NAMES),
+        ] {
+            let s = seal_fixed(&key, 4, [7; 16], &[9; 12], b"user=ada", stamp, names);
+            assert_eq!(s, vector);
+            let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
+            let opened = opened.unwrap();
+            assert_eq!(opened.plaintext.as_slice(), b"user=ada");
+            assert_eq!(opened.stamp, stamp);
+            let raw = decode(vector.as_bytes()).unwrap();
+            let parsed = parse(&raw).unwrap();
+            assert_eq!(
+                (parsed.version(), parsed.session_id()),
+                (4, Some([0x42; 16]))
+            );
+        }
+    }
+    const V4_ONE_NAME: &str = "BGfAhkcHBwcHBwcHBwcHBwcHBwcHCQkJCQkJCQkJCQkJAAAAAGtJ0jwAAAGjGE0OO0JCQkJCQkJCQkJCQkJCQkIAB3Nlc3Npb2422GGpq7eK1LIRt9_2BN4QThbfjuo37Z8";
+    const V4_TWO_NAMES: &str = "BGfAhkcHBwcHBwcHBwcHBwcHBwcHCQkJCQkJCQkJCQkJAAAAAGtJ0jwAAAGjGE0OO0JCQkJCQkJCQkJCQkJCQkIAEHNlc3Npb24Ac2Vzc2lvbjI22GGpq7eK1FWpzOFOc9IyvZ5fu-b9mvA";
+
+    /// Sealing keeps the session id it is given and draws one otherwise;
+    /// every seal draws its own nonce.
+    #[test]
+    fn session_ids_and_nonces() {
+        let ring = ring(&[SECRET]);
+        let key = ring.sealing_key().unwrap();
+        let kept = Stamp {
+            session_id: Some([5; 16]),
+            ..stamp(0)
+        };
+        let a = decode(seal(key, b"a=1", kept, &[b"session"]).unwrap().as_bytes()).unwrap();
+        let b = decode(seal(key, b"a=1", kept, &[b"session"]).unwrap().as_bytes()).unwrap();
+        let (pa, pb) = (parse(&a).unwrap(), parse(&b).unwrap());
+        assert_eq!(
+            (pa.session_id(), pb.session_id()),
+            (Some([5; 16]), Some([5; 16]))
+        );
+        assert_ne!(pa.nonce_field(), pb.nonce_field());
+        let fresh = decode(
+            seal(key, b"a=1", stamp(0), &[b"session"])
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+        let id = parse(&fresh).unwrap().session_id().unwrap();
+        assert_ne!(id, [5; 16]);
+        assert_ne!(id, [0; 16]);
     }
     const VECTOR_ONE_NAME: &str = "A2fAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAAAAAAUAAAAAa0nSPAAAAABrSc4YAAdzZXNzaW9ubv4MI_wiPxqlLtUCb4t2fSmCIMUA9aUH";
     const VECTOR_TWO_NAMES: &str = "A2fAhkcHBwcHBwcHBwcHBwcHBwcHAAAAAAAAAAUAAAAAa0nSPAAAAABrSc4YABBzZXNzaW9uAHNlc3Npb24ybv4MI_wiPxoPnmzjQ4YH_QmyaAnMfXaN";
@@ -728,7 +938,8 @@ mod tests {
             let opened = open(&ring(&[SECRET]), vector.as_bytes(), at(NOW), &[b"session"]);
             let opened = opened.unwrap();
             assert_eq!(opened.plaintext.as_slice(), b"user=ada");
-            assert_eq!(opened.origin, 1_799_999_000);
+            assert_eq!(opened.stamp.origin_ms, 1_799_999_000_000);
+            assert_eq!(opened.stamp.session_id, None);
             let raw = decode(vector.as_bytes()).unwrap();
             assert_eq!(parse(&raw).unwrap().version(), 2);
         }
@@ -747,7 +958,8 @@ mod tests {
         let key = SealKey::from_secret(SECRET);
         let stamp = Stamp {
             not_after: 1_800_000_060,
-            origin: 1_799_999_000,
+            origin_ms: 1_799_999_000_000,
+            session_id: None,
         };
         for (names, vector) in [
             (&[&b"session"[..]][..], V2_ONE_NAME),
@@ -773,15 +985,15 @@ mod tests {
         let ring = ring(&[SECRET]);
         let s = sealed(&ring, b"user=ada");
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
-        let names_end = V3.fixed_len + b"session".len();
+        let names_end = V4.fixed_len + b"session".len();
         // From the salt on: the names (and their length) may no longer
         // name the reader's cookie; every other byte fails authentication
-        // (a changed salt or counter is another key or nonce).
+        // (a changed salt or nonce is another key or nonce).
         for i in SALT_AT..raw.len() {
             raw[i] ^= 0x01;
             let t = URL_SAFE_NO_PAD.encode(&raw);
             let got = open(&ring, t.as_bytes(), at(NOW), &[b"session"]);
-            if (V3.names_len_at..names_end).contains(&i) {
+            if (V4.names_len_at..names_end).contains(&i) {
                 assert!(got.is_err(), "byte {i}: {got:?}");
             } else {
                 assert_eq!(got, Err(OpenError::Forged), "byte {i}");
@@ -795,7 +1007,7 @@ mod tests {
         let ring = ring(&[SECRET]);
         let mut raw = URL_SAFE_NO_PAD.decode(sealed(&ring, b"a=1")).unwrap();
         // Version 1 (never released) and unknown later ones do not open.
-        for version in [1, 4] {
+        for version in [1, 5] {
             raw[0] = version;
             let t = URL_SAFE_NO_PAD.encode(&raw);
             assert_eq!(
@@ -900,7 +1112,8 @@ mod tests {
             max_lifetime,
             not_before,
         };
-        let open_with = |l| open(&ring, s.as_bytes(), l, &[b"session"]).map(|o| o.origin);
+        let open_with =
+            |l| open(&ring, s.as_bytes(), l, &[b"session"]).map(|o| o.stamp.origin_ms / 1000);
         assert_eq!(open_with(limits(Some(100), None)), Ok(ORIGIN));
         assert_eq!(
             open_with(limits(Some(99), None)),
@@ -916,7 +1129,7 @@ mod tests {
         );
         // The origin is authenticated: changing it forges the value.
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
-        raw[V3.origin_at + 7] ^= 0x40;
+        raw[V4.origin_at + 7] ^= 0x40;
         let t = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(
             open(&ring, t.as_bytes(), limits(Some(100), None), &[b"session"]),
@@ -981,8 +1194,8 @@ mod tests {
         for _ in 0..10_000 {
             let raw = decode(sealed(&ring, b"a=1").as_bytes()).unwrap();
             let salt = &raw[SALT_AT..SALT_AT + SALT_LEN];
-            let counter = &raw[SALT_AT + SALT_LEN..V3.not_after_at];
-            assert!(nonces.insert((salt.to_vec(), counter.to_vec())));
+            let nonce = &raw[SALT_AT + SALT_LEN..V4.not_after_at];
+            assert!(nonces.insert((salt.to_vec(), nonce.to_vec())));
             salts.insert(salt.to_vec());
         }
         // The process key changed every SEALS_PER_KEY (1000 under test).
@@ -993,13 +1206,12 @@ mod tests {
     fn values_of_other_processes_open_and_their_keys_are_kept() {
         let ring = ring(&[SECRET]);
         let other = ring.sealing_key().unwrap();
-        let value = seal_with(other, [9; 16], 0, b"a=1", stamp(0), &[b"session"]);
+        let value = seal_fixed(other, 4, [9; 16], &[0; 12], b"a=1", stamp(0), &[b"session"]);
         assert!(open(&ring, value.as_bytes(), at(NOW), &[b"session"]).is_ok());
         assert!(other.opening(&[9; 16]).1, "kept after opening");
         // A forged value under an unknown salt is not kept.
-        let mut raw =
-            decode(seal_with(other, [8; 16], 0, b"a=1", stamp(0), &[b"session"]).as_bytes())
-                .unwrap();
+        let forged = seal_fixed(other, 4, [8; 16], &[0; 12], b"a=1", stamp(0), &[b"session"]);
+        let mut raw = decode(forged.as_bytes()).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
         let t = URL_SAFE_NO_PAD.encode(&raw);

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 
 use super::format::{
     Limits, OpenError, Opened, Stamp, open_capacity, open_in, raw_len, seal_into, seal_v2_into,
-    text_len, to_text, write_text,
+    seal_v3_into, text_len, to_text, write_text,
 };
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
@@ -108,14 +108,17 @@ impl fmt::Display for NotOpened {
 impl std::error::Error for NotOpened {}
 
 /// `SessionCryptoFormatVersion`: the version of our format new values
-/// get. Both versions always open.
+/// get. Every version always opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormatVersion {
     /// While nodes of an earlier build, which open version 2 only, share
     /// the sessions.
     V2,
-    #[default]
+    /// While nodes of the previous release, which open versions 2 and 3
+    /// only, share the sessions. No session id: logging out cannot revoke.
     V3,
+    #[default]
+    V4,
 }
 
 /// How values are sealed and opened in one configuration context.
@@ -144,7 +147,8 @@ impl Policy {
 
 /// Opens `value` in whichever format it is in, as `policy` allows; `now` is
 /// Unix seconds and `names` are as for our format's [`open`]. A stock-format
-/// value has no origin of its own: it begins now, when we first seal it.
+/// value has no origin of its own: it begins now, when we first seal it,
+/// and no session id.
 pub fn open_value(
     keyring: &Keyring,
     policy: Policy,
@@ -153,12 +157,12 @@ pub fn open_value(
     names: &[&[u8]],
 ) -> Result<(Opened, Format), NotOpened> {
     let mut buf = Zeroizing::new(vec![0; open_capacity(value.len())]);
-    let (text, origin, format) = open_value_in(keyring, policy, value, now, names, &mut buf)?;
-    Ok((Opened::in_buffer(buf, text, origin), format))
+    let (text, stamp, format) = open_value_in(keyring, policy, value, now, names, &mut buf)?;
+    Ok((Opened::in_buffer(buf, text, stamp), format))
 }
 
 /// [`open_value`] in `buf` (at least [`open_capacity`] bytes): the text is
-/// `buf[range]`, then its origin and format.
+/// `buf[range]`, then its stamp and format.
 pub fn open_value_in(
     keyring: &Keyring,
     policy: Policy,
@@ -166,9 +170,9 @@ pub fn open_value_in(
     now: u64,
     names: &[&[u8]],
     buf: &mut [u8],
-) -> Result<(Range<usize>, u64, Format), NotOpened> {
+) -> Result<(Range<usize>, Stamp, Format), NotOpened> {
     let ours = match open_in(keyring, value, policy.limits(now), names, buf) {
-        Ok((text, origin)) => return Ok((text, origin, Format::Ours)),
+        Ok((text, stamp)) => return Ok((text, stamp, Format::Ours)),
         Err(e) => e,
     };
     let not_ours = matches!(
@@ -186,7 +190,12 @@ pub fn open_value_in(
         Ok(plaintext) => {
             // Stock's plaintext is shorter than its base64: it fits.
             buf[..plaintext.len()].copy_from_slice(&plaintext);
-            Ok((0..plaintext.len(), now, Format::Stock))
+            let stamp = Stamp {
+                not_after: 0,
+                origin_ms: now.saturating_mul(1000),
+                session_id: None,
+            };
+            Ok((0..plaintext.len(), stamp, Format::Stock))
         }
         // Not stock's encoding either, or ours in all but the key (a value
         // of ours with no '-' or '_' can be valid standard base64 too):
@@ -273,7 +282,8 @@ pub fn seal_value_in<'a>(
     }
     let key = keyring.sealing_key()?;
     let (version, seal): (u8, fn(_, _, _, _, &mut [u8]) -> _) = match policy.version {
-        FormatVersion::V3 => (3, seal_into),
+        FormatVersion::V4 => (4, seal_into),
+        FormatVersion::V3 => (3, seal_v3_into),
         FormatVersion::V2 => (2, seal_v2_into),
     };
     let out = alloc(raw_len(version, plaintext.len(), names));
@@ -306,7 +316,8 @@ mod tests {
     fn sealed(ring: &Keyring, stock: StockFormat) -> String {
         let stamp = Stamp {
             not_after: NOW + 60,
-            origin: NOW - 10,
+            origin_ms: (NOW - 10) * 1000,
+            session_id: None,
         };
         seal_value(ring, policy(stock), b"user=ada", stamp, &[b"session"])
             .unwrap()
@@ -389,18 +400,19 @@ mod tests {
     fn a_value_of_ours_under_an_unknown_key_says_so_even_if_it_reads_as_base64() {
         // Seal until a value has neither '-' nor '_' and a length that is a
         // multiple of 4: canonical in both alphabets.
-        // 54 header bytes + 11 + 16 tag = 81 bytes: 108 characters.
+        // 74 header bytes + 12 + 16 tag = 102 bytes: 136 characters.
         let old = ring(&[OTHER]);
         let stamp = Stamp {
             not_after: 0,
-            origin: NOW,
+            origin_ms: NOW * 1000,
+            session_id: None,
         };
         let value = (0..20_000)
             .map(|_| {
                 seal_value(
                     &old,
                     policy(StockFormat::Open),
-                    b"user=adams!",
+                    b"user=adams!!",
                     stamp,
                     &[b"session"],
                 )

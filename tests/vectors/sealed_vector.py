@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Test vectors for src/seal/kdf.rs and src/seal/format.rs (our sealed
-format, version 3, and version 2, which still opens), computed
+format, version 4, and versions 3 and 2, which still open), computed
 independently of the Rust code with Python's `cryptography` and
 `argon2-cffi`:
 
@@ -8,6 +8,11 @@ independently of the Rust code with Python's `cryptography` and
                          m=19456 KiB, t=2, p=1, 32 bytes)
     PRK       = HKDF-Extract(SHA-256, salt="mod_session_cookie_rs session_crypto v2", stretched)
     key id    = HKDF-Expand(PRK, "key id", 4)
+
+    version 4 (per-process key, random nonce, session id, origin in ms):
+    key       = HKDF-Expand(PRK, "process key" || salt, 32)
+    header    = 0x04 | key id | salt | nonce (12) | not-after (u64 BE) | origin ms (u64 BE)
+                | session id (16) | len(names) (u16 BE) | names (NUL-joined)
 
     version 3 (per-process key, counter nonce):
     key       = HKDF-Expand(PRK, "process key" || salt, 32)
@@ -38,6 +43,8 @@ SALT = bytes([7] * 16)
 NOT_AFTER = 1_800_000_060
 ORIGIN = 1_799_999_000
 COUNTER = 5
+ORIGIN_MS = 1_799_999_000_123
+SESSION_ID = bytes([0x42] * 16)
 PLAINTEXT = b"user=ada"
 
 
@@ -70,6 +77,18 @@ def seal(secret, names, salt=SALT, counter=COUNTER, not_after=NOT_AFTER, origin=
     return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode()
 
 
+def seal_v4(secret, names, salt=SALT, nonce=bytes([9] * 12), not_after=NOT_AFTER,
+            origin_ms=ORIGIN_MS, session_id=SESSION_ID, plaintext=PLAINTEXT):
+    prk = prk_of(secret)
+    key_id = expand(prk, b"key id", 4)
+    key = expand(prk, b"process key" + salt, 32)
+    bound = b"\0".join(names)
+    header = (b"\x04" + key_id + salt + nonce + not_after.to_bytes(8, "big")
+              + origin_ms.to_bytes(8, "big") + session_id + len(bound).to_bytes(2, "big") + bound)
+    sealed = AESGCM(key).encrypt(nonce, plaintext, header)
+    return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode()
+
+
 def seal_v2(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaintext=PLAINTEXT):
     prk = prk_of(secret)
     key_id = expand(prk, b"key id", 4)
@@ -83,6 +102,8 @@ def seal_v2(secret, names, salt=SALT, not_after=NOT_AFTER, origin=ORIGIN, plaint
 
 if __name__ == "__main__":
     print("stretched:", stretch(SECRET).hex())
+    print("v4 one name:", seal_v4(SECRET, [b"session"]))
+    print("v4 two names:", seal_v4(SECRET, [b"session", b"session2"]))
     print("v3 one name:", seal(SECRET, [b"session"]))
     print("v3 two names:", seal(SECRET, [b"session", b"session2"]))
     print("v2 one name:", seal_v2(SECRET, [b"session"]))
