@@ -14,6 +14,8 @@ use std::process::Command;
 const SHIM_SOURCES: &[&str] = &[
     "shim/session_cookie.c",
     "shim/session_crypto.c",
+    "shim/revocation_store.c",
+    "shim/config_checks.c",
     "shim/session_text.c",
     "shim/log.c",
 ];
@@ -21,6 +23,8 @@ const SHIM_HEADERS: &[&str] = &[
     "shim/bindings.h",
     "shim/session_cookie.h",
     "shim/session_crypto.h",
+    "shim/revocation_store.h",
+    "shim/config_checks.h",
     "shim/cookie_names.h",
     "shim/log.h",
     "shim/rust_entry.h",
@@ -28,7 +32,7 @@ const SHIM_HEADERS: &[&str] = &[
 ];
 
 /// The C shim of the module this build is for, if it is for one.
-fn module_shim() -> Option<&'static str> {
+fn module_shim() -> Option<&'static [&'static str]> {
     let cookie = env::var_os("CARGO_FEATURE_SESSION_COOKIE_MODULE").is_some();
     let crypto = env::var_os("CARGO_FEATURE_SESSION_CRYPTO_MODULE").is_some();
     match (cookie, crypto) {
@@ -36,8 +40,12 @@ fn module_shim() -> Option<&'static str> {
             "features session-cookie-module and session-crypto-module build two \
              different .so files: build them one at a time (scripts/build.sh)"
         ),
-        (true, false) => Some("shim/session_cookie.c"),
-        (false, true) => Some("shim/session_crypto.c"),
+        (true, false) => Some(&["shim/session_cookie.c"]),
+        (false, true) => Some(&[
+            "shim/session_crypto.c",
+            "shim/revocation_store.c",
+            "shim/config_checks.c",
+        ]),
         (false, false) => None,
     }
 }
@@ -57,7 +65,8 @@ fn main() {
     }
     let include_dirs = httpd_include_dirs();
     if let Some(shim) = module_shim() {
-        build_shim(&include_dirs, &[shim, "shim/session_text.c", "shim/log.c"]);
+        let common = ["shim/session_text.c", "shim/log.c"];
+        build_shim(&include_dirs, &[shim, &common].concat());
     }
     generate_bindings(&include_dirs);
 }

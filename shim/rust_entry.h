@@ -82,6 +82,11 @@ typedef struct {
      * and 0, else -1 with the reason in err. */
     int (*parse_time)(const char *text, apr_int64_t *unix_time, char *err,
                       size_t err_len);
+    /* SessionCryptoRevokeHeader: takes the header out of the response (both
+     * header tables) and does what it asks; called once per request, by
+     * the output filter the shim inserts before mod_session's, so before
+     * the session is saved (src/ffi/revoke_header.rs). */
+    void (*revoke_from_header)(request_rec *r);
 } scr_crypto_entries;
 
 #endif

@@ -10,12 +10,17 @@
 
 #include "apr_lib.h"
 #include "apr_strings.h"
+#include "config_checks.h"
 #include "log.h"
+#include "revocation_store.h"
 #include "session_text.h"
 #include "http_log.h"
 #include "http_main.h"
 #include "http_core.h"
 #include "util_script.h"
+#include "util_filter.h"
+#include "http_protocol.h"
+#include "http_request.h"
 
 APLOG_USE_MODULE(session_crypto);
 
@@ -58,6 +63,11 @@ void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->max_lifetime_set = add->max_lifetime_set || base->max_lifetime_set;
     merged->not_before = add->not_before_set ? add->not_before : base->not_before;
     merged->not_before_set = add->not_before_set || base->not_before_set;
+    merged->subject_key = add->subject_key_set ? add->subject_key : base->subject_key;
+    merged->subject_key_set = add->subject_key_set || base->subject_key_set;
+    merged->revoke_header = add->revoke_header_set ? add->revoke_header
+                                                   : base->revoke_header;
+    merged->revoke_header_set = add->revoke_header_set || base->revoke_header_set;
     return merged;
 }
 
@@ -239,9 +249,12 @@ static const char *set_format_version(cmd_parms *cmd, void *config,
     else if (!strcmp(arg, "3")) {
         conf->format_version = 3;
     }
+    else if (!strcmp(arg, "4")) {
+        conf->format_version = 4;
+    }
     else {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " must be 2 or 3, not ", arg,
-                           NULL);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " must be 2, 3 or 4, not ",
+                           arg, NULL);
     }
     conf->format_version_set = 1;
     return NULL;
@@ -275,6 +288,41 @@ static const char *set_not_before(cmd_parms *cmd, void *config, const char *arg)
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
     conf->not_before_set = 1;
+    return NULL;
+}
+
+/* SessionCryptoSubjectKey key|none */
+static const char *set_subject_key(cmd_parms *cmd, void *config, const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+
+    if (!*arg) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " needs a session key", NULL);
+    }
+    conf->subject_key = strcasecmp(arg, "none") ? arg : NULL;
+    conf->subject_key_set = 1;
+    return NULL;
+}
+
+/* SessionCryptoRevokeHeader header-name|none */
+static const char *set_revoke_header(cmd_parms *cmd, void *config,
+                                     const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+    const char *c;
+
+    for (c = arg; *c; c++) {
+        /* An HTTP token: what a back end can send as a header name. */
+        if (!apr_isalnum(*c) && !strchr("!#$%&'*+-.^_`|~", *c)) {
+            return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                               " takes a header name, not ", arg, NULL);
+        }
+    }
+    if (!*arg) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a header name", NULL);
+    }
+    conf->revoke_header = strcasecmp(arg, "none") ? arg : NULL;
+    conf->revoke_header_set = 1;
     return NULL;
 }
 
@@ -327,6 +375,23 @@ const command_rec scr_crypto_cmds[] = {
                   RSRC_CONF | OR_AUTHCFG,
                   "Sessions first sealed before this time (Unix seconds or "
                   "RFC 3339) do not open: logs everyone out"),
+    AP_INIT_TAKE1("SessionCryptoRevocationStore", scr_set_revocation_store, NULL,
+                  RSRC_CONF,
+                  "Where revoked sessions are kept: a mod_socache provider and "
+                  "its arguments (shmcb, shmcb:/path(bytes), memcache:host:port, "
+                  "redis:host:port)"),
+    AP_INIT_TAKE1("SessionCryptoRevocationFailMode", scr_set_revocation_fail_mode,
+                  NULL, RSRC_CONF,
+                  "While the revocation store cannot be reached: open (default: "
+                  "sessions open, unchecked) or closed (no session)"),
+    AP_INIT_TAKE1("SessionCryptoSubjectKey", set_subject_key, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "The session entry that names the user (mod_auth_form: "
+                  "user), for revoking every session of a user"),
+    AP_INIT_TAKE1("SessionCryptoRevokeHeader", set_revoke_header, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "A response header by which a back end revokes sessions: "
+                  "session, subject or subject NAME; removed from the response"),
     AP_INIT_RAW_ARGS("SessionCryptoDriver", set_driver, NULL, RSRC_CONF,
                      "Accepted for compatibility: sealing is built in"),
     {NULL}
@@ -345,6 +410,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    scr_check_crypto_config(s);
     if (conf->driver) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      "SCR0211: SessionCryptoDriver %s is ignored: sessions are sealed "
@@ -354,15 +420,52 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
+#define REVOKE_FILTER "SCR_REVOKE_HEADER"
+
+/* SessionCryptoRevokeHeader's filter: sees the response's headers before
+ * mod_session's filter saves the session, hands them to Rust once, and
+ * steps aside. */
+static apr_status_t revoke_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    rust->revoke_from_header(f->r);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* Inserted where a revoke header is configured, ahead of mod_session's
+ * filter (inserted at APR_HOOK_MIDDLE; a filter of the same type inserted
+ * earlier runs earlier). */
+static void insert_revoke_filter(request_rec *r)
+{
+    const scr_crypto_dir_conf *conf = scr_crypto_request_config(r);
+
+    if (conf && conf->revoke_header) {
+        ap_add_output_filter(REVOKE_FILTER, NULL, r, r->connection);
+    }
+}
+
+/* apachectl configtest: the warnings a start would log. */
+static void test_config(apr_pool_t *pconf, server_rec *s)
+{
+    (void)pconf;
+    scr_check_crypto_config(s);
+}
+
 void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
 {
     (void)p;
     rust = entries;
+    ap_register_output_filter(REVOKE_FILTER, revoke_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(insert_revoke_filter, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_insert_error_filter(insert_revoke_filter, NULL, NULL, APR_HOOK_FIRST);
+    scr_revocation_register_hooks(p);
     /* After mod_session's own encoding, before its own decoding. */
     ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
     ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
     scr_register_text_hooks(&rust->text);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 const scr_crypto_dir_conf *scr_crypto_request_config(const request_rec *r)

@@ -25,12 +25,17 @@ typedef struct {
     int cipher_set;
     int stock_format;   /* scr_stock_format */
     int stock_format_set;
-    int format_version; /* SessionCryptoFormatVersion: 2 or 3 (0: unset, 3) */
+    int format_version; /* SessionCryptoFormatVersion: 2, 3 or 4 (0: unset, 4) */
     int format_version_set;
     apr_int64_t max_lifetime; /* SessionCryptoMaxLifetime, seconds; 0: none */
     int max_lifetime_set;
     apr_int64_t not_before;   /* SessionCryptoNotBefore, Unix seconds */
     int not_before_set;
+    const char *subject_key;  /* SessionCryptoSubjectKey: the session entry
+                               * naming the user; NULL: none */
+    int subject_key_set;
+    const char *revoke_header; /* SessionCryptoRevokeHeader; NULL: none */
+    int revoke_header_set;
 } scr_crypto_dir_conf;
 
 typedef struct {

@@ -9,8 +9,13 @@
 //! [`Request`] stands for that. Strings handed out by a [`Pool`] live as
 //! long as the borrow of the pool they came from.
 
+#[cfg(feature = "session-crypto-module")]
+use std::cell::Cell;
 use std::ffi::{CStr, c_char};
 use std::ptr;
+
+#[cfg(feature = "session-crypto-module")]
+use crate::seal::Stamp;
 
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::apr_table_addn;
@@ -34,7 +39,7 @@ pub(super) unsafe fn c_bytes<'a>(s: *const c_char) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// As for [`c_bytes`].
-unsafe fn c_str_or_none<'a>(s: *const c_char) -> Option<&'a CStr> {
+pub(super) unsafe fn c_str_or_none<'a>(s: *const c_char) -> Option<&'a CStr> {
     // SAFETY: per the contract above.
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) })
 }
@@ -46,7 +51,6 @@ unsafe fn c_str_or_none<'a>(s: *const c_char) -> Option<&'a CStr> {
 ///
 /// # Safety
 /// `k` is NULL or a NUL-terminated string.
-#[cfg(feature = "session-cookie-module")]
 unsafe fn key_is(k: *const c_char, key: &[u8]) -> bool {
     if k.is_null() {
         return false;
@@ -103,13 +107,11 @@ impl Request {
         unsafe { Table::from_raw(self.0.headers_in) }
     }
 
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn headers_out(&self) -> &Table {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.headers_out) }
     }
 
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn err_headers_out(&self) -> &Table {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.err_headers_out) }
@@ -152,22 +154,34 @@ impl Request {
         self.0.request_time
     }
 
-    /// The origin noted for session `z` on this request with
-    /// [`Request::note_origin`].
+    /// What the crypto module noted when it opened session `z` on this
+    /// request ([`Request::note_opened`]).
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn origin_of(&self, z: &Session) -> Option<u64> {
-        self.notes()
-            .find(|n| ptr::eq(n.session, z.as_ptr()))
-            .map(|n| n.origin)
+    pub(super) fn opened(&self, z: &Session) -> Option<&OpenedNote> {
+        self.notes().find(|n| ptr::eq(n.session, z.as_ptr()))
     }
 
-    /// Notes when session `z` began, in this module's slot of the
-    /// request's `request_config`: an O(1) slot, not a lookup by name.
+    /// The session the crypto module opened last on this request: the one
+    /// a back end's revoke header speaks of.
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn note_origin(&self, z: &Session, origin: u64) {
-        self.add_note(OriginNote {
+    pub(super) fn last_opened(&self) -> Option<&OpenedNote> {
+        self.notes().next()
+    }
+
+    /// Notes what the opened session `z` says of itself (its stamp, and its
+    /// subject, copied into this request's pool), in this module's slot of
+    /// the request's `request_config`: an O(1) slot, not a lookup by name.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn note_opened(&self, z: &Session, stamp: Stamp, subject: Option<&[u8]>) {
+        let subject = subject.map(|s| {
+            let copy = self.pool().c_str(s);
+            (copy.as_ptr().cast::<u8>(), s.len())
+        });
+        self.add_note(OpenedNote {
             session: z.as_ptr(),
-            origin,
+            stamp,
+            subject,
+            revoked: Cell::new(false),
         });
     }
 
@@ -268,12 +282,30 @@ impl Request {
     }
 }
 
-/// When a session began, as the crypto module notes it on the request
-/// that owns the session (one request may carry several sessions).
+/// An opened session, as the crypto module notes it on the request that
+/// owns the session (one request may carry several sessions).
 #[cfg(feature = "session-crypto-module")]
-struct OriginNote {
+pub(super) struct OpenedNote {
     session: *const session_rec,
-    origin: u64,
+    /// Its origin and id, authenticated.
+    pub(super) stamp: Stamp,
+    /// Its subject (`SessionCryptoSubjectKey`) when it was opened: bytes in
+    /// the request's pool.
+    subject: Option<(*const u8, usize)>,
+    /// Revoked by this request (a back end's revoke header): not to be
+    /// saved again.
+    pub(super) revoked: Cell<bool>,
+}
+
+#[cfg(feature = "session-crypto-module")]
+impl OpenedNote {
+    /// Its subject when it was opened.
+    pub(super) fn subject(&self) -> Option<&[u8]> {
+        // SAFETY: note_opened copied the subject into the request's pool,
+        // which outlives the note (it lives in the same pool).
+        self.subject
+            .map(|(p, len)| unsafe { std::slice::from_raw_parts(p, len) })
+    }
 }
 
 /// A session loaded for a cookie name, as session_cookie_module notes it
@@ -288,7 +320,7 @@ struct LoadedNote {
 
 /// What this build's module notes on a request: one kind per module.
 #[cfg(feature = "session-crypto-module")]
-type Note = OriginNote;
+type Note = OpenedNote;
 #[cfg(feature = "session-cookie-module")]
 type Note = LoadedNote;
 
@@ -488,7 +520,6 @@ impl Table {
 
     /// The value of every entry whose key is `key` (ignoring ASCII case),
     /// in table order.
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn values<'t>(&'t self, key: &'t CStr) -> impl Iterator<Item = &'t CStr> + 't {
         let key = key.to_bytes_with_nul();
         self.entries()

@@ -5,12 +5,8 @@
 //! SCR0211 in shim/session_crypto.c).
 
 #[cfg(feature = "session-cookie-module")]
-use super::bindings::APLOG_INFO;
-use super::bindings::{APLOG_DEBUG, APLOG_ERR};
-#[cfg(feature = "session-cookie-module")]
-use super::bindings::{
-    APLOG_WARNING, scr_cookie_log_level_SCR_COOKIE_APLOG_NOTICE as APLOG_NOTICE,
-};
+use super::bindings::scr_cookie_log_level_SCR_COOKIE_APLOG_NOTICE as APLOG_NOTICE;
+use super::bindings::{APLOG_DEBUG, APLOG_ERR, APLOG_INFO, APLOG_WARNING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Msg {
@@ -80,6 +76,23 @@ pub(super) enum Msg {
     OpenedStock,
     #[cfg(feature = "session-crypto-module")]
     NoRandomness,
+    /// A session refused because the store says it was revoked: the
+    /// client's copy, debug only.
+    #[cfg(feature = "session-crypto-module")]
+    RevokedRefused,
+    /// A session id or a subject revoked (a logout, a back end's header).
+    #[cfg(feature = "session-crypto-module")]
+    Revoked,
+    /// The revocation store did not answer: once a minute per process.
+    #[cfg(feature = "session-crypto-module")]
+    StoreUnreachable,
+    /// A revocation asked for with nothing to revoke.
+    #[cfg(feature = "session-crypto-module")]
+    NothingToRevoke,
+    /// A back end's revoke header that means nothing, or one sent where
+    /// no revocation store is configured.
+    #[cfg(feature = "session-crypto-module")]
+    RevokeHeaderUnused,
     /// A panic while decoding or encoding the session text (either
     /// module), caught.
     TextPanic,
@@ -141,6 +154,16 @@ impl Msg {
             Self::OpenedStock => ("SCR0202", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]
             Self::NoRandomness => ("SCR0203", APLOG_ERR),
+            #[cfg(feature = "session-crypto-module")]
+            Self::RevokedRefused => ("SCR0220", APLOG_DEBUG),
+            #[cfg(feature = "session-crypto-module")]
+            Self::Revoked => ("SCR0221", APLOG_INFO),
+            #[cfg(feature = "session-crypto-module")]
+            Self::StoreUnreachable => ("SCR0222", APLOG_WARNING),
+            #[cfg(feature = "session-crypto-module")]
+            Self::NothingToRevoke => ("SCR0223", APLOG_DEBUG),
+            #[cfg(feature = "session-crypto-module")]
+            Self::RevokeHeaderUnused => ("SCR0224", APLOG_WARNING),
             Self::TextPanic => ("SCR0300", APLOG_ERR),
             Self::TextDecoded => ("SCR0301", APLOG_DEBUG),
             Self::TextEncoded => ("SCR0302", APLOG_DEBUG),

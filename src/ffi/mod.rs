@@ -18,6 +18,10 @@ mod messages;
 mod module_record;
 #[cfg(feature = "session-crypto-module")]
 mod pool_box;
+#[cfg(feature = "session-crypto-module")]
+mod revocation;
+#[cfg(feature = "session-crypto-module")]
+mod revoke_header;
 #[cfg(feature = "session-cookie-module")]
 mod session_cookie;
 #[cfg(feature = "session-crypto-module")]

@@ -86,6 +86,7 @@ mod crypto {
         scr_crypto_create_server_config, scr_crypto_entries, scr_crypto_merge_dir_config,
         scr_crypto_register_hooks,
     };
+    use super::super::revoke_header::revoke_from_header;
     use super::super::session_crypto::{
         add_secret, decode, encode, parse_cipher, parse_not_before,
     };
@@ -98,6 +99,7 @@ mod crypto {
         add_secret: Some(add_secret),
         parse_cipher: Some(parse_cipher),
         parse_time: Some(parse_not_before),
+        revoke_from_header: Some(revoke_from_header),
     };
 
     unsafe extern "C" fn register_hooks(p: *mut apr_pool_t) {

@@ -6,21 +6,22 @@
 //! in a [`Keyring`] owned by the configuration pool ([`PoolBox`]). Sealing
 //! and opening are in [`crate::seal`].
 
-use std::ffi::{c_char, c_int, c_long};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::ffi::{CStr, c_char, c_int, c_long};
 
 use super::bindings::{
     APR_EGENERAL, OK, apr_int64_t, apr_pool_t, apr_status_t, request_rec, scr_crypto_cookie_config,
     scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_stock_format_SCR_STOCK_OFF,
     scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
-use super::httpd::{Pool, Request, Session, c_bytes, c_str_of};
+use super::httpd::{Pool, Request, Session, c_bytes, c_str_of, c_str_or_none};
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
 use super::pool_box::PoolBox;
+use super::revocation::{self, Verdict};
 use super::status;
 use super::{config_call, guarded};
+use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{
     Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
@@ -180,9 +181,20 @@ fn on_panic(r: &Request, doing: &str) -> apr_status_t {
     APR_EGENERAL as apr_status_t
 }
 
-/// The request's per-directory configuration, as safe values: its keys (if
-/// secrets are configured here) and how it seals and opens.
-fn config(r: &Request) -> Option<(&Keyring, Policy)> {
+/// The request's per-directory configuration, as safe values.
+pub(super) struct Conf<'r> {
+    /// Its keys (if secrets are configured here).
+    pub(super) keyring: &'r Keyring,
+    /// How it seals and opens.
+    pub(super) policy: Policy,
+    /// `SessionCryptoSubjectKey`.
+    pub(super) subject_key: Option<&'r CStr>,
+    /// `SessionCryptoRevokeHeader`.
+    pub(super) revoke_header: Option<&'r CStr>,
+}
+
+/// The request's configuration, if secrets are configured for it.
+pub(super) fn config(r: &Request) -> Option<Conf<'_>> {
     // SAFETY: the shim returns the merged configuration of a live request
     // (or NULL); it, and the keyring kept in the configuration pool, outlive
     // the request.
@@ -203,16 +215,29 @@ fn config(r: &Request) -> Option<(&Keyring, Policy)> {
     let seconds = |set: c_int, value: apr_int64_t| u64::try_from(value).ok().filter(|_| set != 0);
     let policy = Policy {
         stock,
-        version: if conf.format_version == 2 {
-            FormatVersion::V2
-        } else {
-            FormatVersion::V3
+        version: match conf.format_version {
+            2 => FormatVersion::V2,
+            3 => FormatVersion::V3,
+            _ => FormatVersion::V4,
         },
         cipher,
         max_lifetime: seconds(conf.max_lifetime_set, conf.max_lifetime),
         not_before: seconds(conf.not_before_set, conf.not_before),
     };
-    Some((keyring, policy))
+    // SAFETY: NULL or strings of the configuration pool, which outlives
+    // the request.
+    let (subject_key, revoke_header) = unsafe {
+        (
+            c_str_or_none(conf.subject_key),
+            c_str_or_none(conf.revoke_header),
+        )
+    };
+    Some(Conf {
+        keyring,
+        policy,
+        subject_key,
+        revoke_header,
+    })
 }
 
 /// The names a sealed value is bound to: the request's session cookie
@@ -261,32 +286,65 @@ fn unix_now(r: &Request) -> u64 {
     u64::try_from(r.request_time()).map_or(0, |us| us.div_ceil(1_000_000))
 }
 
-/// When a session begins, in whole seconds rounded down: a session begun
-/// after `SessionCryptoNotBefore` is never taken for one begun before.
-fn origin_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// Whether a session's entries are empty but for mod_session's `expiry`:
+/// what a logout saves (mod_auth_form's logout handler, an application
+/// emptying the session through `SessionHeader`).
+fn emptied(z: &Session) -> bool {
+    z.entries().is_none_or(|t| {
+        t.pairs()
+            .all(|(key, _)| key.to_bytes().eq_ignore_ascii_case(b"expiry"))
+    })
 }
 
 fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
-    let Some((keyring, policy)) = config(r) else {
+    let Some(conf) = config(r) else {
         return OK as apr_status_t;
     };
+    let opened = r.session_owner().opened(z);
+    if let Some(note) = opened {
+        if note.revoked.get() {
+            // Revoked by this request's back end: the cookie goes.
+            z.set_encoded(None);
+            return OK as apr_status_t;
+        }
+        if emptied(z) && revocation::configured() && note.stamp.session_id.is_some() {
+            // A logout: the session's id is revoked, so a copy of the
+            // cookie no longer opens, and the cookie itself goes (no
+            // value sealed around an expiry alone).
+            revocation::revoke_session(r, note, conf.policy.max_lifetime, "logout");
+            z.set_encoded(None);
+            return OK as apr_status_t;
+        }
+    }
     let Some(plain) = z.encoded().filter(|t| !t.is_empty()) else {
         return OK as apr_status_t;
     };
     // mod_session's expiry (microseconds, from SessionMaxAge), rounded up
     // to whole seconds: 0 means the session does not expire.
     let not_after = u64::try_from(z.expiry()).map_or(0, |us| us.div_ceil(1_000_000));
-    // A session opened in this request keeps its origin; a new one begins.
-    let origin = r.session_owner().origin_of(z).unwrap_or_else(origin_now);
-    let stamp = Stamp { not_after, origin };
+    // A session opened in this request keeps its origin and id, unless its
+    // subject changed (a login as someone else, or a login at all): then
+    // a new session begins, with a new id (no session fixation).
+    let subject_now = conf
+        .subject_key
+        .and_then(|key| z.entries()?.get(key))
+        .map(CStr::to_bytes);
+    let kept = opened.filter(|note| note.subject() == subject_now);
+    let stamp = Stamp {
+        not_after,
+        origin_ms: kept.map_or_else(revocation::now_ms, |n| n.stamp.origin_ms),
+        session_id: kept.and_then(|n| n.stamp.session_id),
+    };
     // Sealed into the request's memory, then its text beside it.
     let pool = z.pool(r);
-    match seal_value_in(keyring, policy, plain, stamp, &cookie_names(r), |len| {
-        pool.zeroed(len)
-    }) {
+    match seal_value_in(
+        conf.keyring,
+        conf.policy,
+        plain,
+        stamp,
+        &cookie_names(r),
+        |len| pool.zeroed(len),
+    ) {
         None => OK as apr_status_t,
         Some(Ok(sealed)) => {
             let text = pool.c_str_filled(sealed.text_len(), |out| sealed.write_text(out));
@@ -303,32 +361,30 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
 }
 
 fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
-    let Some((keyring, policy)) = config(r) else {
+    let Some(conf) = config(r) else {
         return OK as apr_status_t;
     };
     let Some(sealed) = z.encoded().filter(|t| !t.is_empty()) else {
         // No cookie, or mod_session's second run of the decode hooks on a
         // session already decoded: keep the word set before (a session
         // this module opened has one; no need to look).
-        if r.session_owner().origin_of(z).is_none() {
+        if r.session_owner().opened(z).is_none() {
             status::set_if_unset(r, c"absent");
         }
         return OK as apr_status_t;
     };
     // Decoded and decrypted in the session's pool, where the text stays.
     let buf = z.pool(r).zeroed(open_capacity(sealed.len()) + 1);
-    match open_value_in(keyring, policy, sealed, unix_now(r), &cookie_names(r), buf) {
-        Ok((text, origin, format)) => {
-            r.session_owner().note_origin(z, origin);
-            buf[text.end] = 0;
-            z.set_encoded(Some(c_str_of(&buf[text.start..=text.end])));
-            status::set(r, format.status());
-            if format == Format::Stock {
-                log(r, Msg::OpenedStock, || {
-                    "session opened from stock mod_session_crypto's format".to_owned()
-                });
-            }
-        }
+    let opened = open_value_in(
+        conf.keyring,
+        conf.policy,
+        sealed,
+        unix_now(r),
+        &cookie_names(r),
+        buf,
+    );
+    let (text, stamp, format) = match opened {
+        Ok(opened) => opened,
         Err(why) => {
             status::set(r, why.status());
             // Bad input is the client's problem, not the server's: no
@@ -340,7 +396,40 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
                 )
             });
             z.set_encoded(None);
+            return OK as apr_status_t;
         }
+    };
+    let subject = conf
+        .subject_key
+        .and_then(|key| subject_of(&buf[text.clone()], key.to_bytes()));
+    let verdict = revocation::check(r, &stamp, subject.as_deref());
+    if verdict == Verdict::Revoked || verdict == (Verdict::Unchecked { fail_closed: true }) {
+        let revoked = verdict == Verdict::Revoked;
+        status::set(r, if revoked { c"revoked" } else { c"unchecked" });
+        if revoked {
+            log(r, Msg::RevokedRefused, || {
+                format!(
+                    "sealed session not opened: revoked; continuing without a session: {}",
+                    printable(r.uri())
+                )
+            });
+        }
+        buf.fill(0);
+        z.set_encoded(None);
+        return OK as apr_status_t;
+    }
+    r.session_owner().note_opened(z, stamp, subject.as_deref());
+    buf[text.end] = 0;
+    z.set_encoded(Some(c_str_of(&buf[text.start..=text.end])));
+    if verdict == Verdict::Valid {
+        status::set(r, format.status());
+    } else {
+        status::set(r, c"unchecked");
+    }
+    if format == Format::Stock {
+        log(r, Msg::OpenedStock, || {
+            "session opened from stock mod_session_crypto's format".to_owned()
+        });
     }
     OK as apr_status_t
 }

@@ -1,0 +1,201 @@
+//! The revocation store as the crypto module's hooks use it: a safe face on
+//! the shim's mod_socache calls (shim/revocation_store.c), the checks made
+//! when a session opens, and the entries written when one is revoked. What
+//! an entry is, and how long it lives, is the safe core's
+//! ([`crate::revoke`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::bindings::{
+    scr_revocation_configured, scr_revocation_fail_closed, scr_revocation_lookup,
+    scr_revocation_write, scr_store_result_SCR_STORE_FOUND, scr_store_result_SCR_STORE_NOT_FOUND,
+};
+use super::httpd::{OpenedNote, Request};
+use super::log::log;
+use super::messages::Msg;
+use crate::revoke::{
+    EntryId, entry_time, entry_value, session_entry, session_entry_seconds, subject_entry,
+    subject_entry_seconds, subject_revokes,
+};
+use crate::seal::Stamp;
+
+/// Whether `SessionCryptoRevocationStore` is set (and its store ready).
+pub(super) fn configured() -> bool {
+    // SAFETY: reads a static of the shim's, set at configuration time.
+    unsafe { scr_revocation_configured() != 0 }
+}
+
+/// What the store says of an entry.
+enum Lookup {
+    NotFound,
+    /// The entry's time (Unix milliseconds).
+    Found(u64),
+    Failed,
+}
+
+fn lookup(r: &Request, entry: &EntryId) -> Lookup {
+    let mut value = [0u8; 8];
+    // SAFETY: a live request; `entry` and `value` outlive the call, which
+    // reads 17 bytes and writes at most 8.
+    let got = unsafe {
+        scr_revocation_lookup(
+            r.as_ptr(),
+            entry.as_ptr(),
+            entry.len() as u32,
+            value.as_mut_ptr(),
+        )
+    };
+    #[allow(non_upper_case_globals)]
+    match got {
+        scr_store_result_SCR_STORE_NOT_FOUND => Lookup::NotFound,
+        scr_store_result_SCR_STORE_FOUND => Lookup::Found(entry_time(&value).unwrap_or(0)),
+        _ => Lookup::Failed,
+    }
+}
+
+fn write(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool {
+    let value = entry_value(revoked_at_ms);
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    // SAFETY: a live request; `entry` and `value` outlive the call, which
+    // reads 17 and 8 bytes.
+    unsafe {
+        scr_revocation_write(
+            r.as_ptr(),
+            entry.as_ptr(),
+            entry.len() as u32,
+            value.as_ptr(),
+            seconds,
+        ) != 0
+    }
+}
+
+/// Unix milliseconds now.
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What opening a session found in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Not revoked (or no store to ask).
+    Valid,
+    /// Its id was logged out, or its subject revoked after it began.
+    Revoked,
+    /// The store did not answer: `SessionCryptoRevocationFailMode` decides.
+    Unchecked { fail_closed: bool },
+}
+
+/// Asks the store about an opened session: its id, then (if it has one)
+/// its subject. One round trip per entry asked about: one for a session
+/// with an id and no subject key, two with one.
+pub(super) fn check(r: &Request, stamp: &Stamp, subject: Option<&[u8]>) -> Verdict {
+    if !configured() {
+        return Verdict::Valid;
+    }
+    let mut failed = false;
+    if let Some(id) = &stamp.session_id {
+        match lookup(r, &session_entry(id)) {
+            Lookup::Found(_) => return Verdict::Revoked,
+            Lookup::Failed => failed = true,
+            Lookup::NotFound => {}
+        }
+    }
+    if let Some(subject) = subject {
+        match lookup(r, &subject_entry(subject)) {
+            Lookup::Found(at) if subject_revokes(at, stamp.origin_ms) => return Verdict::Revoked,
+            Lookup::Failed => failed = true,
+            _ => {}
+        }
+    }
+    if !failed {
+        return Verdict::Valid;
+    }
+    // SAFETY: reads a static of the shim's, set at configuration time.
+    let fail_closed = unsafe { scr_revocation_fail_closed() != 0 };
+    warn_unreachable(r, || {
+        format!(
+            "revocation store unreachable: sessions {} unchecked (SessionCryptoRevocationFailMode {})",
+            if fail_closed { "refused," } else { "opened" },
+            if fail_closed { "closed" } else { "open" }
+        )
+    });
+    Verdict::Unchecked { fail_closed }
+}
+
+/// Revokes the opened session `note` (a logout, or a back end's `session`):
+/// its id's entry lives until the value could no longer open anyway. A
+/// session without an id (format 2 or 3, stock's) cannot be revoked alone.
+pub(super) fn revoke_session(r: &Request, note: &OpenedNote, max_lifetime: Option<u64>, why: &str) {
+    let Some(id) = &note.stamp.session_id else {
+        log(r, Msg::NothingToRevoke, || {
+            format!(
+                "{why}: the session has no id (sealed in format 2 or 3, or stock's): not revoked"
+            )
+        });
+        return;
+    };
+    let now = now_ms();
+    let stamp = &note.stamp;
+    let seconds = session_entry_seconds(now / 1000, stamp.not_after, stamp.origin_ms, max_lifetime);
+    if write(r, &session_entry(id), now, seconds) {
+        log(r, Msg::Revoked, || {
+            format!("{why}: session {} revoked for {seconds} s", hex(id))
+        });
+    } else {
+        warn_unreachable(r, || {
+            format!(
+                "revocation store unreachable: {why}: session {} NOT revoked",
+                hex(id)
+            )
+        });
+    }
+}
+
+/// Revokes every session of `subject` that began before now.
+pub(super) fn revoke_subject(r: &Request, subject: &[u8], max_lifetime: Option<u64>) {
+    let seconds = subject_entry_seconds(max_lifetime);
+    let entry = subject_entry(subject);
+    if write(r, &entry, now_ms(), seconds) {
+        log(r, Msg::Revoked, || {
+            format!(
+                "every session of subject {} begun before now revoked for {seconds} s",
+                hex(&entry[1..])
+            )
+        });
+    } else {
+        warn_unreachable(r, || {
+            format!(
+                "revocation store unreachable: subject {} NOT revoked",
+                hex(&entry[1..])
+            )
+        });
+    }
+}
+
+/// Unix seconds of the last SCR0222 line of this process.
+static LAST_WARNING: AtomicU64 = AtomicU64::new(0);
+
+/// Logs SCR0222 (a warning: the store is the admin's to fix) at most once a
+/// minute per process, so an outage does not flood the log.
+fn warn_unreachable(r: &Request, text: impl FnOnce() -> String) {
+    let now = now_ms() / 1000;
+    let last = LAST_WARNING.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < 60 && last != 0 {
+        return;
+    }
+    if LAST_WARNING
+        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
+    {
+        log(r, Msg::StoreUnreachable, text);
+    }
+}
+
+/// A session id, or the hash in a subject's entry, for log lines: neither
+/// opens a session nor names a user.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
