@@ -3,17 +3,29 @@
 //! the module's rules and opens and seals cookie values exactly as the
 //! module does (the same safe core), without a running httpd.
 //!
-//! Exit codes: 0 done; 1 the value did not open (inspect); 2 usage error;
-//! 3 the passphrase file could not be read or holds a bad secret.
+//! It also revokes sessions (`revoke`): it writes the module's revocation
+//! entries to its memcached or redis store directly.
+//!
+//! Exit codes: 0 done; 1 the value did not open (inspect), or the store
+//! did not take the entry (revoke); 2 usage error; 3 the passphrase file
+//! could not be read or holds a bad secret.
 
+mod revoke;
+
+use std::ffi::OsString;
 use std::io::{self, Write as _};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use clap::builder::{OsStringValueParser, TypedValueParser as _};
 use clap::{Parser, Subcommand, ValueEnum};
+use mod_session_cookie_rs::revoke::{
+    MAX_ENTRY_SECONDS, SessionId, entry_value, session_entry, store_key, subject_entry,
+};
 use mod_session_cookie_rs::seal::{
     Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, format_time,
     open_value, parse, parse_passfile, seal_value,
@@ -25,8 +37,9 @@ use zeroize::Zeroizing;
 #[derive(Parser)]
 #[command(version, about = "Admin tool for mod_session_cookie_rs's sealed sessions", long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 done; 1 the value did not open (inspect); 2 usage error; \
-                        3 the passphrase file could not be read or holds a bad secret."
+    after_help = "Exit codes: 0 done; 1 the value did not open (inspect), or the store did \
+                  not take the entry (revoke); 2 usage error; 3 the passphrase file could \
+                  not be read or holds a bad secret."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,9 +50,10 @@ struct Cli {
 enum Cmd {
     /// Print a new random secret (32 bytes, base64), for a passphrase file.
     Keygen,
-    /// Open a cookie value offline and print the session and its times, or
-    /// why it does not open. Reads values in our format and in stock
-    /// mod_session_crypto's.
+    /// Open a cookie value offline and print the session, its times and
+    /// its session id (format version 4: what `revoke --session-id`
+    /// takes), or why it does not open. Reads values in our format and in
+    /// stock mod_session_crypto's.
     Inspect {
         #[command(flatten)]
         secrets: Secrets,
@@ -77,6 +91,48 @@ enum Cmd {
         #[command(flatten)]
         secrets: Secrets,
     },
+    /// Revoke a session, or every session of a user, in the module's
+    /// revocation store (SessionCryptoRevocationStore): writes the entry
+    /// httpd would write, to memcached or redis directly.
+    #[command(
+        after_help = "Exit codes: 0 written; 1 the store could not be reached or did not \
+                      take the entry; 2 usage error."
+    )]
+    Revoke {
+        /// The store, as SessionCryptoRevocationStore names it:
+        /// memcache:HOST[:PORT] (port 11211) or redis:HOST[:PORT] (port
+        /// 6379); an IPv6 address in brackets, [::1]:6379. One server.
+        /// shmcb is in httpd's shared memory: revoke through
+        /// SessionCryptoRevokeHeader from a back end instead.
+        #[arg(long, value_name = "STORE", value_parser = revoke::parse_store)]
+        store: revoke::Store,
+        #[command(flatten)]
+        target: Target,
+        /// How long the entry is kept, 1 to 2592000 (30 days, the most a
+        /// store keeps one). A session's entry is needed until the value
+        /// could no longer open anyway (SessionMaxAge,
+        /// SessionCryptoMaxLifetime); a subject's for
+        /// SessionCryptoMaxLifetime.
+        #[arg(long, value_name = "N", default_value_t = MAX_ENTRY_SECONDS,
+              value_parser = clap::value_parser!(u64).range(1..=MAX_ENTRY_SECONDS))]
+        seconds: u64,
+    },
+}
+
+/// What `revoke` revokes: one of the two.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// The session id (32 hex digits), as `inspect` prints it: that
+    /// session no longer opens, wherever its cookie was copied to.
+    #[arg(long, value_name = "HEX32", value_parser = revoke::parse_session_id)]
+    session_id: Option<SessionId>,
+    /// A user, the session's value under SessionCryptoSubjectKey: every
+    /// session of theirs that began before now no longer opens ("log out
+    /// everywhere"); a new login opens.
+    #[arg(long, value_name = "NAME", value_parser = OsStringValueParser::new()
+        .try_map(|s| if s.is_empty() { Err("a subject is not empty") } else { Ok(s) }))]
+    subject: Option<OsString>,
 }
 
 #[derive(clap::Args)]
@@ -129,6 +185,11 @@ fn main() -> ExitCode {
             text,
         } => seal_text(&secrets, &cookie_names, max_age, origin, stock, &text),
         Cmd::KeyIds { secrets } => key_ids(&secrets),
+        Cmd::Revoke {
+            store,
+            target,
+            seconds,
+        } => revoke(&store, &target, seconds),
     };
     match run {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,6 +204,22 @@ fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Unix milliseconds as an RFC 3339 time in UTC, with the milliseconds
+/// when there are any.
+fn format_time_ms(ms: u64) -> String {
+    let time = format_time(ms / 1000);
+    match (ms % 1000, time.strip_suffix('Z')) {
+        (0, _) | (_, None) => time,
+        (frac, Some(time)) => format!("{time}.{frac:03}Z"),
+    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -235,7 +312,11 @@ fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<()
     let mut line = |k: &str, v: String| writeln!(out, "{k:<10} {v}").ok();
     match (format, &parsed) {
         (Format::Ours, Some(p)) => {
-            let Stamp { not_after, origin } = p.stamp();
+            let Stamp {
+                not_after,
+                origin_ms,
+                session_id,
+            } = p.stamp();
             line(
                 "format",
                 format!("mod_session_cookie_rs v{} (AES-256-GCM)", p.version()),
@@ -246,7 +327,10 @@ fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<()
                 .map(|n| String::from_utf8_lossy(n).into())
                 .collect();
             line("cookies", names.join(", "));
-            line("origin", format_time(origin));
+            if let Some(id) = session_id {
+                line("session id", hex(&id));
+            }
+            line("origin", format_time_ms(origin_ms));
             line(
                 "not after",
                 if not_after == 0 {
@@ -279,10 +363,13 @@ fn seal_text(
     text: &str,
 ) -> Result<(), Failure> {
     let ring = keyring(&secrets.passphrase_file)?;
-    let now = now();
+    let now_ms = now_ms();
+    let now = now_ms / 1000;
     let stamp = Stamp {
         not_after: if max_age == 0 { 0 } else { now + max_age },
-        origin: origin.unwrap_or(now),
+        origin_ms: origin.map_or(now_ms, |s| s.saturating_mul(1000)),
+        // A new session: a new id (in format version 4).
+        session_id: None,
     };
     let mut policy = policy(secrets, StockFormat::Open);
     if let Some(cipher) = stock {
@@ -303,5 +390,28 @@ fn key_ids(secrets: &Secrets) -> Result<(), Failure> {
         let role = if i == 0 { "seals and opens" } else { "opens" };
         println!("{} {} {role}", i + 1, hex(&id));
     }
+    Ok(())
+}
+
+fn revoke(store: &revoke::Store, target: &Target, seconds: u64) -> Result<(), Failure> {
+    let now_ms = now_ms();
+    if now_ms == 0 {
+        return Err(Failure(1, "the clock is before 1970".into()));
+    }
+    let (entry, what) = match (&target.session_id, &target.subject) {
+        (Some(id), _) => (session_entry(id), format!("session {}", hex(id))),
+        (None, Some(name)) => (
+            subject_entry(name.as_bytes()),
+            format!(
+                "every session of subject {:?} begun before {}",
+                name.to_string_lossy(),
+                format_time_ms(now_ms)
+            ),
+        ),
+        (None, None) => unreachable!("clap requires --session-id or --subject"),
+    };
+    revoke::write_entry(store, &store_key(&entry), &entry_value(now_ms), seconds)
+        .map_err(|e| Failure(1, e))?;
+    println!("revoked {what} in {store} for {seconds} s");
     Ok(())
 }
