@@ -7,6 +7,8 @@
 #          python3-cryptography (values sealed in stock's format by tests),
 #          valgrind (tests/memcheck),
 #          libaprutil1-dbd-sqlite3 (mod_session_dbd on SQLite, test_dbd.py),
+#          memcached + redis-server (the revocation stores the tests start
+#          on 127.0.0.1: tests/integration/stores.py, cli/tests/revoke.rs),
 #          chromium + chromium-driver + python3-selenium (the browser test),
 #          debootstrap + docker-compose (the container tests; the Docker
 #          engine itself must be installed and running);
@@ -17,7 +19,7 @@
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest python3-cryptography valgrind curl binutils libaprutil1-dbd-sqlite3 chromium chromium-driver python3-selenium debootstrap docker-compose build-essential lintian rpm)
+    packages+=(python3 python3-pytest python3-cryptography valgrind curl binutils libaprutil1-dbd-sqlite3 memcached redis-server chromium chromium-driver python3-selenium debootstrap docker-compose build-essential lintian rpm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -8,12 +8,14 @@ SECRET = "integration secret for sealed sessions, 0123456789"
 OLD = "the old secret of the rotation tests, 0123456789"
 NEW = "the new secret of the rotation tests, 0123456789"
 # Our sealed format (README, "The sealed format"): version, key id, salt,
-# counter, not-after, origin, names length, names ("session").
-VERSION = 3
-HEADER_LEN = 1 + 4 + 16 + 8 + 8 + 8 + 2 + len("session")
+# nonce, not-after, origin (milliseconds), session id, names length, names
+# ("session").
+VERSION = 4
+HEADER_LEN = 1 + 4 + 16 + 12 + 8 + 8 + 16 + 2 + len("session")
 SALT = slice(5, 21)
-COUNTER = slice(21, 29)
-ORIGIN = slice(37, 45)
+NONCE = slice(21, 33)
+ORIGIN_MS = slice(41, 49)
+SESSION_ID = slice(49, 65)
 # Stock logs these for a value it cannot open; ours logs a debug line only.
 STOCK_DECRYPT_ERRORS = r"AH01842|AH01817|AH10005|AH01840"
 NOT_OPENED = "sealed session not opened: "

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness import REPO
-from sealed_support import (LOGLEVEL, ORIGIN, SECRET, b64decode, b64encode, cookie_of, get,
+from sealed_support import (LOGLEVEL, ORIGIN_MS, SECRET, b64decode, b64encode, cookie_of, get,
                             login, sealed_body, session_of)
 
 OTHER = "another secret of the lifetime tests, 0123456789"
@@ -38,7 +38,8 @@ def status(srv, cookie=None, query="", headers=None):
 
 
 def origin_of(cookie):
-    return int.from_bytes(b64decode(cookie)[ORIGIN], "big")
+    """When the session began, Unix seconds."""
+    return int.from_bytes(b64decode(cookie)[ORIGIN_MS], "big") // 1000
 
 
 # ------------------------------------------------------ absolute lifetime --

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import CGI, CRASH_LOG, MIXES, Mix, ours_module
-from sealed_support import (COUNTER, HEADER_LEN, LOGLEVEL, SALT, VERSION, NEW, NOT_OPENED, OLD, SECRET,
+from sealed_support import (HEADER_LEN, NONCE, LOGLEVEL, SALT, VERSION, NEW, NOT_OPENED, OLD, SECRET,
                             STOCK_DECRYPT_ERRORS, b64decode, b64encode, cookie_of, get, login,
                             seal_stock, sealed_body, server, session_of, tampered)
 
@@ -182,7 +182,7 @@ def test_format_version_2_for_a_rolling_upgrade(apache):
     (version 2); both versions open everywhere, so upgraded and upgrading
     nodes share sessions both ways."""
     old_style = server(apache, "ours", extra="SessionCryptoFormatVersion 2")
-    current = server(apache, "ours", extra="# version 3")
+    current = server(apache, "ours", extra="# version 4")
     cookie = login(old_style, user="alice")
     assert b64decode(cookie)[0] == 2, "not sealed in version 2"
     cookie = cookie_of(get(current, "/env.sh?set=cart=3", cookie=cookie))
@@ -307,7 +307,7 @@ def test_prefork_children_never_repeat_a_nonce(fresh_apache):
         t.start()
     for t in threads:
         t.join()
-    nonces = [(b64decode(c)[SALT], b64decode(c)[COUNTER]) for _, c in results]
+    nonces = [(b64decode(c)[SALT], b64decode(c)[NONCE]) for _, c in results]
     assert len(nonces) == 200 and len(set(nonces)) == 200, "a nonce repeated"
     children_of_salt = {}
     for (pid, _), (salt, _) in zip(results, nonces):
@@ -326,7 +326,7 @@ def configtest(fresh_apache, body):
     ("SessionCryptoCipher aes256-gcm",
      "cipher 'aes256-gcm' is not supported; supported: aes128, aes192, aes256, 3des192"),
     ("SessionCryptoStockFormat sometimes", "must be Off, Open or Seal, not sometimes"),
-    ("SessionCryptoFormatVersion 4", "SessionCryptoFormatVersion must be 2 or 3, not 4"),
+    ("SessionCryptoFormatVersion 5", "SessionCryptoFormatVersion must be 2, 3 or 4, not 5"),
     (f'SessionCryptoPassphrase "{SECRET}" "{SECRET}"', "this secret is given twice"),
     ("SessionCryptoPassphraseFile /nonexistent/secrets", "Could not open file"),
     ("<Directory />\nSessionCryptoDriver openssl\n</Directory>", "not allowed"),

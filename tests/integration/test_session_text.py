@@ -559,7 +559,7 @@ def inspected(value):
     shown = cli("inspect", value).splitlines()
     not_after = next(l for l in shown if l.startswith("not after "))
     assert not_after.split()[-1] != "never", shown
-    line = next(l for l in shown if l.startswith("session "))
+    line = next(l for l in shown if l.startswith("session ") and not l.startswith("session id"))
     return line[len("session "):].strip()
 
 
