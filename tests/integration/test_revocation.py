@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from harness import CGI, REPO
+from harness import APACHE, CGI, REPO
 from sealed_support import LOGLEVEL, SECRET, b64decode, cookie_of, session_of
 from stores import Shmcb, fresh_memcached, fresh_redis, memcached, redis  # noqa: F401
 
@@ -583,3 +583,61 @@ def test_configtest_accepts(apache, conf):
     srv = serve(apache, None)
     rc, out = srv.configtest(conf + f'\nSessionCryptoPassphrase "{SECRET}"')
     assert rc == 0 and "Syntax OK" in out, out
+
+
+# ---------------------------------------------- 10. shmcb across a graceful --
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_shmcb_keeps_revocations_through_a_graceful_restart(fresh_apache, mpm):
+    """The store's instance lives in httpd's process pool, kept under its
+    provider and arguments: a graceful restart (new children, the
+    configuration read again) keeps shmcb's shared memory and what is in it."""
+    srv = serve(fresh_apache, Shmcb(), mpm)
+    user = new_user()
+    copy = login(srv, user)
+    logout(srv, copy)
+    assert status(srv, copy) == ("revoked", {})
+    before = set(srv.children())
+    srv.mark_log()
+    subprocess.run([APACHE, "-k", "graceful", "-f", str(srv.conf)], check=True)
+    srv.expect_log("AH00493|AH00171|[Gg]raceful restart", timeout=10)
+    deadline = time.monotonic() + 15
+    while before & set(srv.children()):  # the old children are gone
+        assert time.monotonic() < deadline, "old children still serving"
+        time.sleep(0.2)
+    assert status(srv, copy) == ("revoked", {}), "a graceful restart dropped the revocation"
+    # The store still takes new revocations, and a new login works.
+    second = login(srv, user)
+    assert word_and_user(srv, second) == ("ok", user)
+    logout(srv, second)
+    assert status(srv, second) == ("revoked", {})
+
+
+# ------------------------------------------------ 11. configtest warnings --
+WARN_CASES = [
+    # SessionMaxAge where sessions are sealed, no absolute lifetime.
+    (f'SessionMaxAge 600\nSessionCryptoPassphrase "{SECRET}"', "SCR0214", True),
+    (f'SessionMaxAge 600\nSessionCryptoMaxLifetime 3600\nSessionCryptoPassphrase "{SECRET}"',
+     "SCR0214", False),
+    # The lifetime around the section counts for it.
+    (f'SessionCryptoMaxLifetime 3600\n<Location "/a">\n    SessionMaxAge 600\n'
+     f'    SessionCryptoPassphrase "{SECRET}"\n</Location>', "SCR0214", False),
+    # Not sealed: nothing to re-seal.
+    ("SessionMaxAge 600", "SCR0214", False),
+    (f'SessionCryptoPassphrase "{SECRET}"\nSessionCryptoSubjectKey realm-user', "SCR0215", True),
+    (f'SessionCryptoPassphrase "{SECRET}"\nSessionCryptoMaxLifetime 3600\n'
+     "SessionCryptoSubjectKey realm-user", "SCR0215", False),
+    (f'{SHMCB}\nSessionCryptoRevocationStore shmcb\nSessionCryptoFormatVersion 3\n'
+     f'SessionCryptoPassphrase "{SECRET}"', "SCR0216", True),
+    (f'SessionCryptoFormatVersion 3\nSessionCryptoPassphrase "{SECRET}"', "SCR0216", False),
+]
+
+
+@pytest.mark.parametrize("conf,message_id,warned", WARN_CASES,
+                         ids=["maxage_no_lifetime", "maxage_lifetime", "lifetime_around",
+                              "maxage_unsealed", "subject_no_lifetime", "subject_lifetime",
+                              "version_3_with_store", "version_3_no_store"])
+def test_configtest_warnings(apache, conf, message_id, warned):
+    srv = serve(apache, None)
+    rc, out = srv.configtest(conf)
+    assert rc == 0 and "Syntax OK" in out, out
+    assert (message_id in out) == warned, out
