@@ -177,19 +177,20 @@ def test_two_nodes_share_sessions(apache):
     assert session_of(get(a, cookie=cookie)) == {"user": "alice", "cart": "3"}
 
 
-def test_format_version_2_for_a_rolling_upgrade(apache):
-    """SessionCryptoFormatVersion 2 seals what an earlier build's nodes open
-    (version 2); both versions open everywhere, so upgraded and upgrading
-    nodes share sessions both ways."""
-    old_style = server(apache, "ours", extra="SessionCryptoFormatVersion 2")
+@pytest.mark.parametrize("old", [2, 3])
+def test_format_version_2_for_a_rolling_upgrade(apache, old):
+    """SessionCryptoFormatVersion 2 (3) seals what an earlier build's nodes
+    (the previous release's) open; every version opens everywhere, so
+    upgraded and upgrading nodes share sessions both ways."""
+    old_style = server(apache, "ours", extra=f"SessionCryptoFormatVersion {old}")
     current = server(apache, "ours", extra="# version 4")
     cookie = login(old_style, user="alice")
-    assert b64decode(cookie)[0] == 2, "not sealed in version 2"
+    assert b64decode(cookie)[0] == old, f"not sealed in version {old}"
     cookie = cookie_of(get(current, "/env.sh?set=cart=3", cookie=cookie))
     assert b64decode(cookie)[0] == VERSION
     resp = get(old_style, cookie=cookie)
     assert session_of(resp) == {"user": "alice", "cart": "3"}
-    assert b64decode(cookie_of(resp))[0] == 2
+    assert b64decode(cookie_of(resp))[0] == old
 
 
 def test_rolling_rotation_across_two_nodes_logs_nobody_out(apache):
