@@ -93,6 +93,10 @@ pub(super) enum Msg {
     /// no revocation store is configured.
     #[cfg(feature = "session-crypto-module")]
     RevokeHeaderUnused,
+    /// The store dropped a revocation before it expired (full): once a
+    /// minute per process.
+    #[cfg(feature = "session-crypto-module")]
+    RevocationsDropped,
     /// A panic while decoding or encoding the session text (either
     /// module), caught.
     TextPanic,
@@ -164,6 +168,8 @@ impl Msg {
             Self::NothingToRevoke => ("SCR0223", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]
             Self::RevokeHeaderUnused => ("SCR0224", APLOG_WARNING),
+            #[cfg(feature = "session-crypto-module")]
+            Self::RevocationsDropped => ("SCR0225", APLOG_WARNING),
             Self::TextPanic => ("SCR0300", APLOG_ERR),
             Self::TextDecoded => ("SCR0301", APLOG_DEBUG),
             Self::TextEncoded => ("SCR0302", APLOG_DEBUG),

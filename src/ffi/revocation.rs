@@ -4,7 +4,9 @@
 //! an entry is, and how long it lives, is the safe core's
 //! ([`crate::revoke`]).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bindings::{
@@ -54,7 +56,63 @@ fn lookup(r: &Request, entry: &EntryId) -> Lookup {
     }
 }
 
+/// Writes a revocation, after checking that the store still holds the
+/// oldest one this process wrote that has not expired yet: a store that
+/// is full (shmcb's cyclic buffer, memcached's LRU) drops entries before
+/// they expire, and that revocation would no longer hold.
 fn write(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool {
+    let now = revoked_at_ms / 1000;
+    let oldest = {
+        let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+        // Entries that expired (with a second's margin) prove nothing.
+        while written.front().is_some_and(|&(_, until)| until <= now + 1) {
+            written.pop_front();
+        }
+        written.front().map(|&(id, _)| id)
+    };
+    if let Some(oldest) = oldest {
+        if matches!(lookup(r, &oldest), Lookup::NotFound) {
+            WRITTEN
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|(id, _)| *id != oldest);
+            warn_dropped(r);
+        }
+    }
+    let written = put(r, entry, revoked_at_ms, seconds);
+    if written {
+        let mut list = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.len() == WATCHED {
+            list.pop_front();
+        }
+        list.push_back((*entry, now.saturating_add(seconds)));
+    }
+    written
+}
+
+/// How many of its own revocations a process watches for.
+const WATCHED: usize = 64;
+
+/// This process's latest revocations and when they expire (Unix seconds),
+/// oldest first.
+static WRITTEN: Mutex<VecDeque<(EntryId, u64)>> = Mutex::new(VecDeque::new());
+
+/// Unix seconds of the last SCR0225 line of this process.
+static LAST_DROPPED_WARNING: AtomicU64 = AtomicU64::new(0);
+
+/// SCR0225, at most once a minute per process.
+fn warn_dropped(r: &Request) {
+    if due(&LAST_DROPPED_WARNING) {
+        log(r, Msg::RevocationsDropped, || {
+            "the revocation store dropped a revocation before it expired: it is full \
+             (SessionCryptoRevocationStore: give shmcb more bytes, memcached more memory); \
+             sessions revoked earliest may open again"
+                .to_owned()
+        });
+    }
+}
+
+fn put(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool {
     let value = entry_value(revoked_at_ms);
     let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
     // SAFETY: a live request; `entry` and `value` outlive the call, which
@@ -181,17 +239,21 @@ static LAST_WARNING: AtomicU64 = AtomicU64::new(0);
 /// Logs SCR0222 (a warning: the store is the admin's to fix) at most once a
 /// minute per process, so an outage does not flood the log.
 fn warn_unreachable(r: &Request, text: impl FnOnce() -> String) {
-    let now = now_ms() / 1000;
-    let last = LAST_WARNING.load(Ordering::Relaxed);
-    if now.saturating_sub(last) < 60 && last != 0 {
-        return;
-    }
-    if LAST_WARNING
-        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-        .is_ok()
-    {
+    if due(&LAST_WARNING) {
         log(r, Msg::StoreUnreachable, text);
     }
+}
+
+/// Whether a line rate-limited by `last` (Unix seconds of its last time in
+/// this process) is due: once a minute, one thread of many.
+fn due(last: &AtomicU64) -> bool {
+    let now = now_ms() / 1000;
+    let then = last.load(Ordering::Relaxed);
+    if then != 0 && now.saturating_sub(then) < 60 {
+        return false;
+    }
+    last.compare_exchange(then, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// A session id, or the hash in a subject's entry, for log lines: neither

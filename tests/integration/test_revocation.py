@@ -641,3 +641,22 @@ def test_configtest_warnings(apache, conf, message_id, warned):
     rc, out = srv.configtest(conf)
     assert rc == 0 and "Syntax OK" in out, out
     assert (message_id in out) == warned, out
+
+
+# -------------------------------------------------------- 12. a full shmcb --
+def test_a_full_shmcb_drops_old_revocations_with_a_warning(fresh_apache):
+    """More revocations than shmcb's smallest size (8192 bytes) holds: what
+    users get is no crash and no 5xx, the oldest revocations dropped (their
+    subjects' old sessions open again), and SCR0225 saying so."""
+    srv = fresh_apache("ours", "event", body(Shmcb("{root}/run/small", 8192)), FILES,
+                       loglevel=LOGLEVEL, crypto="ours")
+    user = new_user()
+    first = login(srv, user)
+    assert srv.request(f"/admin/revoke.sh?subject+{user}").status == 200
+    assert status(srv, first) == ("revoked", {})
+    for i in range(400):
+        resp = srv.request(f"/admin/revoke.sh?subject+filler{i}")
+        assert resp.status == 200, (i, resp.status)
+    srv.expect_log(r"\[session_crypto:warn\].*SCR0225: the revocation store dropped a revocation")
+    # The first revocation went with the room: its session opens again.
+    assert word_and_user(srv, first) == ("ok", user)
