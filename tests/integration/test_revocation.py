@@ -660,3 +660,19 @@ def test_a_full_shmcb_drops_old_revocations_with_a_warning(fresh_apache):
     srv.expect_log(r"\[session_crypto:warn\].*SCR0225: the revocation store dropped a revocation")
     # The first revocation went with the room: its session opens again.
     assert word_and_user(srv, first) == ("ok", user)
+
+
+# ------------------------------------------- 13. only what opens revokes --
+def test_a_forged_value_at_logout_revokes_nothing(apache):
+    """A value whose header names a real session's id but does not
+    authenticate (one byte of its ciphertext changed) does not open, so its
+    logout revokes nothing: the real session still opens."""
+    srv = serve(apache, Shmcb())
+    user = new_user()
+    real = login(srv, user)
+    raw = bytearray(b64decode(real))
+    raw[-1] ^= 1  # the tag: the header, session id included, stays as it is
+    forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    assert status(srv, forged) == ("forged", {})
+    logout(srv, forged)
+    assert word_and_user(srv, real) == ("ok", user), "a forged value revoked a real session"
