@@ -364,8 +364,8 @@ const command_rec scr_crypto_cmds[] = {
                   "Off (open ours only)"),
     AP_INIT_TAKE1("SessionCryptoFormatVersion", set_format_version, NULL,
                   RSRC_CONF | OR_AUTHCFG,
-                  "The version of our sealed format new values get: 3 (default) "
-                  "or 2, while nodes of an earlier build, which open version 2 "
+                  "The version of our sealed format new values get: 4 (default), "
+                  "or 3 or 2 while nodes of an earlier build, which open those "
                   "only, share the sessions"),
     AP_INIT_TAKE1("SessionCryptoMaxLifetime", set_max_lifetime, NULL,
                   RSRC_CONF | OR_AUTHCFG,
@@ -387,7 +387,7 @@ const command_rec scr_crypto_cmds[] = {
     AP_INIT_TAKE1("SessionCryptoSubjectKey", set_subject_key, NULL,
                   RSRC_CONF | OR_AUTHCFG,
                   "The session entry that names the user (mod_auth_form: "
-                  "user), for revoking every session of a user"),
+                  "<AuthName>-user), for revoking every session of a user"),
     AP_INIT_TAKE1("SessionCryptoRevokeHeader", set_revoke_header, NULL,
                   RSRC_CONF | OR_AUTHCFG,
                   "A response header by which a back end revokes sessions: "

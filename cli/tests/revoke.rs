@@ -353,25 +353,42 @@ fn revokes_in_memcached() {
     assert_time(&value, before2.max(after + 1), after2);
 }
 
-#[test]
-fn revokes_in_redis() {
-    let rd = redis("127.0.0.1");
-    let store = format!("redis:127.0.0.1:{}", rd.port);
+/// The value redis holds under `key`.
+fn redis_entry(rd: &Server, key: &str) -> Vec<u8> {
+    let Reply::Bulk(Some(value)) = redis_do(rd, &[b"GET", key.as_bytes()]) else {
+        panic!("no {key} in redis");
+    };
+    value
+}
 
-    let id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-    let (line, before, after) = revoke(&["revoke", "--store", &store, "--session-id", id]);
+/// The seconds redis keeps `key` for.
+fn redis_ttl(rd: &Server, key: &str) -> i64 {
+    let Reply::Integer(ttl) = redis_do(rd, &[b"TTL", key.as_bytes()]) else {
+        panic!("no TTL for {key}");
+    };
+    ttl
+}
+
+/// Revokes session `id` in `store` (redis `rd`) with the default lifetime,
+/// checks the line printed and the entry's time; returns the entry's key.
+fn revoke_session_in_redis(rd: &Server, store: &str, id: &str) -> String {
+    let (line, before, after) = revoke(&["revoke", "--store", store, "--session-id", id]);
     assert_eq!(
         line,
         format!("revoked session {id} in {store} for {MAX_SECONDS} s\n")
     );
     let key = session_key(id);
-    let Reply::Bulk(Some(value)) = redis_do(&rd, &[b"GET", key.as_bytes()]) else {
-        panic!("no {key} in redis");
-    };
-    assert_time(&value, before, after);
-    let Reply::Integer(ttl) = redis_do(&rd, &[b"TTL", key.as_bytes()]) else {
-        panic!("no TTL");
-    };
+    assert_time(&redis_entry(rd, &key), before, after);
+    key
+}
+
+#[test]
+fn revokes_in_redis() {
+    let rd = redis("127.0.0.1");
+    let store = format!("redis:127.0.0.1:{}", rd.port);
+
+    let key = revoke_session_in_redis(&rd, &store, "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    let ttl = redis_ttl(&rd, &key);
     let ttl = ttl as u64;
     assert!((MAX_SECONDS - 5..=MAX_SECONDS).contains(&ttl), "TTL {ttl}");
 
@@ -388,13 +405,9 @@ fn revokes_in_redis() {
     assert!(line.contains("subject \"bob smith\""), "{line}");
     assert!(line.ends_with(&format!(" in {store} for 90 s\n")), "{line}");
     let key = subject_key(BOB_SMITH);
-    let Reply::Bulk(Some(value)) = redis_do(&rd, &[b"GET", key.as_bytes()]) else {
-        panic!("no {key} in redis");
-    };
+    let value = redis_entry(&rd, &key);
     assert_time(&value, before, after);
-    let Reply::Integer(ttl) = redis_do(&rd, &[b"TTL", key.as_bytes()]) else {
-        panic!("no TTL");
-    };
+    let ttl = redis_ttl(&rd, &key);
     assert!((85..=90).contains(&ttl), "TTL {ttl}");
 
     // A subject that is not UTF-8 is hashed as the bytes given.
@@ -407,9 +420,7 @@ fn revokes_in_redis() {
         OsStr::from_bytes(name),
     ]);
     let key = subject_key(digest);
-    let Reply::Bulk(Some(value)) = redis_do(&rd, &[b"GET", key.as_bytes()]) else {
-        panic!("no {key} in redis");
-    };
+    let value = redis_entry(&rd, &key);
     assert_time(&value, before, after);
 
     // The three entries and nothing else.
@@ -424,17 +435,7 @@ fn ipv6_in_brackets() {
     }
     let rd = redis("::1");
     let store = format!("redis:[::1]:{}", rd.port);
-    let id = "ffeeddccbbaa99887766554433221100";
-    let (line, before, after) = revoke(&["revoke", "--store", &store, "--session-id", id]);
-    assert_eq!(
-        line,
-        format!("revoked session {id} in {store} for {MAX_SECONDS} s\n")
-    );
-    let key = session_key(id);
-    let Reply::Bulk(Some(value)) = redis_do(&rd, &[b"GET", key.as_bytes()]) else {
-        panic!("no {key} in redis");
-    };
-    assert_time(&value, before, after);
+    revoke_session_in_redis(&rd, &store, "ffeeddccbbaa99887766554433221100");
 }
 
 #[test]
@@ -692,8 +693,6 @@ fn inspect_prints_the_id_revoke_takes() {
     let store = format!("redis:127.0.0.1:{}", rd.port);
     let (_, before, after) = revoke(&["revoke", "--store", &store, "--session-id", id]);
     let key = session_key(id);
-    let Reply::Bulk(Some(value)) = redis_do(&rd, &[b"GET", key.as_bytes()]) else {
-        panic!("no {key} in redis");
-    };
+    let value = redis_entry(&rd, &key);
     assert_time(&value, before, after);
 }
