@@ -301,16 +301,23 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
         return OK as apr_status_t;
     };
     let opened = r.session_owner().opened(z);
+    let subject_now = conf
+        .subject_key
+        .and_then(|key| z.entries()?.get(key))
+        .map(CStr::to_bytes);
     if let Some(note) = opened {
         if note.revoked.get() {
             // Revoked by this request's back end: the cookie goes.
             z.set_encoded(None);
             return OK as apr_status_t;
         }
-        if emptied(z) && revocation::configured() && note.stamp.session_id.is_some() {
-            // A logout: the session's id is revoked, so a copy of the
-            // cookie no longer opens, and the cookie itself goes (no
-            // value sealed around an expiry alone).
+        // A logout: the session saved empty, or its subject removed
+        // (mod_auth_form's logout removes its user and password only).
+        let logged_out = emptied(z) || (note.subject().is_some() && subject_now.is_none());
+        if logged_out && revocation::configured() && note.stamp.session_id.is_some() {
+            // The session's id is revoked, so a copy of the cookie no
+            // longer opens, and the whole session goes with its cookie:
+            // nothing of it outlives the logout in an anonymous session.
             revocation::revoke_session(r, note, conf.policy.max_lifetime, "logout");
             z.set_encoded(None);
             return OK as apr_status_t;
@@ -325,10 +332,6 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     // A session opened in this request keeps its origin and id, unless its
     // subject changed (a login as someone else, or a login at all): then
     // a new session begins, with a new id (no session fixation).
-    let subject_now = conf
-        .subject_key
-        .and_then(|key| z.entries()?.get(key))
-        .map(CStr::to_bytes);
     let kept = opened.filter(|note| note.subject() == subject_now);
     let stamp = Stamp {
         not_after,

@@ -62,12 +62,16 @@ LoadModule http2_module {moddir}/mod_http2.so
 LoadModule session_module {moddir}/mod_session.so
 LoadModule session_cookie_module "{run}/mod_session_cookie_rs.so"
 LoadModule session_crypto_module "{run}/mod_session_crypto_rs.so"
+LoadModule socache_shmcb_module {moddir}/mod_socache_shmcb.so
 TypesConfig /etc/mime.types
 ScriptSock "{run}/cgid.sock"
 
 Define DEMO_ROOT "{run}"
 Define DEMO_SECRETS "{run}/secrets"
 Include "{run}/site.conf"
+# As the demo (conf/demo/httpd.conf.in): a logout revokes its session and
+# removes its cookie, every part of it.
+SessionCryptoRevocationStore shmcb
 
 # The demo's session cookie, Secure (HTTPS only here), split into parts of
 # at most {chunk} bytes per Set-Cookie line; requests may carry ~16 KB of
