@@ -1,6 +1,9 @@
 #!/bin/sh
 # Starts httpd in the foreground: the demo site, or with ROLE=balancer a
-# round-robin load balancer (no stickiness) over $BALANCER_MEMBERS.
+# round-robin load balancer (no stickiness) over $BALANCER_MEMBERS, or with
+# ROLE=redis Debian's redis-server (a cluster's shared revocation store).
+# REVOCATION_STORE=redis:HOST:PORT (or memcache:...) points the demo's
+# SessionCryptoRevocationStore there (default: shmcb, this node alone).
 # The demo runs on our session modules, or with SESSION_MODULES=stock on
 # Debian's stock mod_session_cookie and mod_session_crypto; with ours,
 # SESSION_STOCK_FORMAT=Off|Open|Seal sets SessionCryptoStockFormat (unset:
@@ -12,6 +15,16 @@ export NODE_NAME="${NODE_NAME:-$(hostname)}"
 # apache2ctl reads envvars: `docker exec C apache2ctl graceful` sees it too.
 sed -i '/^export NODE_NAME=/d' /etc/apache2/envvars
 echo "export NODE_NAME='$NODE_NAME'" >> /etc/apache2/envvars
+
+if [ "${ROLE:-demo}" = redis ]; then
+    # Revocations survive a restart of the store (appendonly).
+    mkdir -p /var/lib/redis-revocations
+    exec redis-server --bind 0.0.0.0 --protected-mode no --save '' --appendonly yes \
+        --dir /var/lib/redis-revocations
+fi
+if [ -n "${REVOCATION_STORE:-}" ]; then
+    echo "SessionCryptoRevocationStore $REVOCATION_STORE" > /etc/apache2/demo/revocation.conf
+fi
 
 if [ "${ROLE:-demo}" = balancer ]; then
     a2dissite -q demo

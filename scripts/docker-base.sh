@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Docker base image from Debian packages (no registry needed):
-# debootstrap of bookworm with apache2 and curl, then `docker import`.
+# debootstrap of bookworm with apache2, curl and redis-server (the cluster
+# test's shared revocation store runs the same image), then `docker import`.
 # Cached: the tag names a hash of what goes in, and an existing image is
 # reused. Prints the tag as its last line, for
 #   docker build --build-arg BASE=<tag> -f docker/Dockerfile .
 set -euo pipefail
 suite=bookworm
-packages=apache2,curl,ca-certificates
+packages=apache2,curl,ca-certificates,redis-server
 hash=$(printf '%s %s v1' "$suite" "$packages" | sha256sum | cut -c1-12)
 tag=mod-session-cookie-rs-base:$suite-$hash
 

@@ -53,11 +53,14 @@ class Docker:
         self.networks.append(name)
         return name
 
-    def run(self, name, *args, env=None, publish=False):
+    def run(self, name, *args, env=None, publish=False, healthcheck=True):
+        """Starts a container of the image; healthcheck=False for one that
+        serves no HTTP (ROLE=redis)."""
         full = f"{self.prefix}-{name}"
         # The image's HEALTHCHECK, run every second rather than every 5 s,
         # so that wait_healthy returns soon after a container is ready.
-        cmd = ["docker", "run", "-d", "--name", full, "--health-interval", "1s"]
+        cmd = ["docker", "run", "-d", "--name", full]
+        cmd += ["--health-interval", "1s"] if healthcheck else ["--no-healthcheck"]
         for k, v in (env or {}).items():
             cmd += ["-e", f"{k}={v}"]
         if publish:
@@ -137,12 +140,12 @@ def log_in(port, retries=0):
     return cookie, headers
 
 
-def start_cluster(docker, secrets_dir, node_env=None):
+def start_cluster(docker, secrets_dir, node_env=None, net=None):
     """Nodes a and b (the demo, secrets bind-mounted from secrets_dir, extra
     environment node_env) behind a third container as round-robin balancer
-    (no stickiness), on a private network. Returns ({name: container}, the
-    balancer's port on 127.0.0.1)."""
-    net = docker.network()
+    (no stickiness), on a private network (`net`, or a new one). Returns
+    ({name: container}, the balancer's port on 127.0.0.1)."""
+    net = net or docker.network()
     nodes = {name: docker.run(name, "--network", net, "-v", f"{secrets_dir}:/run/secrets:ro",
                               env={"NODE_NAME": name, **(node_env or {})})
              for name in ("a", "b")}
