@@ -118,6 +118,16 @@ static const char *add_secret_or_exec(cmd_parms *cmd, scr_crypto_dir_conf *conf,
     const char *secret = arg;
 
     if (strncmp(arg, "exec:", 5) == 0 && arg[5]) {
+        /* A program run as the server's user, on every request that reads
+         * the file: the main configuration's to decide, never a tenant's
+         * (AllowOverride AuthConfig). */
+        if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": exec: is not "
+                               "allowed in .htaccess (it would run a program "
+                               "as the server's user on every request): give "
+                               "the secret itself, or set it in the main "
+                               "configuration", NULL);
+        }
         if (apr_tokenize_to_argv(arg + 5, &argv, cmd->temp_pool) != APR_SUCCESS) {
             return apr_pstrcat(cmd->pool, cmd->cmd->name,
                                ": unable to parse exec arguments from ",

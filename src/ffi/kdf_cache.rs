@@ -14,7 +14,7 @@
 //! The process pool's copies are not wiped: they live as long as the
 //! process, as the keys derived from them do.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::ffi::{CStr, c_void};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
@@ -30,8 +30,13 @@ use crate::seal::{Stretched, cache_key, stretch};
 const CACHE: &CStr = c"mod_session_crypto_rs:argon2id-cache";
 const KEY_LEN: usize = 32;
 
-/// A child's own cache, for secrets first seen in `.htaccess`.
-static RUNTIME: Mutex<Option<HashMap<[u8; KEY_LEN], Stretched>>> = Mutex::new(None);
+/// A child's own cache, for secrets first seen in `.htaccess`, oldest
+/// first: at most [`RUNTIME_ENTRIES`], so that a tenant editing a
+/// `.htaccess` again and again cannot grow a child's memory without bound.
+static RUNTIME: Mutex<VecDeque<([u8; KEY_LEN], Stretched)>> = Mutex::new(VecDeque::new());
+
+/// Secrets from `.htaccess` files a child keeps stretched.
+const RUNTIME_ENTRIES: usize = 32;
 
 /// `secret` through the work factor, from a cache when it was paid before;
 /// with how long it took (`None`: from a cache). `runtime`: called from a
@@ -42,18 +47,34 @@ pub(super) fn stretched(secret: &[u8], process: &Pool, runtime: bool) -> (Stretc
         return (hit, None);
     }
     if runtime {
-        let mut cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-        let cache = cache.get_or_insert_with(HashMap::new);
-        if let Some(hit) = cache.get(&key) {
-            return (hit.clone(), None);
+        if let Some(hit) = runtime_get(&key) {
+            return (hit, None);
         }
+        // Paid with no lock held: other threads' requests go on meanwhile
+        // (two threads meeting a new secret at once both pay for it).
         let (value, ms) = timed_stretch(secret);
-        cache.insert(key, value.clone());
+        runtime_put(key, &value);
         return (value, Some(ms));
     }
     let (value, ms) = timed_stretch(secret);
     process_put(process, &key, &value);
     (value, Some(ms))
+}
+
+fn runtime_get(key: &[u8; KEY_LEN]) -> Option<Stretched> {
+    let cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+fn runtime_put(key: [u8; KEY_LEN], value: &Stretched) {
+    let mut cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.iter().any(|(k, _)| *k == key) {
+        return;
+    }
+    if cache.len() == RUNTIME_ENTRIES {
+        cache.pop_front();
+    }
+    cache.push_back((key, value.clone()));
 }
 
 fn timed_stretch(secret: &[u8]) -> (Stretched, u128) {
