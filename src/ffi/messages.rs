@@ -38,7 +38,9 @@ pub(super) enum Msg {
     /// attributes leave no room in `SessionCookieChunkSize`.
     #[cfg(feature = "session-cookie-module")]
     NotWrittenParts,
-    /// A request's chunked session over the limits (parts, size).
+    /// A request's chunked session over the limits (parts, size): the
+    /// client's doing, so at info (a client must not be able to write a
+    /// warning per request).
     #[cfg(feature = "session-cookie-module")]
     RequestOverLimits,
     /// A request's chunked session refused: missing, duplicated, extra
@@ -131,7 +133,7 @@ impl Msg {
             #[cfg(feature = "session-cookie-module")]
             Self::NotWrittenParts => ("SCR0109", APLOG_WARNING),
             #[cfg(feature = "session-cookie-module")]
-            Self::RequestOverLimits => ("SCR0110", APLOG_WARNING),
+            Self::RequestOverLimits => ("SCR0110", APLOG_INFO),
             #[cfg(feature = "session-cookie-module")]
             Self::PartsRefused => ("SCR0111", APLOG_DEBUG),
             #[cfg(feature = "session-cookie-module")]

@@ -29,3 +29,48 @@ def test_exec_secret_in_htaccess_is_refused_and_never_runs(fresh_apache):
         assert resp.status == 500, resp.status
     srv.expect_log(r"SessionCryptoPassphrase: exec: is not allowed in \.htaccess")
     assert not Path(srv.subst("{root}/ran")).exists(), "the tenant's program ran"
+
+
+HOSTILE_BODY = f"""
+LimitRequestFieldSize 32768
+Session On
+SessionEnv On
+SessionMaxAge 600
+SessionCookieName session path=/
+SessionCookieChunkSize 1000
+SessionCryptoPassphrase "{SECRET}"
+"""
+
+
+def hostile_cookies(valid):
+    """One Cookie header of each class a client can send: malformed,
+    oversized, duplicated, tampered, expired-looking, chunked wrong."""
+    tampered = valid[:-4] + ("AAAA" if not valid.endswith("AAAA") else "BBBB")
+    return [
+        "session=chunks-99999",                            # parts over the limit
+        "session=chunks-2; session~1=AAAA",                # a part missing
+        "session=chunks-2; session~1=AA; session~1=BB; session~2=CC",  # part sent twice
+        "session=" + "A" * 20000,                          # over 16 KiB
+        f"session={valid}; session={tampered}",            # the cookie twice
+        f"session={tampered}",                             # tampered
+        "session=not base64!",                             # malformed
+        "session=" + "B" * 90,                             # unknown key
+        "session=%00%00",                                  # NULs, escaped
+        "session=" + "chunks-2; session~1=" + "x" * 16000 + "; session~2=" + "y" * 16000,
+    ]
+
+
+def test_hostile_requests_write_no_line_at_loglevel_warn(fresh_apache):
+    """Every line a client can make the modules write is at info or below:
+    200 hostile requests of every class add nothing to an error log at
+    `LogLevel warn` (the default), and none gets a 5xx."""
+    srv = fresh_apache("ours", "event", HOSTILE_BODY, loglevel="warn", crypto="ours")
+    seeded = srv.request("/env.sh?set=user=alice")
+    valid = next(v for v in seeded.all("Set-Cookie") if v.startswith("session="))
+    valid = valid.split(";")[0][len("session="):]
+    srv.mark_log()
+    cookies = hostile_cookies(valid)
+    for i in range(200):
+        resp = srv.request("/env.sh", [("Cookie", cookies[i % len(cookies)])])
+        assert resp.status < 500, (cookies[i % len(cookies)][:60], resp.status)
+    assert srv.new_log() == "", f"hostile requests wrote to the log:\n{srv.new_log()}"
