@@ -14,14 +14,22 @@ keep-alive connections send N1 and N2 identical requests
 (GET /s/index.html with the session cookie); the difference of their counts
 over N2 - N1 is one request's cost, free of the per-connection cost. The
 two plain servers are measured once more with bench_httpd's SMALLEST
-session: mod_session's fixed cost of a session.
+session: mod_session's fixed cost of a session. Ours sealed is measured
+once more with each of bench_httpd's revocation stores (shmcb, memcached,
+redis: one store lookup per request, the session being format 4), the
+same session and requests: what the lookup costs in instructions, against
+the target for shmcb. Only httpd's user-space instructions are counted:
+for memcached and redis, neither the kernel's part of the round trip, nor
+the wait for the answer, nor the daemon's own work is in the count
+(bench_httpd's wrk runs show those).
 
 Environment: CALLGRIND_REQUESTS ("20,220": N1,N2; the warm-up sends N1),
 CALLGRIND_STOCK_SEALED_REQUESTS ("2,7": stock's sealed requests run PBKDF2,
 ~73 million instructions each), BENCH_RESULTS_DIR (target/bench:
 callgrind.json goes there, and the dumps of the two measured connections
 as callgrind/callgrind.out.<impl>-<mode>-<n>req, plain-34B for the
-smallest session, for callgrind_annotate).
+smallest session, sealed+shmcb and so on with a store, for
+callgrind_annotate).
 Nothing here asserts speed.
 """
 import json
@@ -35,24 +43,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_httpd import (FILES, FULL, IMPLS, MODES, PAGE, RESULTS, SESSION_BYTES,  # noqa: E402
-                         SMALLEST, body, print_stock_vs_ours,
-                         print_stock_vs_ours_row, session_cookie)
+                         SMALLEST, STORES, body, print_stock_vs_ours,
+                         print_stock_vs_ours_row, revocation_stores, session_cookie)
 from harness import APACHE, Apache, Response, raw_request  # noqa: E402
 
 TIMEOUT = 300  # startup under valgrind (the sealed configs derive keys with Argon2id), one request
 COUNTS = {"default": os.environ.get("CALLGRIND_REQUESTS", "20,220"),
           "stock sealed": os.environ.get("CALLGRIND_STOCK_SEALED_REQUESTS", "2,7")}
 TARGETS = {"plain": 1.6, "sealed": 2.2}  # ours, instructions per request / no session's
+STORE_TARGET = ("shmcb", 2.4)  # ours sealed with this store, the same ratio
 
 
 class CallgrindApache(Apache):
-    """bench_httpd's server for (impl, mode) on prefork, run as `apache2 -X`
-    under callgrind, one dump file per connection in self.out."""
+    """bench_httpd's server for (impl, mode) (with revocation store `store`,
+    if any) on prefork, run as `apache2 -X` under callgrind, one dump file
+    per connection in self.out."""
 
-    def __init__(self, impl, mode):
+    def __init__(self, impl, mode, store=None):
         # one connection carries all N2 requests (the default caps it at 100)
-        super().__init__(impl, "prefork", body(impl, mode) + "\nMaxKeepAliveRequests 0\n", FILES,
-                         loglevel="warn")
+        super().__init__(impl, "prefork", body(impl, mode, store) + "\nMaxKeepAliveRequests 0\n",
+                         FILES, loglevel="warn")
         self.out = self.root / "callgrind"
         self.out.mkdir()
         self.out.chmod(0o777)  # httpd writes the dumps as its User (www-data when root)
@@ -121,12 +131,12 @@ def check(srv, cookie, resp):
         assert resaved, f"{srv!r}: session not re-saved: {resp.headers}"
 
 
-def measure(impl, mode, seed=FULL):
+def measure(impl, mode, seed=FULL, store=None):
     """Instructions per request of (impl, mode) with the session `seed`
-    sets, and the (N1, N2) used."""
+    sets (and revocation store `store`, if any), and the (N1, N2) used."""
     n1, n2 = map(int, COUNTS["stock sealed" if (impl, mode) == ("stock", "sealed")
                              else "default"].split(","))
-    srv = CallgrindApache(impl, mode).start()
+    srv = CallgrindApache(impl, mode, store).start()
     try:
         cookie = session_cookie(srv, mode, seed)
         srv.connection_ir(cookie, n1)  # warm-up: caches, lazily built state
@@ -134,6 +144,8 @@ def measure(impl, mode, seed=FULL):
         ir_b, dump_b = srv.connection_ir(cookie, n2)
         (RESULTS / "callgrind").mkdir(parents=True, exist_ok=True)
         label = mode if seed == FULL else f"{mode}-{seed.bytes}B"
+        if store is not None:
+            label += f"+{store.name}"
         for n, dump in ((n1, dump_a), (n2, dump_b)):
             shutil.copy(dump, RESULTS / "callgrind" / f"callgrind.out.{impl}-{label}-{n}req")
     finally:
@@ -151,13 +163,26 @@ def main():
                   file=sys.stderr)
     # mod_session's fixed cost of a session: see bench_httpd's SMALLEST
     smallest = {impl: measure(impl, "plain", SMALLEST)[0] for impl in IMPLS}
+    stored, stored_counts = {}, {}
+    with revocation_stores() as stores:
+        for name in STORES:
+            stored[name], stored_counts[name] = measure("ours", "sealed", store=stores[name])
+            print(f"ours sealed+{name}: {stored[name]:,.0f} instructions per request",
+                  file=sys.stderr)
     report(ir, smallest)
+    report_stores(ir, stored)
     print(f"\n(callgrind part: {time.monotonic() - began:.0f} s)")
     (RESULTS / "callgrind.json").write_text(json.dumps({
         "instructions_per_request": {impl: {mode: ir[impl, mode] for mode in MODES}
                                      for impl in IMPLS},
         "requests_n1_n2": {impl: {mode: counts[impl, mode] for mode in MODES} for impl in IMPLS},
         "smallest_session": {"bytes": SMALLEST.bytes, "instructions_per_request": smallest},
+        # ours sealed with each store (with none: ours/sealed above)
+        "sealed_with_revocation_store": {
+            "instructions_per_request": stored,
+            "ratio_to_no_session": {name: stored[name] / ir["ours", "none"] for name in STORES},
+            "requests_n1_n2": stored_counts,
+        },
     }, indent=2) + "\n")
 
 
@@ -174,6 +199,23 @@ def report(ir, smallest):
               f"(target <= {ceiling}x: {'met' if ratio <= ceiling else 'NOT met'})")
     for mode in TARGETS:
         print(f"stock {mode} / no session: {ir['stock', mode] / ir['stock', 'none']:.2f}x")
+
+
+def report_stores(ir, stored):
+    """The table of ours sealed with each revocation store, and with none,
+    and the shmcb target."""
+    print("\nsealed session with a revocation store (ours): instructions per request, and over "
+          "ours with no session; httpd's user-space instructions only: for memcached and "
+          "redis, the kernel's part of the round trip, the wait for the answer and the "
+          "daemon's own work are not counted (see bench_httpd's wrk runs)\n")
+    print(f"| {'store':10} | {'instructions':>12} | {'/ no session':>12} |")
+    print(f"|{'-' * 12}|{'-' * 14}|{'-' * 14}|")
+    for name, value in (("no store", ir["ours", "sealed"]), *stored.items()):
+        print(f"| {name:10} | {value:12,.0f} | {value / ir['ours', 'none']:11.3f}x |")
+    name, ceiling = STORE_TARGET
+    ratio = stored[name] / ir["ours", "none"]
+    print(f"\nours sealed with {name} / no session: {ratio:.2f}x "
+          f"(target <= {ceiling}x: {'met' if ratio <= ceiling else 'NOT met'})")
 
 
 if __name__ == "__main__":

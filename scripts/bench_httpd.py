@@ -31,8 +31,19 @@ all, mod_session's and httpd's fixed work on every request that has one
 stock's cookie module and ours. No cookie module serves a session for
 less, so it bounds what the plain target can reach.
 
+Three more servers run ours sealed with a revocation store
+(SessionCryptoRevocationStore): shmcb inside httpd, a memcached and a
+redis-server on loopback (tests/integration/stores.py starts them, and
+stops them at the end). Every request opens a format-4 session, which
+carries an id, so each does one store lookup: their ratios to ours' no
+session, beside ours sealed with no store, show what the lookup costs, and
+what a network store's round trip adds to it; the store daemon's own CPU
+per request is shown beside httpd's. The stores fail closed: a store that
+did not answer would leave the session unopened and fail the checks,
+never pass for a fast one.
+
 scripts/bench_callgrind.py runs the same configurations (`body`, `FILES`,
-`session_cookie` are shared) under callgrind.
+`session_cookie`, `revocation_stores` are shared) under callgrind.
 
 Environment: BENCH_ROUNDS (12), BENCH_SECONDS (3), BENCH_CONNECTIONS (8),
 BENCH_RESULTS_DIR (target/bench: wrk.json goes there).
@@ -46,10 +57,12 @@ import subprocess
 import sys
 import time
 from collections import namedtuple
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 from harness import REPO, Apache, module_path  # noqa: E402
+from stores import Memcached, Redis, Shmcb, started  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 12))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 3))
@@ -84,12 +97,41 @@ WRK_BOTTLENECK = 0.9  # of one core: above, wrk (one thread) may limit what is m
 CONTROL = ("control", "bytes only")
 # The keys of the plain servers' runs with the SMALLEST session.
 SMALLEST_KEY = {impl: (impl, "smallest session") for impl in IMPLS}
+# The revocation stores ours sealed is also run with (revocation_stores()
+# yields them under these names): shmcb inside httpd, and the daemons httpd
+# reaches over loopback; and the keys of those servers.
+NETWORK_STORES = ("memcached", "redis")
+STORES = ("shmcb", *NETWORK_STORES)
+STORE_KEY = {name: ("ours", f"sealed+{name}") for name in STORES}
 # One wrk run: requests/s; the CPU wrk and httpd used, in cores (1.0 = one
-# core busy); httpd's user and system CPU per request, in microseconds.
-Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu httpd_user_us httpd_system_us")
+# core busy); httpd's user and system CPU per request, in microseconds; the
+# store daemon's (user + system) CPU per request, in microseconds, where
+# one runs (0 otherwise).
+Run = namedtuple("Run", "requests_per_second wrk_cpu httpd_cpu httpd_user_us httpd_system_us "
+                 "store_us", defaults=(0.0,))
+# The fields wrk.json gives for each (impl, mode).
+HTTPD_FIELDS = Run._fields[:-1]
 
 
-def body(impl, mode):
+@contextmanager
+def revocation_stores():
+    """{name: store} for STORES: shmcb (inside httpd), and a memcached and a
+    redis-server started on free loopback ports, stopped on the way out."""
+    daemons = []
+    try:
+        for kind in (Memcached, Redis):
+            daemons.append(started(kind))
+        yield {store.name: store for store in (Shmcb(), *daemons)}
+    finally:
+        for daemon in daemons:
+            daemon.cleanup()
+
+
+def body(impl, mode, store=None):
+    """The configuration of (impl, mode); with `store` (ours sealed only),
+    sessions are looked up in that revocation store, which fails closed so
+    that a store that does not answer fails the session checks."""
+    assert store is None or (impl, mode) == ("ours", "sealed"), (impl, mode, store)
     if mode == "none":
         return "LogLevel warn"
     conf = """Session On
@@ -103,11 +145,14 @@ SessionHeader X-Replace-Session
     if mode == "sealed":
         conf = (f'LoadModule session_crypto_module "{module_path(impl, "crypto")}"\n{conf}'
                 f'SessionCryptoPassphrase "{SECRET}"\nSessionCryptoCipher aes256\n')
+    if store is not None:
+        conf += (f"{store.load_line}\nSessionCryptoRevocationStore {store.spec}\n"
+                 "SessionCryptoRevocationFailMode closed\n")
     return conf
 
 
-def start(impl, mode):
-    return Apache(impl, "event", body(impl, mode), FILES, loglevel="warn").start()
+def start(impl, mode, store=None):
+    return Apache(impl, "event", body(impl, mode, store), FILES, loglevel="warn").start()
 
 
 def start_control(srv, cookie):
@@ -156,13 +201,17 @@ def cpu_seconds(pids):
     return user / tick, system / tick
 
 
-def wrk(srv, cookie):
+def wrk(srv, cookie, daemon=None):
+    """One wrk run against `srv`; `daemon`: the store daemon whose CPU is
+    counted too."""
     cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s",
            f"http://127.0.0.1:{srv.port}/s/index.html"]
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: {cookie}"]
     # the parent (whose cutime takes in the children it reaps) and its children
     server = [srv.proc.pid, *srv.children()]
+    store_pids = [daemon.proc.pid] if daemon else []
+    store_before = sum(cpu_seconds(store_pids))
     (user_before, system_before), began = cpu_seconds(server), time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
@@ -172,54 +221,67 @@ def wrk(srv, cookie):
     # children started during the run count whole; exited ones are in the parent's cutime
     user, system = cpu_seconds({*server, *srv.children()})
     user, system = user - user_before, system - system_before
+    store_cpu = sum(cpu_seconds(store_pids)) - store_before
     assert proc.returncode == 0, f"{srv!r}: wrk exited with {proc.returncode}\n{out}"
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     assert not errors, f"{srv!r}: {errors.group(0)}\n{out}"
     rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     return Run(rps, (usage.ru_utime + usage.ru_stime) / wall, (user + system) / wall,
-               user / requests * 1e6, system / requests * 1e6)
+               user / requests * 1e6, system / requests * 1e6, store_cpu / requests * 1e6)
 
 
 def main():
     # servers: one per key; a SMALLEST_KEY runs on its impl's plain server
     servers, cookies = {}, {}
-    try:
-        for impl in IMPLS:
-            for mode in MODES:
-                servers[impl, mode] = start(impl, mode)
-                cookies[impl, mode] = session_cookie(servers[impl, mode], mode)
-            servers[SMALLEST_KEY[impl]] = servers[impl, "plain"]
-            cookies[SMALLEST_KEY[impl]] = session_cookie(servers[impl, "plain"], "plain", SMALLEST)
-        cookies[CONTROL] = cookies["ours", "plain"]
-        servers[CONTROL] = start_control(servers["ours", "plain"], cookies[CONTROL])
-        samples = {key: [] for key in servers}
-        for r in range(ROUNDS):
-            order = list(servers) if r % 2 == 0 else list(reversed(servers))
-            for key in order:
-                samples[key].append(wrk(servers[key], cookies[key]))
-            print(f"round {r + 1}/{ROUNDS} done", file=sys.stderr)
-    finally:
-        for srv in set(servers.values()):
-            srv.cleanup()
+    with revocation_stores() as stores:
+        # the store daemons, by the key of the server that uses them
+        daemons = {STORE_KEY[name]: stores[name] for name in NETWORK_STORES}
+        try:
+            for impl in IMPLS:
+                for mode in MODES:
+                    servers[impl, mode] = start(impl, mode)
+                    cookies[impl, mode] = session_cookie(servers[impl, mode], mode)
+                servers[SMALLEST_KEY[impl]] = servers[impl, "plain"]
+                cookies[SMALLEST_KEY[impl]] = session_cookie(servers[impl, "plain"], "plain",
+                                                             SMALLEST)
+            cookies[CONTROL] = cookies["ours", "plain"]
+            servers[CONTROL] = start_control(servers["ours", "plain"], cookies[CONTROL])
+            for name, key in STORE_KEY.items():
+                servers[key] = start("ours", "sealed", stores[name])
+                cookies[key] = session_cookie(servers[key], "sealed")
+            samples = {key: [] for key in servers}
+            for r in range(ROUNDS):
+                order = list(servers) if r % 2 == 0 else list(reversed(servers))
+                for key in order:
+                    samples[key].append(wrk(servers[key], cookies[key], daemons.get(key)))
+                print(f"round {r + 1}/{ROUNDS} done", file=sys.stderr)
+        finally:
+            for srv in set(servers.values()):
+                srv.cleanup()
     # each field's median on its own
     med = {key: Run(*map(statistics.median, zip(*runs))) for key, runs in samples.items()}
     paired = paired_ratios(samples)
     # the extra runs, each over the no-session server it is judged against
     extra = {CONTROL: ("ours", "none"),
-             **{key: (impl, "none") for impl, key in SMALLEST_KEY.items()}}
+             **{key: (impl, "none") for impl, key in SMALLEST_KEY.items()},
+             **{key: ("ours", "none") for key in STORE_KEY.values()}}
     paired.update({key: ratios(samples[key], samples[none]) for key, none in extra.items()})
     report(med, paired)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "wrk.json").write_text(json.dumps({
         "rounds": ROUNDS, "seconds": SECONDS, "connections": CONNECTIONS,
         **{field: {impl: {mode: getattr(med[impl, mode], field) for mode in MODES}
-                   for impl in IMPLS} for field in Run._fields},
+                   for impl in IMPLS} for field in HTTPD_FIELDS},
         "paired_ratios_to_no_session": {impl: {mode: paired[impl, mode] for mode in MODES[1:]}
                                         for impl in IMPLS},
         "control_ratio_to_no_session": paired[CONTROL],
         "smallest_session_ratio_to_no_session": {impl: paired[SMALLEST_KEY[impl]]
                                                  for impl in IMPLS},
+        # ours sealed with each store (with none: ours/sealed above)
+        "sealed_with_revocation_store": {
+            name: {**med[key]._asdict(), "paired_ratios_to_no_session": paired[key]}
+            for name, key in STORE_KEY.items()},
     }, indent=2) + "\n")
 
 
@@ -316,6 +378,25 @@ def report(med, paired):
         print(f"target: ours {mode} >= {floor}x no session: {median:.2f}x, quartiles "
               f"{q1:.2f}-{q3:.2f} ({verdict})")
     print(f"ours sealed vs stock sealed: {rps['ours', 'sealed'] / rps['stock', 'sealed']:.1f}x")
+    report_stores(med, paired)
+
+
+def report_stores(med, paired):
+    """The table of ours sealed with each revocation store, and with none."""
+    print("\nsealed session with a revocation store (ours): requests/s (median), each round's "
+          "over the same round's ours no session (median, quartiles), CPU per request in "
+          "microseconds (median): httpd's user + system, and the store daemon's\n")
+    print(f"| {'store':10} | {'requests/s':>10} | {'/ no session':>17} | {'httpd CPU us':>15} "
+          f"| {'store CPU us':>12} |")
+    print(f"|{'-' * 12}|{'-' * 12}|{'-' * 19}|{'-' * 17}|{'-' * 14}|")
+    rows = [("no store", ("ours", "sealed")), *STORE_KEY.items()]
+    for name, key in rows:
+        run = med[key]
+        store_cpu = f"{run.store_us:12.1f}" if name in NETWORK_STORES else f"{'':12}"
+        print(f"| {name:10} | {run.requests_per_second:10.0f} | {spread_cell(paired[key]):>17} "
+              f"| {run.httpd_user_us:6.1f} + {run.httpd_system_us:6.1f} | {store_cpu} |")
+    print("\nshmcb lives in httpd's shared memory (its CPU is httpd's); memcached and redis-server "
+          "run on loopback, on the same cores as httpd and wrk")
 
 
 if __name__ == "__main__":
