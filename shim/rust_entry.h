@@ -69,12 +69,13 @@ typedef struct {
      * The secret's work factor is looked up in, and unless runtime is set
      * stored into, a cache kept in process_pool (it survives configuration
      * passes and graceful restarts); *stretch_ms is how long the work
-     * factor took, or -1 when it came from a cache. Returns 0, 1 with a
+     * factor took, or -1 when it came from a cache; key_id the secret's
+     * public key id in hex (8 digits and a NUL). Returns 0, 1 with a
      * warning in msg (a weak secret), or -1 with the reason in msg. */
     int (*add_secret)(scr_keyring **ring, apr_pool_t *pool,
                       apr_pool_t *process_pool, int runtime,
-                      const char *secret, long *stretch_ms, char *msg,
-                      size_t msg_len);
+                      const char *secret, long *stretch_ms, char key_id[9],
+                      char *msg, size_t msg_len);
     /* SessionCryptoCipher: 0 and the cipher's number in *cipher if name is
      * one stock's openssl driver offers, else -1 with the reason in err. */
     int (*parse_cipher)(const char *name, int *cipher, char *err, size_t err_len);
@@ -82,6 +83,17 @@ typedef struct {
      * and 0, else -1 with the reason in err. */
     int (*parse_time)(const char *text, apr_int64_t *unix_time, char *err,
                       size_t err_len);
+    /* SessionCryptoPassphraseFile: reads the file's text (len bytes) as
+     * src/seal/passfile.rs does, and calls each(ctx, is_exec, value) for
+     * every secret (is_exec 0) or exec: command line (1), in order, each
+     * NUL-terminated. Returns 0; 1 when a call of each returned an error
+     * (then in *failed, and no further call is made); or -1 with the
+     * reason (the line's number) in err. */
+    int (*parse_passfile)(const char *text, size_t len,
+                          const char *(*each)(void *ctx, int is_exec,
+                                              const char *value),
+                          void *ctx, const char **failed, char *err,
+                          size_t err_len);
     /* SessionCryptoRevokeHeader: takes the header out of the response (both
      * header tables) and does what it asks; called once per request, by
      * the output filter the shim inserts before mod_session's, so before

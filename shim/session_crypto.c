@@ -82,13 +82,15 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
 {
     char msg[256];
+    char key_id[9] = "";
     long stretch_ms;
     /* .htaccess is read in a running child: threads share its process
      * pool, so the cache there is only read (a cache of the child's own
      * takes what it derives). */
     int runtime = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM;
     int rv = rust->add_secret(&conf->keys, cmd->pool, cmd->server->process->pool,
-                              runtime, secret, &stretch_ms, msg, sizeof(msg));
+                              runtime, secret, &stretch_ms, key_id, msg,
+                              sizeof(msg));
 
     if (rv < 0) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, msg);
@@ -96,10 +98,10 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
     conf->keys_set = 1;
     if (stretch_ms >= 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, cmd->server,
-                     "SCR0212: %s (%s:%d): secret stretched with Argon2id in "
-                     "%ld ms, once per process", cmd->cmd->name,
+                     "SCR0212: %s (%s:%d): secret (key id %s) stretched with "
+                     "Argon2id in %ld ms, once per process", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num,
-                     stretch_ms);
+                     key_id, stretch_ms);
     }
     if (rv > 0 && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
@@ -154,64 +156,84 @@ static const char *set_passphrase(cmd_parms *cmd, void *config, const char *arg)
     return add_secret_or_exec(cmd, config, arg);
 }
 
+/* What set_passphrase_file's callback needs. */
+typedef struct {
+    cmd_parms *cmd;
+    scr_crypto_dir_conf *conf;
+} passfile_ctx;
+
+/* One secret of the file, or its exec: command line (run as the directive's
+ * own exec: is). */
+static const char *passfile_entry(void *ctx, int is_exec, const char *value)
+{
+    passfile_ctx *pf = ctx;
+
+    if (is_exec) {
+        return add_secret_or_exec(pf->cmd, pf->conf,
+                                  apr_pstrcat(pf->cmd->temp_pool, "exec:", value, NULL));
+    }
+    return add_secret(pf->cmd, pf->conf, value);
+}
+
+/* The most a passphrase file may hold: secrets, not data. */
+#define PASSFILE_MAX (1024 * 1024)
+
 /* SessionCryptoPassphraseFile path: one secret per line, as the directive
  * is documented (stock's code split lines into words, so a secret with a
- * space became several weak ones). Blank lines and lines starting with '#'
- * are skipped; an unquoted line is taken whole; a quoted secret may be
- * followed by a '#' comment; `exec:program [args]` runs the program. A line
- * too long to read fails the configuration rather than ending the file
- * early and silently dropping the secrets after it. */
+ * space became several weak ones). The file's lines are read by the Rust
+ * core (src/seal/passfile.rs), the admin CLI's reader too, so that both
+ * take the same secrets from the same file: httpd's line rules (a
+ * backslash at the end goes on on the next line), blank lines and '#'
+ * comments skipped, an unquoted line taken whole, a quoted secret that may
+ * be followed by a '#' comment, `exec:program [args]`. A line too long to
+ * read fails the configuration rather than silently dropping secrets. */
 static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                                        const char *filename)
 {
-    char line[MAX_STRING_LEN];
-    ap_configfile_t *file;
     const char *path = ap_server_root_relative(cmd->temp_pool, filename);
-    const char *err = NULL;
+    passfile_ctx ctx = {cmd, config};
+    const char *failed = NULL;
+    apr_finfo_t info;
+    apr_file_t *file;
+    apr_size_t len;
     apr_status_t rv;
+    char err[256];
+    char *text;
+    int parsed;
 
     if (!path) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": invalid path ",
                            filename, NULL);
     }
-    rv = ap_pcfg_openfile(&file, cmd->temp_pool, path);
+    rv = apr_file_open(&file, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&info, APR_FINFO_SIZE, file);
+        if (rv == APR_SUCCESS && info.size > PASSFILE_MAX) {
+            apr_file_close(file);
+            return apr_psprintf(cmd->pool, "%s: %s holds more than %d bytes",
+                                cmd->cmd->name, path, PASSFILE_MAX);
+        }
+    }
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: Could not open file %s: %pm",
                             cmd->cmd->name, path, &rv);
     }
-    /* ap_cfg_getline strips leading and trailing whitespace. */
-    while (!err && (rv = ap_cfg_getline(line, sizeof(line), file)) == APR_SUCCESS) {
-        const char *rest = line;
-        const char *secret = line;
-
-        if (!*line || *line == '#') {
-            continue;
-        }
-        if (*line == '"' || *line == '\'') {
-            secret = ap_getword_conf(cmd->temp_pool, &rest);
-            while (apr_isspace(*rest)) {
-                rest++;
-            }
-            if (*rest && *rest != '#') {
-                err = apr_psprintf(cmd->pool, "%s: %s line %d: text after the "
-                                   "quoted secret", cmd->cmd->name, path,
-                                   file->line_number);
-                break;
-            }
-        }
-        err = add_secret_or_exec(cmd, config, secret);
+    len = (apr_size_t)info.size;
+    text = apr_palloc(cmd->temp_pool, len + 1);
+    rv = apr_file_read_full(file, text, len, &len);
+    apr_file_close(file);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(cmd->pool, "%s: %s cannot be read: %pm",
+                            cmd->cmd->name, path, &rv);
     }
-    if (!err && rv == APR_ENOSPC) {
-        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read: longer "
-                           "than %d bytes", cmd->cmd->name, path,
-                           file->line_number, MAX_STRING_LEN - 1);
+    parsed = rust->parse_passfile(text, len, passfile_entry, &ctx, &failed, err,
+                                  sizeof(err));
+    /* The secrets are in the keyring now, and nowhere else of ours. */
+    memset(text, 0, len);
+    if (parsed < 0) {
+        return apr_psprintf(cmd->pool, "%s: %s %s", cmd->cmd->name, path, err);
     }
-    else if (!err && rv != APR_EOF) {
-        err = apr_psprintf(cmd->pool, "%s: %s line %d: cannot be read: %pm",
-                           cmd->cmd->name, path, file->line_number, &rv);
-    }
-    ap_cfg_closefile(file);
-    return err;
+    return failed;
 }
 
 static const char *set_cipher(cmd_parms *cmd, void *config, const char *name)

@@ -27,8 +27,8 @@ use mod_session_cookie_rs::revoke::{
     MAX_ENTRY_SECONDS, SessionId, entry_value, session_entry, store_key, subject_entry,
 };
 use mod_session_cookie_rs::seal::{
-    Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, format_time,
-    open_value, parse, parse_passfile, seal_value,
+    Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, exec_argv, first_line,
+    format_time, open_value, parse, parse_passfile, seal_value,
 };
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -61,8 +61,10 @@ enum Cmd {
         /// one, any name the value was sealed for is accepted.
         #[arg(long = "cookie-name", value_name = "NAME")]
         cookie_names: Vec<String>,
-        /// The cookie's value (what follows `session=`).
-        value: String,
+        /// The cookie's value (what follows `session=`); without it, or
+        /// `-`, read from standard input, where no `ps` or shell history
+        /// sees a live cookie.
+        value: Option<String>,
     },
     /// Seal a session text (`key=value&...`, as mod_session encodes it) as
     /// the module would, and print the cookie value.
@@ -83,7 +85,8 @@ enum Cmd {
         /// cipher.
         #[arg(long, value_enum)]
         stock: Option<Cipher>,
-        text: String,
+        /// The session text; without it, or `-`, read from standard input.
+        text: Option<String>,
     },
     /// Print each secret's key id (as the module logs them and values
     /// carry them), never the secret.
@@ -138,8 +141,14 @@ struct Target {
 #[derive(clap::Args)]
 struct Secrets {
     /// A SessionCryptoPassphraseFile: one secret per line, the first seals.
+    /// Read by the module's own reader (the same crate), so the same
+    /// secrets come out.
     #[arg(long, value_name = "FILE")]
     passphrase_file: PathBuf,
+    /// httpd's ServerRoot, which a relative `exec:` program is found in, as
+    /// the module finds it.
+    #[arg(long, value_name = "DIR", default_value = "/etc/apache2")]
+    server_root: PathBuf,
     /// SessionCryptoCipher, for values in stock's format.
     #[arg(long, value_enum, default_value = "aes256")]
     cipher: Cipher,
@@ -175,7 +184,7 @@ fn main() -> ExitCode {
             secrets,
             cookie_names,
             value,
-        } => inspect(&secrets, &cookie_names, &value),
+        } => operand(value).and_then(|value| inspect(&secrets, &cookie_names, &value)),
         Cmd::Seal {
             secrets,
             cookie_names,
@@ -183,7 +192,8 @@ fn main() -> ExitCode {
             origin,
             stock,
             text,
-        } => seal_text(&secrets, &cookie_names, max_age, origin, stock, &text),
+        } => operand(text)
+            .and_then(|text| seal_text(&secrets, &cookie_names, max_age, origin, stock, &text)),
         Cmd::KeyIds { secrets } => key_ids(&secrets),
         Cmd::Revoke {
             store,
@@ -198,6 +208,21 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// A command's operand as given, or (absent, or `-`) standard input's
+/// first line: a live cookie or session text kept out of `ps` and shell
+/// history.
+fn operand(given: Option<String>) -> Result<Zeroizing<String>, Failure> {
+    if let Some(given) = given.filter(|g| g != "-") {
+        return Ok(Zeroizing::new(given));
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure(2, format!("cannot read standard input: {e}")))?;
+    let trimmed = Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned());
+    Ok(trimmed)
 }
 
 fn now() -> u64 {
@@ -236,7 +261,8 @@ fn keygen() -> Result<(), Failure> {
 }
 
 /// The secrets of a passphrase file, through the work factor.
-fn keyring(path: &Path) -> Result<Keyring, Failure> {
+fn keyring(secrets: &Secrets) -> Result<Keyring, Failure> {
+    let path = &secrets.passphrase_file;
     let text = Zeroizing::new(
         std::fs::read(path)
             .map_err(|e| Failure(3, format!("cannot read {}: {e}", path.display())))?,
@@ -247,7 +273,7 @@ fn keyring(path: &Path) -> Result<Keyring, Failure> {
     for entry in entries {
         let secret = match entry {
             Entry::Secret(s) => s,
-            Entry::Exec(cmd) => exec_line(&cmd)?,
+            Entry::Exec(cmd) => exec_line(&cmd, &secrets.server_root)?,
         };
         ring.add(&secret)
             .map_err(|e| Failure(3, format!("{}: {e}", path.display())))?;
@@ -258,19 +284,20 @@ fn keyring(path: &Path) -> Result<Keyring, Failure> {
     Ok(ring)
 }
 
-/// The first line `cmd` prints, as httpd's `exec:` takes it.
-fn exec_line(cmd: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let mut words = cmd.split_whitespace();
-    let program = words
-        .next()
+/// The first line `cmd` prints, as httpd's `exec:` takes it: the command
+/// split as APR splits it, a relative program found in `server_root`.
+fn exec_line(cmd: &str, server_root: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let argv = exec_argv(cmd);
+    let (program, args) = argv
+        .split_first()
         .ok_or_else(|| Failure(3, "exec: without a program".into()))?;
-    let out = Command::new(program)
-        .args(words)
+    let program = server_root.join(program);
+    let out = Command::new(&program)
+        .args(args)
         .output()
-        .map_err(|e| Failure(3, format!("exec:{program}: {e}")))?;
+        .map_err(|e| Failure(3, format!("exec:{}: {e}", program.display())))?;
     let out = Zeroizing::new(out.stdout);
-    let line = out.split(|&b| b == b'\n').next().unwrap_or_default();
-    Ok(Zeroizing::new(line.trim_ascii_end().to_vec()))
+    Ok(Zeroizing::new(first_line(&out).to_vec()))
 }
 
 fn policy(secrets: &Secrets, stock: StockFormat) -> Policy {
@@ -282,7 +309,7 @@ fn policy(secrets: &Secrets, stock: StockFormat) -> Policy {
 }
 
 fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<(), Failure> {
-    let ring = keyring(&secrets.passphrase_file)?;
+    let ring = keyring(secrets)?;
     let raw = decode(value.as_bytes()).ok();
     let parsed = raw.as_deref().and_then(|r| parse(r).ok());
     // Without --cookie-name: the names the value says it was sealed for.
@@ -362,7 +389,7 @@ fn seal_text(
     stock: Option<Cipher>,
     text: &str,
 ) -> Result<(), Failure> {
-    let ring = keyring(&secrets.passphrase_file)?;
+    let ring = keyring(secrets)?;
     let now_ms = now_ms();
     let now = now_ms / 1000;
     let stamp = Stamp {
@@ -385,7 +412,7 @@ fn seal_text(
 }
 
 fn key_ids(secrets: &Secrets) -> Result<(), Failure> {
-    let ring = keyring(&secrets.passphrase_file)?;
+    let ring = keyring(secrets)?;
     for (i, id) in ring.ids().enumerate() {
         let role = if i == 0 { "seals and opens" } else { "opens" };
         println!("{} {} {role}", i + 1, hex(&id));

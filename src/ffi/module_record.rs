@@ -88,7 +88,7 @@ mod crypto {
     };
     use super::super::revoke_header::revoke_from_header;
     use super::super::session_crypto::{
-        add_secret, decode, encode, parse_cipher, parse_not_before,
+        add_secret, decode, encode, parse_cipher, parse_not_before, parse_passfile_text,
     };
     use super::TEXT;
 
@@ -99,6 +99,7 @@ mod crypto {
         add_secret: Some(add_secret),
         parse_cipher: Some(parse_cipher),
         parse_time: Some(parse_not_before),
+        parse_passfile: Some(parse_passfile_text),
         revoke_from_header: Some(revoke_from_header),
     };
 

@@ -6,7 +6,9 @@
 //! in a [`Keyring`] owned by the configuration pool ([`PoolBox`]). Sealing
 //! and opening are in [`crate::seal`].
 
-use std::ffi::{CStr, c_char, c_int, c_long};
+use std::ffi::{CStr, c_char, c_int, c_long, c_void};
+
+use zeroize::Zeroizing;
 
 use super::bindings::{
     APR_EGENERAL, OK, apr_int64_t, apr_pool_t, apr_status_t, request_rec, scr_crypto_cookie_config,
@@ -23,6 +25,7 @@ use super::status;
 use super::{config_call, guarded};
 use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
+use crate::seal::{Entry, parse_passfile};
 use crate::seal::{
     Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
     open_value_in, parse_time, seal_value_in,
@@ -63,7 +66,8 @@ pub(super) unsafe extern "C" fn decode(r: *mut request_rec, z: *mut session_rec)
 /// # Safety
 /// `ring` points to a keyring pointer that is NULL or came from here,
 /// `pool` and `process_pool` are live pools, `secret` a C string,
-/// `stretch_ms` a valid out pointer, and `msg` has room for `msg_len` bytes.
+/// `stretch_ms` a valid out pointer, `key_id` has room for 9 bytes and
+/// `msg` for `msg_len` bytes.
 pub(super) unsafe extern "C" fn add_secret(
     ring: *mut *mut scr_keyring,
     pool: *mut apr_pool_t,
@@ -71,6 +75,7 @@ pub(super) unsafe extern "C" fn add_secret(
     runtime: c_int,
     secret: *const c_char,
     stretch_ms: *mut c_long,
+    key_id: *mut c_char,
     msg: *mut c_char,
     msg_len: usize,
 ) -> c_int {
@@ -108,6 +113,15 @@ pub(super) unsafe extern "C" fn add_secret(
                 .map_err(|e| e.to_string())
         })
     };
+    if outcome.is_some() {
+        // SAFETY: as above: the keyring kept in `pool`, now holding this
+        // secret's key last.
+        let keyring = unsafe { PoolBox::<Keyring>::get(ring.cast()) };
+        let id = keyring.and_then(|k| k.ids().last()).unwrap_or_default();
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        // SAFETY: `key_id` has room for 8 digits and a NUL.
+        unsafe { write_c_message(key_id, 9, &hex) };
+    }
     match outcome {
         Some(None) => 0,
         Some(Some(warning)) => {
@@ -117,6 +131,76 @@ pub(super) unsafe extern "C" fn add_secret(
         }
         None => -1,
     }
+}
+
+/// The shim's callback for each entry of a passphrase file.
+type PassfileEach = unsafe extern "C" fn(*mut c_void, c_int, *const c_char) -> *const c_char;
+
+/// Reads a `SessionCryptoPassphraseFile`'s text with the core's reader (the
+/// admin CLI's too) and hands the shim each entry; see shim/rust_entry.h.
+///
+/// # Safety
+/// `text` has `len` readable bytes; `each` is the shim's callback, which
+/// takes `ctx`; `failed` is a valid out pointer; `err` has room for
+/// `err_len` bytes.
+pub(super) unsafe extern "C" fn parse_passfile_text(
+    text: *const c_char,
+    len: usize,
+    each: Option<PassfileEach>,
+    ctx: *mut c_void,
+    failed: *mut *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    // SAFETY: per the contract above.
+    let text = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
+    // SAFETY: `err` has room for `err_len` bytes.
+    let entries = unsafe {
+        config_call("reading the passphrase file", err, err_len, || {
+            let entries = parse_passfile(text).map_err(|e| e.to_string())?;
+            let nul = |v: &[u8]| v.contains(&0);
+            if entries.iter().any(|e| match e {
+                Entry::Secret(s) => nul(s),
+                Entry::Exec(c) => nul(c.as_bytes()),
+            }) {
+                return Err("holds a NUL byte".to_owned());
+            }
+            Ok(entries)
+        })
+    };
+    let (Some(entries), Some(each)) = (entries, each) else {
+        return -1;
+    };
+    guarded(|| -1, || hand_over(entries, each, ctx, failed))
+}
+
+/// Calls the shim's `each` for every entry, stopping at the first error.
+fn hand_over(
+    entries: Vec<Entry>,
+    each: PassfileEach,
+    ctx: *mut c_void,
+    failed: *mut *const c_char,
+) -> c_int {
+    for entry in entries {
+        let (is_exec, value) = match &entry {
+            Entry::Secret(s) => (0, s.as_slice()),
+            Entry::Exec(c) => (1, c.as_bytes()),
+        };
+        // Wiped when dropped, and made whole before the copy (no
+        // reallocation leaves a copy behind).
+        let mut c_value = Zeroizing::new(Vec::with_capacity(value.len() + 1));
+        c_value.extend_from_slice(value);
+        c_value.push(0);
+        // SAFETY: the shim's callback with its context and a C string that
+        // outlives the call (it copies what it keeps).
+        let refused = unsafe { each(ctx, is_exec, c_value.as_ptr().cast()) };
+        if !refused.is_null() {
+            // SAFETY: the caller's out pointer.
+            unsafe { *failed = refused };
+            return 1;
+        }
+    }
+    0
 }
 
 /// Parses `SessionCryptoCipher`'s value; see shim/rust_entry.h.

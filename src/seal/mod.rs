@@ -29,7 +29,7 @@ pub use formats::{
 };
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
-pub use passfile::{Entry, PassfileError, parse_passfile};
+pub use passfile::{Entry, MAX_LINE, PassfileError, exec_argv, first_line, parse_passfile};
 pub use process_key::{forked, forks_unwatched};
 pub use stock::{StockCipher, StockKey, StockOpenError, open_stock, seal_stock, seal_stock_with};
 pub use when::{TimeError, format_time, parse_time};

@@ -1,8 +1,13 @@
 """The ways around our own limits a security review found (each test here
 failed before its fix): what a tenant's .htaccess may not do."""
+import re
+import subprocess
 from pathlib import Path
 
+from harness import REPO
 from sealed_support import LOGLEVEL, SECRET, sealed_body
+
+CLI = REPO / "target/release/session-crypto-rs"
 
 # A secret program that leaves a mark each time it runs.
 SECRET_PROGRAM = """#!/bin/sh
@@ -74,3 +79,60 @@ def test_hostile_requests_write_no_line_at_loglevel_warn(fresh_apache):
         resp = srv.request("/env.sh", [("Cookie", cookies[i % len(cookies)])])
         assert resp.status < 500, (cookies[i % len(cookies)][:60], resp.status)
     assert srv.new_log() == "", f"hostile requests wrote to the log:\n{srv.new_log()}"
+
+
+# A passphrase file using every rule of the reader: comments, blank lines,
+# quotes with an escaped quote and a trailing comment, a line going on on
+# the next one, CR LF, a vertical tab, and exec: with a program relative to
+# the ServerRoot, a quoted argument and output with trailing spaces.
+EVERY_RULE = (
+    "# the first secret seals\n"
+    "\n"
+    '   "quoted \\" secret of the rules test, forty"   # a comment\n'
+    "'single quoted secret of the rules test, forty'\n"
+    "a plain secret with spaces that goes on \\\n"
+    "on the next line, long enough\n"
+    "a line ending in CR LF, thirty-two characters\r\n"
+    "\x0ba secret between vertical tabs, thirty-two\x0b\n"
+    'exec:bin/secret.sh "an argument with  spaces"\n'
+)
+ECHO_PROGRAM = "#!/bin/sh\nprintf '%s-printed  \\nsecond line\\n' \"$1\"\n"
+
+
+def test_module_and_cli_read_a_passphrase_file_alike(fresh_apache, tmp_path):
+    """One reader of passphrase files (src/seal/passfile.rs) for the module
+    and the admin CLI: from a file using every rule both derive the same
+    secrets, in the same order (their key ids: SCR0212 at startup, the
+    CLI's key-ids)."""
+    srv = fresh_apache("ours", "event", "", loglevel=LOGLEVEL, crypto="ours")
+    (srv.root / "bin").mkdir()
+    program = srv.root / "bin" / "secret.sh"
+    program.write_text(ECHO_PROGRAM)
+    program.chmod(0o755)
+    secrets = srv.root / "conf" / "secrets"
+    secrets.write_bytes(EVERY_RULE.encode())
+    rc, out = srv.configtest(f'LogLevel warn session_crypto:info\nSessionCryptoPassphraseFile "{secrets}"')
+    assert rc == 0, out
+    module = re.findall(r"SCR0212: .*secret \(key id ([0-9a-f]{8})\)", out)
+    cli = subprocess.run([str(CLI), "key-ids", "--passphrase-file", str(secrets),
+                          "--server-root", str(srv.root)], capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    ids = [line.split()[1] for line in cli.stdout.splitlines()]
+    assert len(ids) == 6, cli.stdout
+    assert module == ids, (module, ids)
+
+
+def test_cli_reads_a_live_cookie_from_standard_input(fresh_apache, tmp_path):
+    """A cookie on the command line shows in `ps` and shell history: the CLI
+    reads it from standard input (no operand, or `-`)."""
+    srv = fresh_apache("ours", "event", sealed_body([SECRET]), loglevel=LOGLEVEL, crypto="ours")
+    resp = srv.request("/env.sh?set=user=alice")
+    value = next(v for v in resp.all("Set-Cookie") if v.startswith("session="))
+    value = value.split(";")[0][len("session="):]
+    secrets = tmp_path / "secrets"
+    secrets.write_text(SECRET + "\n")
+    for operand in ([], ["-"]):
+        shown = subprocess.run([str(CLI), "inspect", "--passphrase-file", str(secrets), *operand],
+                               input=value + "\n", capture_output=True, text=True)
+        assert shown.returncode == 0, shown.stderr
+        assert re.search(r"(?m)^session +\S*user=alice", shown.stdout), shown.stdout
