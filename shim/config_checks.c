@@ -12,7 +12,10 @@
  *            and without an absolute lifetime it is kept 30 days only.
  *   SCR0216  SessionCryptoFormatVersion 2 or 3 with a revocation store:
  *            those values carry no session id, so logging out cannot
- *            revoke them. */
+ *            revoke them.
+ *   SCR0217  SessionCryptoNotBefore or SessionCryptoMaxLifetime with
+ *            SessionCryptoStockFormat Seal: stock's format carries no
+ *            origin, so neither applies to the values sealed there. */
 #include "config_checks.h"
 
 #include "http_config.h"
@@ -24,6 +27,7 @@ APLOG_USE_MODULE(session_crypto);
 typedef struct {
     int lifetime; /* SessionCryptoMaxLifetime here or above */
     int sealed;   /* SessionCryptoPassphrase(File) here or above */
+    int stock_seal; /* SessionCryptoStockFormat Seal here or above */
 } scope;
 
 static int named(const ap_directive_t *d, const char *name)
@@ -48,6 +52,8 @@ static void check_level(server_rec *s, const ap_directive_t *first, scope above)
         here.lifetime |= named(d, "SessionCryptoMaxLifetime");
         here.sealed |= named(d, "SessionCryptoPassphrase")
                        || named(d, "SessionCryptoPassphraseFile");
+        here.stock_seal |= named(d, "SessionCryptoStockFormat") && d->args
+                           && !strcasecmp(d->args, "Seal");
     }
     for (d = first; d; d = d->next) {
         if (named(d, "SessionMaxAge") && here.sealed && !here.lifetime
@@ -67,6 +73,12 @@ static void check_level(server_rec *s, const ap_directive_t *first, scope above)
                  "session id: a logout cannot revoke them (use 4 once every "
                  "node opens it)");
         }
+        if ((named(d, "SessionCryptoNotBefore") || named(d, "SessionCryptoMaxLifetime"))
+            && here.stock_seal) {
+            warn(s, d, "SCR0217", "stock-format values carry no origin: while "
+                 "SessionCryptoStockFormat Seal writes them, this limit does "
+                 "not apply to them (it does once the switch is over)");
+        }
         if (d->first_child) {
             check_level(s, d->first_child, here);
         }
@@ -75,7 +87,7 @@ static void check_level(server_rec *s, const ap_directive_t *first, scope above)
 
 void scr_check_crypto_config(server_rec *s)
 {
-    scope top = {0, 0};
+    scope top = {0, 0, 0};
 
     check_level(s, ap_conftree, top);
 }

@@ -27,6 +27,10 @@ use super::format::{
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
 
+/// The origin a stock-format value opens with: the epoch, which no
+/// `SessionCryptoNotBefore` or `SessionCryptoMaxLifetime` accepts.
+pub const STOCK_ORIGIN_MS: u64 = 0;
+
 /// `SessionCryptoStockFormat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StockFormat {
@@ -61,6 +65,8 @@ pub enum NotOpened {
     /// A stock-format value carries no origin: under
     /// `SessionCryptoNotBefore` it cannot show it began after.
     StockRevoked,
+    /// Likewise under `SessionCryptoMaxLifetime`: it cannot show its age.
+    StockLifetime,
 }
 
 impl NotOpened {
@@ -89,6 +95,7 @@ impl NotOpened {
                 | StockOpenError::NotText => c"malformed",
             },
             Self::StockRevoked => c"revoked",
+            Self::StockLifetime => c"lifetime",
         }
     }
 }
@@ -101,6 +108,9 @@ impl fmt::Display for NotOpened {
             Self::StockRevoked => {
                 f.write_str("stock format: carries no origin, refused under SessionCryptoNotBefore")
             }
+            Self::StockLifetime => f.write_str(
+                "stock format: carries no origin, refused under SessionCryptoMaxLifetime",
+            ),
         }
     }
 }
@@ -147,8 +157,13 @@ impl Policy {
 
 /// Opens `value` in whichever format it is in, as `policy` allows; `now` is
 /// Unix seconds and `names` are as for our format's [`open`]. A stock-format
-/// value has no origin of its own: it begins now, when we first seal it,
-/// and no session id.
+/// value has no origin of its own and no session id: it is refused where
+/// `SessionCryptoNotBefore` or `SessionCryptoMaxLifetime` applies (it cannot
+/// show when it began), except under `SessionCryptoStockFormat Seal`, where
+/// stock's format is what this location itself writes; elsewhere it opens
+/// with origin 0, the Unix epoch, which it keeps when we seal it in our
+/// format, so that no limit on origins is stepped around by passing a
+/// stock value through a location without one.
 pub fn open_value(
     keyring: &Keyring,
     policy: Policy,
@@ -185,14 +200,16 @@ pub fn open_value_in(
     if policy.stock == StockFormat::Off || !not_ours {
         return Err(NotOpened::Ours(ours));
     }
+    let sealing_stock = policy.stock == StockFormat::Seal;
     match open_stock(keyring.stock_keys(), policy.cipher, value) {
-        Ok(_) if policy.not_before.is_some() => Err(NotOpened::StockRevoked),
+        Ok(_) if policy.not_before.is_some() && !sealing_stock => Err(NotOpened::StockRevoked),
+        Ok(_) if policy.max_lifetime.is_some() && !sealing_stock => Err(NotOpened::StockLifetime),
         Ok(plaintext) => {
             // Stock's plaintext is shorter than its base64: it fits.
             buf[..plaintext.len()].copy_from_slice(&plaintext);
             let stamp = Stamp {
                 not_after: 0,
-                origin_ms: now.saturating_mul(1000),
+                origin_ms: STOCK_ORIGIN_MS,
                 session_id: None,
             };
             Ok((0..plaintext.len(), stamp, Format::Stock))
@@ -444,5 +461,63 @@ mod tests {
             &[],
         );
         assert_eq!(got, Err(NotOpened::Stock(StockOpenError::MacMismatch)));
+    }
+
+    /// A stock value cannot show when it began: it opens with origin 0,
+    /// which no origin limit accepts once we re-seal it, and it is refused
+    /// where a limit applies, but where this location seals stock's format
+    /// itself.
+    #[test]
+    fn stock_values_have_no_origin_to_show() {
+        let ring = ring(&[SECRET]);
+        let stock = sealed(&ring, StockFormat::Seal);
+        let limits = |stock, max_lifetime, not_before| Policy {
+            stock,
+            max_lifetime,
+            not_before,
+            ..Policy::default()
+        };
+        let open = |policy| open_value(&ring, policy, stock.as_bytes(), NOW, &[]);
+        let (opened, format) = open(limits(StockFormat::Open, None, None)).unwrap();
+        assert_eq!(
+            (opened.stamp.origin_ms, format),
+            (STOCK_ORIGIN_MS, Format::Stock)
+        );
+        assert_eq!(
+            open(limits(StockFormat::Open, None, Some(NOW - 60))),
+            Err(NotOpened::StockRevoked)
+        );
+        assert_eq!(
+            open(limits(StockFormat::Open, Some(3600), None)),
+            Err(NotOpened::StockLifetime)
+        );
+        // Where stock's format is sealed, what was just sealed opens.
+        assert!(open(limits(StockFormat::Seal, Some(3600), Some(NOW - 60))).is_ok());
+        // Re-sealed in ours, the origin stays: refused by the limits.
+        let ours = seal_value(
+            &ring,
+            Policy::default(),
+            b"user=ada",
+            Stamp {
+                not_after: 0,
+                origin_ms: opened.stamp.origin_ms,
+                session_id: None,
+            },
+            &[b"session"],
+        )
+        .unwrap()
+        .unwrap()
+        .into_text();
+        let reopened = open_value(
+            &ring,
+            limits(StockFormat::Open, None, Some(NOW - 60)),
+            ours.as_bytes(),
+            NOW,
+            &[b"session"],
+        );
+        assert!(matches!(
+            reopened,
+            Err(NotOpened::Ours(OpenError::Revoked { origin: 0, .. }))
+        ));
     }
 }

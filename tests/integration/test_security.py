@@ -4,8 +4,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from harness import REPO
-from sealed_support import LOGLEVEL, SECRET, sealed_body
+from harness import CGI, REPO
+from sealed_support import LOGLEVEL, SECRET, b64decode, cookie_of, sealed_body, session_of
 
 CLI = REPO / "target/release/session-crypto-rs"
 
@@ -136,3 +136,57 @@ def test_cli_reads_a_live_cookie_from_standard_input(fresh_apache, tmp_path):
                                input=value + "\n", capture_output=True, text=True)
         assert shown.returncode == 0, shown.stderr
         assert re.search(r"(?m)^session +\S*user=alice", shown.stdout), shown.stdout
+
+
+def test_a_stock_session_cannot_dodge_not_before_through_a_location_without_it(fresh_apache,
+                                                                              tmp_path):
+    """A stock-format value opened where no origin limit applies keeps the
+    epoch as its origin when it is sealed in our format: where
+    SessionCryptoNotBefore or SessionCryptoMaxLifetime applies, it is
+    refused (before, it began again at its first re-sealing, and opened)."""
+    body = sealed_body([SECRET], extra=(
+        '<Location "/strict">\n'
+        "    SessionCryptoNotBefore 2026-01-01T00:00:00Z\n"
+        "</Location>\n"
+        '<Location "/aged">\n'
+        "    SessionCryptoMaxLifetime 3600\n"
+        "</Location>\n"))
+    files = {"strict/env.sh": CGI, "aged/env.sh": CGI}
+    srv = fresh_apache("ours", "event", body, files=files, loglevel=LOGLEVEL, crypto="ours")
+    stock = subprocess.run(
+        [str(CLI), "seal", "--passphrase-file", str(secret_file(tmp_path)), "--stock", "aes256"],
+        input="user=mallory\n", capture_output=True, text=True, check=True).stdout.strip()
+    # Straight to the strict locations: refused.
+    for path in ("/strict/env.sh", "/aged/env.sh"):
+        assert session_of(srv.request(path, [("Cookie", f"session={stock}")])) == {}, path
+    # Through the lax one: it opens and comes back in our format ...
+    resp = srv.request("/env.sh", [("Cookie", f"session={stock}")])
+    assert session_of(resp) == {"user": "mallory"}
+    ours = cookie_of(resp)
+    assert b64decode(ours)[0] == 4, "not re-sealed in our format"
+    # ... with the epoch for its origin: still refused where limits apply.
+    for path in ("/strict/env.sh", "/aged/env.sh"):
+        resp = srv.request(path, [("Cookie", f"session={ours}")])
+        assert session_of(resp) == {}, (path, "a stock session stepped around the limit")
+
+
+def secret_file(tmp_path):
+    path = tmp_path / "secrets"
+    path.write_text(SECRET + "\n")
+    return path
+
+
+def test_seal_with_not_before_opens_what_it_sealed_and_configtest_says_why(fresh_apache):
+    """Under SessionCryptoStockFormat Seal a location writes stock's format,
+    which carries no origin: its own values open on the next request
+    whatever SessionCryptoNotBefore says, and configtest warns (SCR0217)."""
+    limits = "SessionCryptoStockFormat Seal\nSessionCryptoNotBefore 2026-01-01T00:00:00Z"
+    srv = fresh_apache("ours", "event", sealed_body([SECRET], extra=limits), loglevel=LOGLEVEL,
+                       crypto="ours")
+    sealed = cookie_of(srv.request("/env.sh?set=user=alice"))
+    resp = srv.request("/env.sh", [("Cookie", f"session={sealed}")])
+    assert session_of(resp) == {"user": "alice"}, "Seal refused what it had just sealed"
+    rc, out = srv.configtest(sealed_body([SECRET], extra=limits))
+    assert rc == 0 and "SCR0217" in out, out
+    rc, out = srv.configtest(sealed_body([SECRET], extra="SessionCryptoNotBefore 1767225600"))
+    assert rc == 0 and "SCR0217" not in out, out
