@@ -15,7 +15,14 @@
  *            revoke them.
  *   SCR0217  SessionCryptoNotBefore or SessionCryptoMaxLifetime with
  *            SessionCryptoStockFormat Seal: stock's format carries no
- *            origin, so neither applies to the values sealed there. */
+ *            origin, so neither applies to the values sealed there.
+ *   SCR0218  A secret that opens or seals stock-format values also seals
+ *            ours: stock's MAC is keyed by the MD5 of the passphrase, so one
+ *            stock cookie lets it be guessed at MD5 speed, and our work
+ *            factor protects nothing. Taken as: the secrets set in a
+ *            section are one secret (stock's passphrase, as a drop-in
+ *            switch leaves it) while stock's format opens there, or stock's
+ *            format is sealed there (its first secret MACs stock values). */
 #include "config_checks.h"
 
 #include "http_config.h"
@@ -28,32 +35,93 @@ typedef struct {
     int lifetime; /* SessionCryptoMaxLifetime here or above */
     int sealed;   /* SessionCryptoPassphrase(File) here or above */
     int stock_seal; /* SessionCryptoStockFormat Seal here or above */
+    int stock_off;  /* SessionCryptoStockFormat Off here or above */
 } scope;
+
+/* What the checks need besides the tree. */
+typedef struct {
+    server_rec *s;
+    apr_pool_t *pool;
+    int (*count_file)(apr_pool_t *pool, const char *path);
+} checker;
 
 static int named(const ap_directive_t *d, const char *name)
 {
     return d->directive && !strcasecmp(d->directive, name);
 }
 
+/* Logs a warning about directive d, with its arguments unless they are
+ * secrets (SessionCryptoPassphrase's never reach a log). */
 static void warn(server_rec *s, const ap_directive_t *d, const char *id,
                  const char *why)
 {
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: %s %s (%s:%d): %s", id,
-                 d->directive, d->args ? d->args : "", d->filename, d->line_num,
+    int secret = named(d, "SessionCryptoPassphrase");
+    const char *args = d->args && !secret ? d->args : "";
+
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: %s%s%s (%s:%d): %s", id,
+                 d->directive, *args ? " " : "", args, d->filename, d->line_num,
                  why);
 }
 
-static void check_level(server_rec *s, const ap_directive_t *first, scope above)
+/* The secrets the directives of one section set (-1: unknown). */
+static int secrets_set(const checker *c, const ap_directive_t *first)
 {
     const ap_directive_t *d;
+    int count = 0;
+
+    for (d = first; d; d = d->next) {
+        if (named(d, "SessionCryptoPassphrase")) {
+            const char *args = d->args;
+
+            while (*ap_getword_conf(c->pool, &args)) {
+                count++;
+            }
+        }
+        else if (named(d, "SessionCryptoPassphraseFile")) {
+            const char *args = d->args;
+            int n = c->count_file(c->pool, ap_getword_conf(c->pool, &args));
+
+            if (n < 0) {
+                return -1;
+            }
+            count += n;
+        }
+    }
+    return count;
+}
+
+static void check_level(const checker *c, const ap_directive_t *first, scope above)
+{
+    server_rec *s = c->s;
+    const ap_directive_t *d;
+    const ap_directive_t *secret_line = NULL;
     scope here = above;
 
     for (d = first; d; d = d->next) {
+        if (named(d, "SessionCryptoStockFormat") && d->args) {
+            here.stock_seal = !strcasecmp(d->args, "Seal");
+            here.stock_off = !strcasecmp(d->args, "Off");
+        }
+        if (!secret_line && (named(d, "SessionCryptoPassphrase")
+                             || named(d, "SessionCryptoPassphraseFile"))) {
+            secret_line = d;
+        }
         here.lifetime |= named(d, "SessionCryptoMaxLifetime");
         here.sealed |= named(d, "SessionCryptoPassphrase")
                        || named(d, "SessionCryptoPassphraseFile");
-        here.stock_seal |= named(d, "SessionCryptoStockFormat") && d->args
-                           && !strcasecmp(d->args, "Seal");
+    }
+    if (secret_line && here.stock_seal) {
+        warn(s, secret_line, "SCR0218", "SessionCryptoStockFormat Seal keys "
+             "stock's MAC with the MD5 of the first secret: one stock cookie "
+             "lets it be guessed at MD5 speed, so put a new secret "
+             "(session-crypto-rs keygen) first once the switch is over");
+    }
+    else if (secret_line && !here.stock_off && secrets_set(c, first) == 1) {
+        warn(s, secret_line, "SCR0218", "this one secret opens stock-format "
+             "values and seals ours: one stock cookie lets it be guessed at "
+             "MD5 speed, which undoes Argon2id; put a new secret "
+             "(session-crypto-rs keygen) first and keep this one second "
+             "(README, Switching from stock)");
     }
     for (d = first; d; d = d->next) {
         if (named(d, "SessionMaxAge") && here.sealed && !here.lifetime
@@ -80,14 +148,16 @@ static void check_level(server_rec *s, const ap_directive_t *first, scope above)
                  "not apply to them (it does once the switch is over)");
         }
         if (d->first_child) {
-            check_level(s, d->first_child, here);
+            check_level(c, d->first_child, here);
         }
     }
 }
 
-void scr_check_crypto_config(server_rec *s)
+void scr_check_crypto_config(server_rec *s, apr_pool_t *pool,
+                             int (*count_file)(apr_pool_t *pool, const char *path))
 {
-    scope top = {0, 0, 0};
+    checker c = {s, pool, count_file};
+    scope top = {0, 0, 0, 0};
 
-    check_level(s, ap_conftree, top);
+    check_level(&c, ap_conftree, top);
 }

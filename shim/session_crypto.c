@@ -178,6 +178,37 @@ static const char *passfile_entry(void *ctx, int is_exec, const char *value)
 /* The most a passphrase file may hold: secrets, not data. */
 #define PASSFILE_MAX (1024 * 1024)
 
+/* Reads a passphrase file whole into *text (*len bytes) from pool; NULL,
+ * or why not. */
+static const char *read_passfile(apr_pool_t *pool, const char *path,
+                                 char **text, apr_size_t *len)
+{
+    apr_finfo_t info;
+    apr_file_t *file;
+    apr_status_t rv;
+
+    rv = apr_file_open(&file, path, APR_FOPEN_READ, APR_OS_DEFAULT, pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&info, APR_FINFO_SIZE, file);
+        if (rv == APR_SUCCESS && info.size > PASSFILE_MAX) {
+            apr_file_close(file);
+            return apr_psprintf(pool, "%s holds more than %d bytes", path,
+                                PASSFILE_MAX);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(pool, "Could not open file %s: %pm", path, &rv);
+    }
+    *len = (apr_size_t)info.size;
+    *text = apr_palloc(pool, *len + 1);
+    rv = apr_file_read_full(file, *text, *len, len);
+    apr_file_close(file);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(pool, "%s cannot be read: %pm", path, &rv);
+    }
+    return NULL;
+}
+
 /* SessionCryptoPassphraseFile path: one secret per line, as the directive
  * is documented (stock's code split lines into words, so a secret with a
  * space became several weak ones). The file's lines are read by the Rust
@@ -193,11 +224,9 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
     const char *path = ap_server_root_relative(cmd->temp_pool, filename);
     passfile_ctx ctx = {cmd, config};
     const char *failed = NULL;
-    apr_finfo_t info;
-    apr_file_t *file;
+    const char *err;
+    char reason[256];
     apr_size_t len;
-    apr_status_t rv;
-    char err[256];
     char *text;
     int parsed;
 
@@ -205,35 +234,48 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": invalid path ",
                            filename, NULL);
     }
-    rv = apr_file_open(&file, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&info, APR_FINFO_SIZE, file);
-        if (rv == APR_SUCCESS && info.size > PASSFILE_MAX) {
-            apr_file_close(file);
-            return apr_psprintf(cmd->pool, "%s: %s holds more than %d bytes",
-                                cmd->cmd->name, path, PASSFILE_MAX);
-        }
+    err = read_passfile(cmd->temp_pool, path, &text, &len);
+    if (err) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: Could not open file %s: %pm",
-                            cmd->cmd->name, path, &rv);
-    }
-    len = (apr_size_t)info.size;
-    text = apr_palloc(cmd->temp_pool, len + 1);
-    rv = apr_file_read_full(file, text, len, &len);
-    apr_file_close(file);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(cmd->pool, "%s: %s cannot be read: %pm",
-                            cmd->cmd->name, path, &rv);
-    }
-    parsed = rust->parse_passfile(text, len, passfile_entry, &ctx, &failed, err,
-                                  sizeof(err));
+    parsed = rust->parse_passfile(text, len, passfile_entry, &ctx, &failed,
+                                  reason, sizeof(reason));
     /* The secrets are in the keyring now, and nowhere else of ours. */
     memset(text, 0, len);
     if (parsed < 0) {
-        return apr_psprintf(cmd->pool, "%s: %s %s", cmd->cmd->name, path, err);
+        return apr_psprintf(cmd->pool, "%s: %s %s", cmd->cmd->name, path, reason);
     }
     return failed;
+}
+
+/* Counts the entries passfile_count is handed. */
+static const char *count_entry(void *ctx, int is_exec, const char *value)
+{
+    (void)is_exec, (void)value;
+    ++*(int *)ctx;
+    return NULL;
+}
+
+/* The number of secrets a passphrase file holds (for config_checks.c);
+ * -1 if it cannot be read. */
+static int passfile_count(apr_pool_t *pool, const char *filename)
+{
+    const char *path = ap_server_root_relative(pool, filename);
+    const char *failed = NULL;
+    char reason[256];
+    apr_size_t len;
+    char *text;
+    int count = 0;
+
+    if (!path || read_passfile(pool, path, &text, &len)) {
+        return -1;
+    }
+    if (rust->parse_passfile(text, len, count_entry, &count, &failed, reason,
+                             sizeof(reason)) < 0) {
+        count = -1;
+    }
+    memset(text, 0, len);
+    return count;
 }
 
 static const char *set_cipher(cmd_parms *cmd, void *config, const char *name)
@@ -437,12 +479,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     const scr_crypto_server_conf *conf =
         ap_get_module_config(s->module_config, &session_crypto_module);
 
-    (void)pconf, (void)plog, (void)ptemp;
+    (void)pconf, (void)plog;
     cookie_module = ap_find_linked_module("mod_session_cookie.c");
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    scr_check_crypto_config(s);
+    scr_check_crypto_config(s, ptemp, passfile_count);
     if (conf->driver) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      "SCR0211: SessionCryptoDriver %s is ignored: sessions are sealed "
@@ -479,8 +521,7 @@ static void insert_revoke_filter(request_rec *r)
 /* apachectl configtest: the warnings a start would log. */
 static void test_config(apr_pool_t *pconf, server_rec *s)
 {
-    (void)pconf;
-    scr_check_crypto_config(s);
+    scr_check_crypto_config(s, pconf, passfile_count);
 }
 
 void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)

@@ -1,8 +1,12 @@
 """The ways around our own limits a security review found (each test here
-failed before its fix): what a tenant's .htaccess may not do."""
+failed before its fix): what a tenant's .htaccess may not do, what a
+client may make us log, what a stock-format session may step around, how
+passphrase files are read, and the stock passphrase's weak MAC."""
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from harness import CGI, REPO
 from sealed_support import LOGLEVEL, SECRET, b64decode, cookie_of, sealed_body, session_of
@@ -190,3 +194,38 @@ def test_seal_with_not_before_opens_what_it_sealed_and_configtest_says_why(fresh
     assert rc == 0 and "SCR0217" in out, out
     rc, out = srv.configtest(sealed_body([SECRET], extra="SessionCryptoNotBefore 1767225600"))
     assert rc == 0 and "SCR0217" not in out, out
+
+
+NEW_SECRET = "a new random secret from session-crypto-rs keygen, 0123"
+
+
+@pytest.mark.parametrize("secrets,extra,warned", [
+    ([SECRET], "", True),                                  # the drop-in switch
+    ([NEW_SECRET, SECRET], "", False),                     # the switch guide
+    ([SECRET], "SessionCryptoStockFormat Off", False),     # stock's format no more
+    ([NEW_SECRET, SECRET], "SessionCryptoStockFormat Seal", True),
+], ids=["one_secret", "new_first", "stock_off", "seal"])
+def test_configtest_warns_while_the_stock_passphrase_seals_ours(fresh_apache, secrets, extra,
+                                                              warned):
+    srv = fresh_apache("ours", "event", "", loglevel=LOGLEVEL, crypto="ours")
+    rc, out = srv.configtest(sealed_body(secrets, extra=extra))
+    assert rc == 0, out
+    assert ("SCR0218" in out) == warned, out
+
+
+@pytest.mark.parametrize("lines,warned", [(1, True), (2, False)])
+def test_configtest_counts_the_secrets_of_a_passphrase_file(fresh_apache, lines, warned):
+    srv = fresh_apache("ours", "event", "", loglevel=LOGLEVEL, crypto="ours")
+    secrets = srv.root / "conf" / "secrets"
+    secrets.write_text("# the first seals\n" + "\n".join([NEW_SECRET, SECRET][:lines]) + "\n")
+    rc, out = srv.configtest(f'Session On\nSessionCryptoPassphraseFile "{secrets}"')
+    assert rc == 0, out
+    assert ("SCR0218" in out) == warned, out
+
+
+def test_configuration_warnings_never_show_a_secret(fresh_apache):
+    """SCR0218 names the line of a secret, never the secret."""
+    srv = fresh_apache("ours", "event", "", loglevel=LOGLEVEL, crypto="ours")
+    rc, out = srv.configtest(sealed_body([SECRET]))
+    assert rc == 0 and "SCR0218: SessionCryptoPassphrase (" in out, out
+    assert SECRET not in out, out
