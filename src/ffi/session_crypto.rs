@@ -482,6 +482,10 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
                     printable(r.uri())
                 )
             });
+            // A value refused after it was decrypted (expired, too old,
+            // not text) left its plaintext here: wiped, not left in the
+            // pool for the rest of the request.
+            buf.fill(0);
             z.set_encoded(None);
             return OK as apr_status_t;
         }
