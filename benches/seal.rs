@@ -84,13 +84,13 @@ fn main() {
         let mut raw = vec![0; raw_len(VERSION, plain.len(), names)];
         let mut text = vec![0; text_len(raw.len())];
         let seal_ns = ns_per_op(|| {
-            seal_into(key, black_box(&plain), stamp, names, &mut raw).unwrap();
+            seal_into(key, black_box(&plain), stamp, names, b"", &mut raw).unwrap();
             write_text(&raw, &mut text);
             black_box(&text);
         });
         let mut opened = vec![0; open_capacity(text.len())];
         let open_ns = ns_per_op(|| {
-            let got = open_in(&keyring, black_box(&text), limits, names, &mut opened);
+            let got = open_in(&keyring, black_box(&text), limits, names, b"", &mut opened);
             black_box(got.unwrap());
         });
         // The same through the allocating API (the CLI's): a check that the

@@ -68,6 +68,8 @@ void *scr_crypto_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->revoke_header = add->revoke_header_set ? add->revoke_header
                                                    : base->revoke_header;
     merged->revoke_header_set = add->revoke_header_set || base->revoke_header_set;
+    merged->context = add->context_set ? add->context : base->context;
+    merged->context_set = add->context_set || base->context_set;
     return merged;
 }
 
@@ -400,6 +402,17 @@ static const char *set_revoke_header(cmd_parms *cmd, void *config,
     return NULL;
 }
 
+/* SessionCryptoContext label|none */
+static const char *set_context(cmd_parms *cmd, void *config, const char *arg)
+{
+    scr_crypto_dir_conf *conf = config;
+
+    (void)cmd;
+    conf->context = (*arg && strcasecmp(arg, "none")) ? arg : NULL;
+    conf->context_set = 1;
+    return NULL;
+}
+
 static const char *set_driver(cmd_parms *cmd, void *config, const char *args)
 {
     scr_crypto_server_conf *conf =
@@ -466,6 +479,10 @@ const command_rec scr_crypto_cmds[] = {
                   RSRC_CONF | OR_AUTHCFG,
                   "A response header by which a back end revokes sessions: "
                   "session, subject or subject NAME; removed from the response"),
+    AP_INIT_TAKE1("SessionCryptoContext", set_context, NULL, RSRC_CONF | OR_AUTHCFG,
+                  "The application sessions are sealed for: a value opens only "
+                  "where the same context is set (one secret shared by two "
+                  "applications then opens neither's sessions in the other)"),
     AP_INIT_RAW_ARGS("SessionCryptoDriver", set_driver, NULL, RSRC_CONF,
                      "Accepted for compatibility: sealing is built in"),
     {NULL}

@@ -36,6 +36,8 @@ typedef struct {
     int subject_key_set;
     const char *revoke_header; /* SessionCryptoRevokeHeader; NULL: none */
     int revoke_header_set;
+    const char *context;      /* SessionCryptoContext; NULL: none */
+    int context_set;
 } scr_crypto_dir_conf;
 
 typedef struct {

@@ -149,6 +149,9 @@ struct Secrets {
     /// the module finds it.
     #[arg(long, value_name = "DIR", default_value = "/etc/apache2")]
     server_root: PathBuf,
+    /// SessionCryptoContext, where one is set: values are bound to it.
+    #[arg(long, value_name = "LABEL", default_value = "")]
+    context: String,
     /// SessionCryptoCipher, for values in stock's format.
     #[arg(long, value_enum, default_value = "aes256")]
     cipher: Cipher,
@@ -300,10 +303,11 @@ fn exec_line(cmd: &str, server_root: &Path) -> Result<Zeroizing<Vec<u8>>, Failur
     Ok(Zeroizing::new(first_line(&out).to_vec()))
 }
 
-fn policy(secrets: &Secrets, stock: StockFormat) -> Policy {
+fn policy(secrets: &Secrets, stock: StockFormat) -> Policy<'_> {
     Policy {
         stock,
         cipher: secrets.cipher.into(),
+        context: secrets.context.as_bytes(),
         ..Policy::default()
     }
 }

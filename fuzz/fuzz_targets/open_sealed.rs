@@ -34,6 +34,7 @@ const POLICY: Policy = Policy {
     cipher: StockCipher::Aes256,
     max_lifetime: Some(3600),
     not_before: Some(NOW - 1000),
+    context: b"",
 };
 const LIMITS: Limits = Limits {
     now: NOW,

@@ -270,7 +270,7 @@ pub(super) struct Conf<'r> {
     /// Its keys (if secrets are configured here).
     pub(super) keyring: &'r Keyring,
     /// How it seals and opens.
-    pub(super) policy: Policy,
+    pub(super) policy: Policy<'r>,
     /// `SessionCryptoSubjectKey`.
     pub(super) subject_key: Option<&'r CStr>,
     /// `SessionCryptoRevokeHeader`.
@@ -297,6 +297,9 @@ pub(super) fn config(r: &Request) -> Option<Conf<'_>> {
         .copied()
         .unwrap_or_default();
     let seconds = |set: c_int, value: apr_int64_t| u64::try_from(value).ok().filter(|_| set != 0);
+    // SAFETY: NULL or a string of the configuration pool, which outlives
+    // the request.
+    let context = unsafe { c_bytes(conf.context) }.unwrap_or_default();
     let policy = Policy {
         stock,
         version: match conf.format_version {
@@ -307,6 +310,7 @@ pub(super) fn config(r: &Request) -> Option<Conf<'_>> {
         cipher,
         max_lifetime: seconds(conf.max_lifetime_set, conf.max_lifetime),
         not_before: seconds(conf.not_before_set, conf.not_before),
+        context,
     };
     // SAFETY: NULL or strings of the configuration pool, which outlives
     // the request.

@@ -6,7 +6,7 @@
 //!          || not-after (8, big endian) || origin (8, big endian, milliseconds)
 //!          || session id (16)
 //!          || names length (2, big endian) || names (joined by NUL)
-//! aad    = header
+//! aad    = header || context
 //! key    = HKDF-Expand(PRK of the secret, "process key" || salt)     (keyring.rs)
 //! ```
 //!
@@ -43,6 +43,11 @@
 //!   (`SessionCryptoNotBefore`) and a subject's revocation are measured
 //!   against, on every node alike, however active the user has been. In
 //!   memory it is always milliseconds; versions 2 and 3 carry seconds.
+//! - The context (`SessionCryptoContext`, empty unless set) is
+//!   authenticated but not carried: a value sealed for one application
+//!   opens only where the same context is set, even if two applications
+//!   share a secret and a cookie name. Versions 2 and 3 have none: they do
+//!   not open where a context is set.
 //! - `names` bind the value to its use: the session cookie names it is
 //!   written under (`SessionCookieName` and `SessionCookieName2` of the
 //!   location that sealed it). It opens only where one of the reader's
@@ -237,6 +242,9 @@ pub enum OpenError {
         age: u64,
         max: u64,
     },
+    /// Sealed in version 2 or 3, which carries no context, where
+    /// `SessionCryptoContext` is set.
+    NoContext,
     /// Began before `SessionCryptoNotBefore` (seconds).
     Revoked {
         origin: u64,
@@ -265,6 +273,9 @@ impl fmt::Display for OpenError {
                 hex(id)
             ),
             Self::OtherCookie => f.write_str("sealed for another session cookie name"),
+            Self::NoContext => {
+                f.write_str("sealed in format 2 or 3, which carries no SessionCryptoContext")
+            }
             Self::Forged => f.write_str("authentication failed (tampered)"),
             Self::Expired { not_after, now } => {
                 write!(f, "expired {} seconds ago (SessionMaxAge)", now - not_after)
@@ -297,7 +308,7 @@ pub fn seal(
     names: &[&[u8]],
 ) -> Result<String, rand::Error> {
     let mut raw = vec![0; raw_len(VERSION, plaintext.len(), names)];
-    seal_into(key, plaintext, stamp, names, &mut raw)?;
+    seal_into(key, plaintext, stamp, names, b"", &mut raw)?;
     Ok(to_text(&raw))
 }
 
@@ -308,15 +319,17 @@ pub fn raw_len(version: u8, plaintext_len: usize, names: &[&[u8]]) -> usize {
     layout.fixed_len + names_len(names) + plaintext_len + TAG_LEN
 }
 
-/// [`seal`], before base64url, into `out` of exactly [`raw_len`] bytes:
-/// the httpd module's buffer in the request's memory, so nothing is
-/// allocated per seal. One `getrandom` for the nonce (and one more for a
-/// new session's id).
+/// [`seal`], before base64url, for `context` (`SessionCryptoContext`;
+/// empty for none), into `out` of exactly [`raw_len`] bytes: the httpd
+/// module's buffer in the request's memory, so nothing is allocated per
+/// seal. One `getrandom` for the nonce (and one more for a new session's
+/// id).
 pub fn seal_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
+    context: &[u8],
     out: &mut [u8],
 ) -> Result<(), rand::Error> {
     let (cipher, _) = key.sealing()?;
@@ -333,6 +346,7 @@ pub fn seal_into(
         layout: &V4,
         salt: &cipher.salt,
         nonce: &nonce,
+        context,
     };
     seal_under(
         key,
@@ -348,12 +362,14 @@ pub fn seal_into(
 }
 
 /// [`seal_into`] in format version 3 (`SessionCryptoFormatVersion 3`), as
-/// the previous release seals: the process key's counter for a nonce.
+/// the previous release seals: the process key's counter for a nonce. It
+/// carries no context (`_context`: the parameters of [`seal_into`]).
 pub fn seal_v3_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
+    _context: &[u8],
     out: &mut [u8],
 ) -> Result<(), rand::Error> {
     let (cipher, counter) = key.sealing()?;
@@ -361,6 +377,7 @@ pub fn seal_v3_into(
         layout: &V3,
         salt: &cipher.salt,
         nonce: &counter.to_be_bytes(),
+        context: b"",
     };
     let gcm = &cipher.gcm;
     seal_under(
@@ -378,12 +395,13 @@ pub fn seal_v3_into(
 
 /// [`seal_into`] in format version 2 (`SessionCryptoFormatVersion 2`): a
 /// fresh salt from the OS per value, and a key and nonce of the value's
-/// own, as an earlier build seals and opens.
+/// own, as an earlier build seals and opens. No context either.
 pub fn seal_v2_into(
     key: &SealKey,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
+    _context: &[u8],
     out: &mut [u8],
 ) -> Result<(), rand::Error> {
     let mut salt = [0u8; SALT_LEN];
@@ -405,6 +423,7 @@ fn seal_v2_with(
         layout: &V2,
         salt: &salt,
         nonce: &[],
+        context: b"",
     };
     seal_under(key, head, &gcm, &nonce, plaintext, stamp, names, out);
 }
@@ -417,6 +436,8 @@ struct Head<'a> {
     /// The nonce field as written (the counter for version 3, nothing for
     /// version 2).
     nonce: &'a [u8],
+    /// Authenticated after the header (version 4; empty for none).
+    context: &'a [u8],
 }
 
 /// The length of the names field: the names joined by NUL. Cookie names
@@ -473,10 +494,35 @@ fn seal_under(
     let (header, rest) = out.split_at_mut(header_len);
     let (body, tag_out) = rest.split_at_mut(plaintext.len());
     body.copy_from_slice(plaintext);
+    let aad = Aad::new(header, head.context);
     let tag = gcm
-        .encrypt_inout_detached(nonce, header, body.into())
+        .encrypt_inout_detached(nonce, aad.bytes(), body.into())
         .expect("AES-GCM encryption of a buffer under 64 GiB cannot fail");
     tag_out.copy_from_slice(&tag);
+}
+
+/// The associated data: the header, and after it the context if there is
+/// one (copied only then: no allocation without a context).
+enum Aad<'a> {
+    Header(&'a [u8]),
+    WithContext(Vec<u8>),
+}
+
+impl<'a> Aad<'a> {
+    fn new(header: &'a [u8], context: &[u8]) -> Self {
+        if context.is_empty() {
+            Self::Header(header)
+        } else {
+            Self::WithContext([header, context].concat())
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Header(h) => h,
+            Self::WithContext(v) => v,
+        }
+    }
 }
 
 /// Version 3's nonce: the counter, right-aligned.
@@ -641,7 +687,7 @@ pub fn open(
     names: &[&[u8]],
 ) -> Result<Opened, OpenError> {
     let mut buf = Zeroizing::new(vec![0; open_capacity(sealed.len())]);
-    let (text, stamp) = open_in(keyring, sealed, limits, names, &mut buf)?;
+    let (text, stamp) = open_in(keyring, sealed, limits, names, b"", &mut buf)?;
     Ok(Opened::in_buffer(buf, text, stamp))
 }
 
@@ -649,11 +695,13 @@ pub fn open(
 /// [`open_capacity`] bytes: the httpd module's buffer in the request's
 /// memory, so the session's text is never copied): the text is
 /// `buf[range]`, and the value's authenticated stamp comes with it.
+/// `context` is `SessionCryptoContext` (empty for none).
 pub fn open_in(
     keyring: &Keyring,
     sealed: &[u8],
     limits: Limits,
     names: &[&[u8]],
+    context: &[u8],
     buf: &mut [u8],
 ) -> Result<(Range<usize>, Stamp), OpenError> {
     let len = decode_into(sealed, buf)?;
@@ -664,6 +712,9 @@ pub fn open_in(
         .ok_or(OpenError::UnknownKey(parsed.key_id))?;
     if !for_reader(&parsed, names) {
         return Err(OpenError::OtherCookie);
+    }
+    if !context.is_empty() && parsed.layout.version < 4 {
+        return Err(OpenError::NoContext);
     }
     let (layout, salt, header_len) = (parsed.layout, parsed.salt(), parsed.header.len());
     // Trusted only once authenticated, below.
@@ -679,6 +730,7 @@ pub fn open_in(
     let (header, body) = raw.split_at_mut(header_len);
     let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
     let tag: &Tag = (&*tag).try_into().expect("TAG_LEN bytes");
+    let aad = Aad::new(header, context);
     match layout.nonce {
         // Version 3's counter is right-aligned in its nonce, version 4's
         // nonce is the whole field: either way, the field right-aligned.
@@ -686,7 +738,7 @@ pub fn open_in(
             let (cipher, known) = key.opening(&salt);
             cipher
                 .gcm
-                .decrypt_inout_detached(&nonce_field.into(), header, text.into(), tag)
+                .decrypt_inout_detached(&nonce_field.into(), aad.bytes(), text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
             if !known {
                 key.remember(cipher);
@@ -694,7 +746,7 @@ pub fn open_in(
         }
         NonceField::None => {
             let (gcm, nonce) = value_cipher(&key.value_key(&salt));
-            gcm.decrypt_inout_detached(&nonce, header, text.into(), tag)
+            gcm.decrypt_inout_detached(&nonce, aad.bytes(), text.into(), tag)
                 .map_err(|_| OpenError::Forged)?;
         }
     }
@@ -761,6 +813,7 @@ fn seal_fixed(
         layout,
         salt: &salt,
         nonce: nonce_field,
+        context: b"",
     };
     let mut raw = vec![0; raw_len(version, plaintext.len(), names)];
     let gcm = key.process_cipher(&salt);
@@ -970,7 +1023,7 @@ mod tests {
             assert_eq!(to_text(&raw), vector);
         }
         let mut raw = vec![0; raw_len(2, 3, &[b"session"])];
-        seal_v2_into(&key, b"a=1", stamp, &[b"session"], &mut raw).unwrap();
+        seal_v2_into(&key, b"a=1", stamp, &[b"session"], b"", &mut raw).unwrap();
         let fresh = to_text(&raw);
         let opened = open(&ring(&[SECRET]), fresh.as_bytes(), at(NOW), &[b"session"]);
         assert_eq!(opened.unwrap().plaintext.as_slice(), b"a=1");
@@ -1239,6 +1292,41 @@ mod tests {
         assert!(
             !shown.contains("ada") && !shown.contains("correct horse"),
             "{shown}"
+        );
+    }
+
+    /// A value is bound to its application's context: it opens under the
+    /// same one only, and versions 2 and 3, which carry none, do not open
+    /// where one is set.
+    #[test]
+    fn bound_to_its_context() {
+        let ring = ring(&[SECRET]);
+        let key = ring.sealing_key().unwrap();
+        let mut raw = vec![0; raw_len(4, 3, &[b"session"])];
+        seal_into(key, b"a=1", stamp(0), &[b"session"], b"app-a", &mut raw).unwrap();
+        let value = to_text(&raw);
+        let open_under = |value: &str, context: &[u8]| {
+            let mut buf = vec![0; open_capacity(value.len())];
+            open_in(
+                &ring,
+                value.as_bytes(),
+                at(NOW),
+                &[b"session"],
+                context,
+                &mut buf,
+            )
+            .map(|(text, _)| buf[text].to_vec())
+        };
+        assert_eq!(open_under(&value, b"app-a"), Ok(b"a=1".to_vec()));
+        assert_eq!(open_under(&value, b"app-b"), Err(OpenError::Forged));
+        assert_eq!(open_under(&value, b""), Err(OpenError::Forged));
+        // Without a context, values sealed without one open as before.
+        let plain = sealed(&ring, b"a=1");
+        assert_eq!(open_under(&plain, b""), Ok(b"a=1".to_vec()));
+        assert_eq!(open_under(&plain, b"app-a"), Err(OpenError::Forged));
+        assert_eq!(
+            open_under(VECTOR_ONE_NAME, b"app-a"),
+            Err(OpenError::NoContext)
         );
     }
 }

@@ -78,7 +78,7 @@ impl NotOpened {
                 OpenError::Expired { .. } => c"expired",
                 OpenError::Lifetime { .. } => c"lifetime",
                 OpenError::Revoked { .. } => c"revoked",
-                OpenError::Forged | OpenError::OtherCookie => c"forged",
+                OpenError::Forged | OpenError::OtherCookie | OpenError::NoContext => c"forged",
                 OpenError::UnknownKey(_) => c"unknown_key",
                 OpenError::TooLong { .. }
                 | OpenError::NotBase64
@@ -133,7 +133,7 @@ pub enum FormatVersion {
 
 /// How values are sealed and opened in one configuration context.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Policy {
+pub struct Policy<'a> {
     pub stock: StockFormat,
     /// The version of our format values are sealed in.
     pub version: FormatVersion,
@@ -143,9 +143,11 @@ pub struct Policy {
     pub max_lifetime: Option<u64>,
     /// `SessionCryptoNotBefore`, Unix seconds.
     pub not_before: Option<u64>,
+    /// `SessionCryptoContext`: empty for none.
+    pub context: &'a [u8],
 }
 
-impl Policy {
+impl Policy<'_> {
     fn limits(&self, now: u64) -> Limits {
         Limits {
             now,
@@ -166,7 +168,7 @@ impl Policy {
 /// stock value through a location without one.
 pub fn open_value(
     keyring: &Keyring,
-    policy: Policy,
+    policy: Policy<'_>,
     value: &[u8],
     now: u64,
     names: &[&[u8]],
@@ -180,13 +182,20 @@ pub fn open_value(
 /// `buf[range]`, then its stamp and format.
 pub fn open_value_in(
     keyring: &Keyring,
-    policy: Policy,
+    policy: Policy<'_>,
     value: &[u8],
     now: u64,
     names: &[&[u8]],
     buf: &mut [u8],
 ) -> Result<(Range<usize>, Stamp, Format), NotOpened> {
-    let ours = match open_in(keyring, value, policy.limits(now), names, buf) {
+    let ours = match open_in(
+        keyring,
+        value,
+        policy.limits(now),
+        names,
+        policy.context,
+        buf,
+    ) {
         Ok((text, stamp)) => return Ok((text, stamp, Format::Ours)),
         Err(e) => e,
     };
@@ -265,7 +274,7 @@ impl<R: AsRef<[u8]>> Sealed<R> {
 /// relies on the session's own `expiry` key, and binds no name).
 pub fn seal_value(
     keyring: &Keyring,
-    policy: Policy,
+    policy: Policy<'_>,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
@@ -287,7 +296,7 @@ pub fn seal_value(
 /// the length it is asked for (the httpd module's: request memory).
 pub fn seal_value_in<'a>(
     keyring: &Keyring,
-    policy: Policy,
+    policy: Policy<'_>,
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
@@ -298,13 +307,15 @@ pub fn seal_value_in<'a>(
         return Some(seal_stock(key, policy.cipher, plaintext).map(Sealed::Stock));
     }
     let key = keyring.sealing_key()?;
-    let (version, seal): (u8, fn(_, _, _, _, &mut [u8]) -> _) = match policy.version {
+    let (version, seal): (u8, fn(_, _, _, _, _, &mut [u8]) -> _) = match policy.version {
         FormatVersion::V4 => (4, seal_into),
         FormatVersion::V3 => (3, seal_v3_into),
         FormatVersion::V2 => (2, seal_v2_into),
     };
     let out = alloc(raw_len(version, plaintext.len(), names));
-    Some(seal(key, plaintext, stamp, names, &mut *out).map(|()| Sealed::Ours(&*out)))
+    Some(
+        seal(key, plaintext, stamp, names, policy.context, &mut *out).map(|()| Sealed::Ours(&*out)),
+    )
 }
 
 #[cfg(test)]
@@ -323,7 +334,7 @@ mod tests {
         ring
     }
 
-    fn policy(stock: StockFormat) -> Policy {
+    fn policy(stock: StockFormat) -> Policy<'static> {
         Policy {
             stock,
             ..Policy::default()

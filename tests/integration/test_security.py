@@ -229,3 +229,21 @@ def test_configuration_warnings_never_show_a_secret(fresh_apache):
     rc, out = srv.configtest(sealed_body([SECRET]))
     assert rc == 0 and "SCR0218: SessionCryptoPassphrase (" in out, out
     assert SECRET not in out, out
+
+
+def test_two_applications_sharing_a_secret_do_not_open_each_others_sessions(fresh_apache):
+    """Values were bound to the cookie name only: two applications sharing
+    a secret and a cookie name accepted each other's sessions. With a
+    SessionCryptoContext each, a session of one does not open in the other
+    (status forged), and opens in its own."""
+    body = sealed_body([SECRET], extra=(
+        '<Location "/a">\n    SessionCryptoContext shop\n</Location>\n'
+        '<Location "/b">\n    SessionCryptoContext admin\n</Location>\n'))
+    files = {"a/env.sh": CGI, "b/env.sh": CGI}
+    srv = fresh_apache("ours", "event", body, files=files, loglevel=LOGLEVEL, crypto="ours")
+    shop = cookie_of(srv.request("/a/env.sh?set=user=alice"))
+    assert session_of(srv.request("/a/env.sh", [("Cookie", f"session={shop}")])) == {
+        "user": "alice"}
+    resp = srv.request("/b/env.sh", [("Cookie", f"session={shop}")])
+    assert session_of(resp) == {}, "the admin application opened the shop's session"
+    srv.expect_log(r"SCR0201: sealed session not opened: authentication failed")
