@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian/Ubuntu machine, installing what is
 # missing first:
+#   0. static checks: rustfmt, and clippy with warnings denied (unsafe
+#      blocks without a SAFETY comment too) for the core, the CLI and each
+#      module build;
 #   1. unit tests of the safe core and the admin CLI (cargo test, no httpd
 #      needed);
 #   2. the two module builds (target/module/mod_session_{cookie,crypto}_rs.so)
@@ -24,6 +27,16 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 scripts/install-deps.sh
+
+echo "== static checks: formatting, clippy for the core, the CLI and each module"
+cargo fmt --all --check
+(cd fuzz && cargo fmt --check)
+for features in "" "--features session-cookie-module" "--features session-crypto-module"; do
+    # shellcheck disable=SC2086 # one feature flag, or none
+    cargo clippy --locked --release --all-targets $features -- \
+        -D warnings -D clippy::undocumented_unsafe_blocks
+done
+cargo clippy --locked --release -p session-crypto-rs --all-targets -- -D warnings
 
 echo "== unit tests"
 cargo test --locked --release --workspace

@@ -527,6 +527,8 @@ impl Table {
             // SAFETY: keys and values are NULL or strings in the table's pool.
             .filter(move |e| unsafe { key_is(e.key, key) })
             .filter(|e| !e.val.is_null())
+            // SAFETY: a non-NULL value is a string in the table's pool,
+            // which outlives the borrow of the table.
             .map(|e| unsafe { CStr::from_ptr(e.val) })
     }
 
