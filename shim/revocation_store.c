@@ -8,11 +8,9 @@
  * - a provider that is not safe across processes and threads (shmcb) is
  *   used under a global mutex (type "scr-revoke", so the Mutex directive
  *   can set it), re-attached in each child.
- * The instance lives in the process pool, kept under its provider and
- * arguments: a graceful restart with the same store keeps it (shmcb's
- * shared memory and the revocations in it) instead of starting empty.
- * Changing the store's arguments makes a new one; the old shared memory
- * stays until a full restart. */
+ * The instance lives in pconf, one per configuration generation: shmcb's
+ * revocations do not outlive a restart, graceful or not (memcached's and
+ * redis's do, being outside httpd). */
 #include "revocation_store.h"
 
 #include "apr_strings.h"
@@ -105,32 +103,28 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
            == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* The instance kept for this provider and these arguments, creating and
- * initialising it the first time. */
-static apr_status_t kept_instance(server_rec *s, apr_pool_t *ptemp)
+/* Creates and initialises the store's instance for this configuration
+ * generation, in pconf (as mod_authn_socache and mod_ssl do): its
+ * provider's module is unloaded with pconf, so nothing of it may outlive
+ * it (an instance kept in the process pool across generations crashed
+ * httpd at exit). */
+static apr_status_t create_instance(server_rec *s, apr_pool_t *pconf,
+                                    apr_pool_t *ptemp)
 {
-    apr_pool_t *keep = s->process->pool;
     /* Average entry: 17-byte id, 8-byte value; expired entries are swept
      * by shmcb itself. */
     static const struct ap_socache_hints hints = {17, 8, 60 * APR_USEC_PER_SEC};
-    const char *key = apr_pstrcat(ptemp, "scr-revoke-store:", store.spec, NULL);
     const char *err;
-    void *kept = NULL;
     apr_status_t rv;
 
-    apr_pool_userdata_get(&kept, key, keep);
-    if (kept) {
-        store.instance = kept;
-        return APR_SUCCESS;
-    }
-    err = store.provider->create(&store.instance, store.args, ptemp, keep);
+    err = store.provider->create(&store.instance, store.args, ptemp, pconf);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "SCR0213: SessionCryptoRevocationStore %s: %s", store.spec, err);
         store.instance = NULL;
         return APR_EINVAL;
     }
-    rv = store.provider->init(store.instance, SCR_REVOKE_NAMESPACE, &hints, s, keep);
+    rv = store.provider->init(store.instance, SCR_REVOKE_NAMESPACE, &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "SCR0213: SessionCryptoRevocationStore %s: cannot be "
@@ -138,7 +132,6 @@ static apr_status_t kept_instance(server_rec *s, apr_pool_t *ptemp)
         store.instance = NULL;
         return rv;
     }
-    apr_pool_userdata_set(store.instance, apr_pstrdup(keep, key), NULL, keep);
     return APR_SUCCESS;
 }
 
@@ -159,7 +152,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    return kept_instance(s, ptemp) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    return create_instance(s, pconf, ptemp) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)

@@ -4,7 +4,6 @@
 //! an entry is, and how long it lives, is the safe core's
 //! ([`crate::revoke`]).
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -72,20 +71,20 @@ fn write(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool
     };
     if let Some(oldest) = oldest {
         if matches!(lookup(r, &oldest), Lookup::NotFound) {
-            WRITTEN
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .retain(|(id, _)| *id != oldest);
+            let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+            if written.front().is_some_and(|&(id, _)| id == oldest) {
+                written.pop_front();
+            }
+            drop(written);
             warn_dropped(r);
         }
     }
     let written = put(r, entry, revoked_at_ms, seconds);
     if written {
-        let mut list = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
-        if list.len() == WATCHED {
-            list.pop_front();
-        }
-        list.push_back((*entry, now.saturating_add(seconds)));
+        WRITTEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back((*entry, now.saturating_add(seconds)));
     }
     written
 }
@@ -94,8 +93,46 @@ fn write(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool
 const WATCHED: usize = 64;
 
 /// This process's latest revocations and when they expire (Unix seconds),
-/// oldest first.
-static WRITTEN: Mutex<VecDeque<(EntryId, u64)>> = Mutex::new(VecDeque::new());
+/// oldest first: a ring in the module's static memory, not on the heap,
+/// since httpd unloads the module at every restart and a heap buffer only
+/// the module pointed to would be lost each time.
+struct Watched {
+    entries: [(EntryId, u64); WATCHED],
+    start: usize,
+    len: usize,
+}
+
+impl Watched {
+    const fn new() -> Self {
+        Self {
+            entries: [([0; 17], 0); WATCHED],
+            start: 0,
+            len: 0,
+        }
+    }
+
+    fn front(&self) -> Option<&(EntryId, u64)> {
+        (self.len > 0).then(|| &self.entries[self.start])
+    }
+
+    fn pop_front(&mut self) {
+        if self.len > 0 {
+            self.start = (self.start + 1) % WATCHED;
+            self.len -= 1;
+        }
+    }
+
+    /// Adds the newest, forgetting the oldest when full.
+    fn push_back(&mut self, watched: (EntryId, u64)) {
+        if self.len == WATCHED {
+            self.pop_front();
+        }
+        self.entries[(self.start + self.len) % WATCHED] = watched;
+        self.len += 1;
+    }
+}
+
+static WRITTEN: Mutex<Watched> = Mutex::new(Watched::new());
 
 /// Unix seconds of the last SCR0225 line of this process.
 static LAST_DROPPED_WARNING: AtomicU64 = AtomicU64::new(0);

@@ -15,7 +15,9 @@ flows once:
   SessionCryptoStockFormat Seal;
 - values stock mod_session_crypto sealed (from a real stock server beside
   it) opened by ours, forged and truncated ones, one sealed under the
-  wrong cipher, and chosen plaintexts such as CVE-2021-26690's "&=".
+  wrong cipher, and chosen plaintexts such as CVE-2021-26690's "&=";
+- revocation in shmcb: a logout (the session emptied) and a back end's
+  "log out everywhere" header, and the copies of the revoked cookies.
 
 At the end httpd is stopped (SIGTERM), which destroys its pools, and the
 tests read valgrind's XML report: any memcheck error (invalid read or
@@ -76,11 +78,15 @@ CONFLICT = r"session cookie 'session' more than once with different values"
 CGID_SOCKET = r"AH01240: Couldn't unlink unix domain socket"
 
 SEALED_BODY = f"""
+LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
+SessionCryptoRevocationStore shmcb
 LimitRequestFieldSize 32768
 CustomLog "{{root}}/logs/access.log" "%>s %r"
 <Directory "{{docroot}}/sealed">
     SessionCryptoPassphrase "{SECRET}"
     SessionMaxAge 3600
+    SessionCryptoSubjectKey user
+    SessionCryptoRevokeHeader X-Revoke
 </Directory>
 <Directory "{{docroot}}/sealed/short">
     SessionMaxAge 1
@@ -96,6 +102,9 @@ CustomLog "{{root}}/logs/access.log" "%>s %r"
 </Directory>
 """
 SEALED_FILES = {f"sealed/{d}env.sh": CGI for d in ("", "short/", "rm/", "two/", "seal/")}
+# A back end logging its user out everywhere (SessionCryptoRevokeHeader).
+SEALED_FILES["sealed/everywhere.sh"] = (
+    "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\nX-Revoke: subject\\r\\n\\r\\nok\\n'\n")
 BAD_VALUES = ["", "not base64!", "AQ", "A" * 20000, "Ag" + "A" * 80, "AQ" + "A" * 80, "&=",
               "%00", "=" * 5]
 
@@ -265,6 +274,27 @@ def sealed_flows(srv, check, stock):
     check(re.search(NOT_OPENED + "expired", srv.error_log()) is not None, "no expiry logged")
 
 
+def revocation_flows(srv, check):
+    def session(path, cookie=None):
+        return session_of(fetch(srv, path, cookie, check=check))
+
+    # A logout (the session emptied) revokes its id: the copy is refused.
+    bob = cookie_of(fetch(srv, "/sealed/env.sh?set=user=bob", check=check))
+    check(session("/sealed/env.sh", bob) == {"user": "bob"}, "bob's session did not open")
+    resp = fetch(srv, "/sealed/env.sh?set=user=", bob, check=check)
+    check(any("Max-Age=0" in v for v in resp.all("Set-Cookie")), "logout kept the cookie")
+    check(session("/sealed/env.sh", bob) == {}, "a logged-out copy opened")
+    # Every session of a subject, from a back end's header.
+    one = cookie_of(fetch(srv, "/sealed/env.sh?set=user=erin", check=check))
+    two = cookie_of(fetch(srv, "/sealed/env.sh?set=user=erin", check=check))
+    resp = fetch(srv, "/sealed/everywhere.sh", one, check=check)
+    check(resp.get("X-Revoke") is None, "the revoke header reached the client")
+    for cookie in (one, two):
+        check(session("/sealed/env.sh", cookie) == {}, "a revoked subject's session opened")
+    check(re.search(r"SCR0220: sealed session not opened: revoked", srv.error_log()) is not None,
+          "no revocation logged")
+
+
 def std64(raw):
     """Padded standard base64, as stock writes."""
     return base64.b64encode(bytes(raw)).decode()
@@ -355,6 +385,7 @@ def run(request):
         plain_flows(srv, checks)
         garbage_flows(srv, checks)
         sealed_flows(srv, checks, stock)
+        revocation_flows(srv, checks)
         served = time.monotonic() - t0
         rc = srv.stop()
         errors, finished = read_reports(srv.out)
