@@ -20,11 +20,9 @@ int scr_config_warning_due(int *warned_at_runtime)
     int state = ap_state_query(AP_SQ_MAIN_STATE);
 
     if (state == AP_SQ_MS_RUN_MPM) {
-        if (*warned_at_runtime) {
-            return 0;
-        }
-        *warned_at_runtime = 1;
-        return 1;
+        /* Worker threads parse .htaccess files at once: one of them wins
+         * the flag, atomically. */
+        return !__atomic_exchange_n(warned_at_runtime, 1, __ATOMIC_RELAXED);
     }
     return state != AP_SQ_MS_CREATE_PRE_CONFIG
            || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL;

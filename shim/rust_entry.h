@@ -5,7 +5,7 @@
  * exported by name: httpd loads modules with RTLD_GLOBAL, and each .so
  * exports its module record only. bindgen turns these typedefs into the
  * Rust types the tables are built from, so a Rust function whose signature
- * drifts from its prototype here fails to compile (src/ffi/entries.rs).
+ * drifts from its prototype here fails to compile (src/ffi/module_record.rs).
  * Each function catches panics and turns them into an error return. */
 #ifndef SCR_RUST_ENTRY_H
 #define SCR_RUST_ENTRY_H

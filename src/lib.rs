@@ -1,12 +1,17 @@
 //! mod_session_cookie_rs: Apache httpd's `mod_session_cookie`, in Rust.
 //!
-//! The crate has two halves:
-//! - [`cookie`], the safe core: it reads the session cookie out of `Cookie`
-//!   and `Cookie2` request headers, strips it before a back end sees them,
-//!   writes `Set-Cookie(2)` lines and checks directive arguments. It knows
-//!   nothing about httpd and is unit-tested without one.
-//! - [`seal`], the safe core of `session_crypto_module`: sealing and opening
-//!   session values, in our format and in stock `mod_session_crypto`'s.
+//! The safe core, which knows nothing about httpd and is unit-tested
+//! without one:
+//! - [`cookie`]: it reads the session cookie out of `Cookie` and `Cookie2`
+//!   request headers, strips it before a back end sees them, writes
+//!   `Set-Cookie(2)` lines and checks directive arguments;
+//! - [`session`]: mod_session's encoding of the session text, both ways;
+//! - [`seal`], of `session_crypto_module`: sealing and opening session
+//!   values, in our format and in stock `mod_session_crypto`'s, and the
+//!   passphrase files;
+//! - [`revoke`]: what the revocation store holds and for how long.
+//!
+//! And the boundary:
 //! - `ffi` (feature `session-cookie-module` or `session-crypto-module`: one
 //!   Apache module per build), the only place with `unsafe`: bindgen's httpd
 //!   types, the hooks httpd calls and the exported module record. The C shim

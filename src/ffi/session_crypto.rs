@@ -451,6 +451,30 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     }
 }
 
+/// No session for this request: the status word, a debug line (bad input
+/// is the client's problem, not the server's: never an error status), and
+/// the decrypted bytes wiped at once (a value refused after decryption,
+/// expired or revoked, left its plaintext in `buf`).
+fn refuse(
+    r: &Request,
+    z: &mut Session,
+    buf: &mut [u8],
+    word: &'static CStr,
+    msg: Msg,
+    why: &dyn std::fmt::Display,
+) -> apr_status_t {
+    status::set(r, word);
+    log(r, msg, || {
+        format!(
+            "sealed session not opened: {why}; continuing without a session: {}",
+            printable(r.uri())
+        )
+    });
+    buf.fill(0);
+    z.set_encoded(None);
+    OK as apr_status_t
+}
+
 fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
     let Some(conf) = config(r) else {
         return OK as apr_status_t;
@@ -476,42 +500,28 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
     );
     let (text, stamp, format) = match opened {
         Ok(opened) => opened,
-        Err(why) => {
-            status::set(r, why.status());
-            // Bad input is the client's problem, not the server's: no
-            // session, a debug line, and never an error status.
-            log(r, Msg::NotOpened, || {
-                format!(
-                    "sealed session not opened: {why}; continuing without a session: {}",
-                    printable(r.uri())
-                )
-            });
-            // A value refused after it was decrypted (expired, too old,
-            // not text) left its plaintext here: wiped, not left in the
-            // pool for the rest of the request.
-            buf.fill(0);
-            z.set_encoded(None);
-            return OK as apr_status_t;
-        }
+        Err(why) => return refuse(r, z, buf, why.status(), Msg::NotOpened, &why),
     };
     let subject = conf
         .subject_key
         .and_then(|key| subject_of(&buf[text.clone()], key.to_bytes()));
     let verdict = revocation::check(r, &stamp, subject.as_deref());
-    if verdict == Verdict::Revoked || verdict == (Verdict::Unchecked { fail_closed: true }) {
-        let revoked = verdict == Verdict::Revoked;
-        status::set(r, if revoked { c"revoked" } else { c"unchecked" });
-        if revoked {
-            log(r, Msg::RevokedRefused, || {
-                format!(
-                    "sealed session not opened: revoked; continuing without a session: {}",
-                    printable(r.uri())
-                )
-            });
+    match verdict {
+        Verdict::Revoked => {
+            return refuse(r, z, buf, c"revoked", Msg::RevokedRefused, &"revoked");
         }
-        buf.fill(0);
-        z.set_encoded(None);
-        return OK as apr_status_t;
+        Verdict::Unchecked { fail_closed: true } => {
+            // SCR0222 has said why, once a minute.
+            return refuse(
+                r,
+                z,
+                buf,
+                c"unchecked",
+                Msg::NotOpened,
+                &"revocation unchecked",
+            );
+        }
+        _ => {}
     }
     r.session_owner().note_opened(z, stamp, subject.as_deref());
     buf[text.end] = 0;
