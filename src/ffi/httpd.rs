@@ -616,6 +616,13 @@ impl Session {
         self.0.expiry
     }
 
+    /// Whether the session was changed in this request (`ap_session_set`,
+    /// `SessionHeader`), rather than saved again as it came.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn dirty(&self) -> bool {
+        self.0.dirty != 0
+    }
+
     /// `SessionMaxAge`, seconds.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn max_age(&self) -> i64 {

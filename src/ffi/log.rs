@@ -24,7 +24,12 @@ fn module_index() -> c_int {
 /// level is enabled for this request and this .so's module; `text` is not
 /// called otherwise.
 pub(super) fn log(r: &Request, msg: Msg, text: impl FnOnce() -> String) {
-    let (id, level) = msg.id_and_level();
+    log_as(r, msg.id_and_level(), text);
+}
+
+/// [`log`] at the level given with the message's id (see
+/// [`Msg::client_made`]).
+pub(super) fn log_as(r: &Request, (id, level): (&str, u32), text: impl FnOnce() -> String) {
     let (index, level) = (module_index(), level as c_int);
     // SAFETY: `r` is a live request.
     if unsafe { scr_log_enabled(r.as_ptr(), index, level) } == 0 {

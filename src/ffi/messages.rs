@@ -27,7 +27,11 @@ pub(super) enum Msg {
     CookieWritten,
     #[cfg(feature = "session-cookie-module")]
     CookieReplaced,
-    /// A `Set-Cookie` line over the 4096 bytes browsers keep.
+    /// A `Set-Cookie` line over the 4096 bytes browsers keep. This and
+    /// the two "not written" lines below are warnings when the server
+    /// changed the session in the request, and logged at info when the
+    /// session is the one the client sent, saved again unchanged (a plain
+    /// session is the client's to fill: [`Msg::client_made`]).
     #[cfg(feature = "session-cookie-module")]
     CookieTooLong,
     /// A session not written: its cookies would come back in a `Cookie`
@@ -109,6 +113,15 @@ pub(super) enum Msg {
 }
 
 impl Msg {
+    /// The level of `self` when a client's own input, not the server, made
+    /// it happen: info at most, so that no client can write a warning per
+    /// request.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn client_made(self) -> (&'static str, u32) {
+        let (id, level) = self.id_and_level();
+        (id, level.max(APLOG_INFO))
+    }
+
     /// (id, level).
     pub(super) fn id_and_level(self) -> (&'static str, u32) {
         match self {

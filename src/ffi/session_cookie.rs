@@ -18,7 +18,7 @@ use super::bindings::{
     scr_cookie_request_config, session_rec,
 };
 use super::httpd::{Request, Session, c_bytes};
-use super::log::{log, printable, write_c_message};
+use super::log::{log, log_as, printable, write_c_message};
 use super::messages::Msg;
 use super::status;
 use super::{config_call, guarded};
@@ -430,7 +430,9 @@ fn load_chunked<'r>(
             pool.new_session(None)
         }
         Loaded::Refused(e) if e.over_limits() => {
-            warn_once(r, Msg::RequestOverLimits, || over_limits_text(name, e));
+            warn_once(r, Msg::RequestOverLimits, true, || {
+                over_limits_text(name, e)
+            });
             pool.new_session(None)
         }
         Loaded::Refused(e) => {
@@ -497,14 +499,19 @@ fn refused_text(name: &[u8], e: ReadError) -> String {
 }
 
 /// Logs `msg` unless a size warning was already logged for this request:
-/// one per request.
-fn warn_once(r: &Request, msg: Msg, text: impl FnOnce() -> String) {
+/// one per request. `client_made`: the session is the one the client sent,
+/// saved again unchanged, so the line is the client's doing and at info.
+fn warn_once(r: &Request, msg: Msg, client_made: bool, text: impl FnOnce() -> String) {
     let owner = r.session_owner();
     if owner.note_text(WARNED_NOTE).is_some() {
         return;
     }
     owner.set_note_text(WARNED_NOTE, b"1");
-    log(r, msg, text);
+    if client_made {
+        log_as(r, msg.client_made(), text);
+    } else {
+        log(r, msg, text);
+    }
 }
 
 /// `SessionCookieRemove On`: takes our cookie out of `Cookie`/`Cookie2`
@@ -533,7 +540,7 @@ fn save_session(r: &Request, z: &Session) -> apr_status_t {
     let max_age = if conf.max_age { z.max_age() } else { 0 };
     let [name, name2] = conf.cookies;
     if let Some(cookie) = name {
-        save_cookie(r, &conf, cookie, encoded, max_age);
+        save_cookie(r, &conf, cookie, encoded, max_age, !z.dirty());
     }
     if let Some(cookie) = name2 {
         // Never chunked: exactly stock's line.
@@ -626,7 +633,16 @@ impl<'r> std::ops::Deref for CookieHeaders<'r> {
 /// SessionCookieChunkSize, in parts, removing the parts no longer used.
 /// Writes nothing at all (the browser keeps the cookies it has) when the
 /// browser could not send the new ones back.
-fn save_cookie(r: &Request, conf: &Config<'_>, cookie: Cookie<'_>, encoded: &[u8], max_age: i64) {
+/// `client_made`: the session is saved again as the client sent it (not
+/// changed in this request), so a size line is the client's doing.
+fn save_cookie(
+    r: &Request,
+    conf: &Config<'_>,
+    cookie: Cookie<'_>,
+    encoded: &[u8],
+    max_age: i64,
+    client_made: bool,
+) {
     let chunked = conf.chunk_size.is_some();
     let ours = |n: &[u8]| {
         if chunked {
@@ -652,7 +668,7 @@ fn save_cookie(r: &Request, conf: &Config<'_>, cookie: Cookie<'_>, encoded: &[u8
             replace_response_cookies(r, cookie, ours, plan.lines());
             log_plan(r, cookie, encoded, max_age, &plan);
             if plan.longest > BROWSER_COOKIE_LIMIT {
-                warn_once(r, Msg::CookieTooLong, || {
+                warn_once(r, Msg::CookieTooLong, client_made, || {
                     too_long_text(cookie.name, plan.longest, chunked)
                 });
             }
@@ -685,7 +701,9 @@ fn save_cookie(r: &Request, conf: &Config<'_>, cookie: Cookie<'_>, encoded: &[u8
                 | SaveError::NoRoom { .. }
                 | SaveError::TooLong { .. } => Msg::NotWrittenParts,
             };
-            warn_once(r, msg, || not_written_text(cookie.name, encoded.len(), e));
+            warn_once(r, msg, client_made, || {
+                not_written_text(cookie.name, encoded.len(), e)
+            });
         }
     }
 }

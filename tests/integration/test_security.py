@@ -247,3 +247,23 @@ def test_two_applications_sharing_a_secret_do_not_open_each_others_sessions(fres
     resp = srv.request("/b/env.sh", [("Cookie", f"session={shop}")])
     assert session_of(resp) == {}, "the admin application opened the shop's session"
     srv.expect_log(r"SCR0201: sealed session not opened: authentication failed")
+
+
+def test_a_client_filling_a_plain_session_writes_no_warning(fresh_apache):
+    """A plain (unsealed) session is the client's to fill: one sent back
+    too large for browsers (or for LimitRequestFieldSize once chunked) is
+    logged at info, since the server only saved it again (SessionMaxAge);
+    the same session set by the server itself stays a warning (SCR0107)."""
+    body = ("Session On\nSessionEnv On\nSessionMaxAge 600\nSessionHeader X-Replace-Session\n"
+            "SessionCookieName session path=/\n")
+    srv = fresh_apache("ours", "event", body, loglevel="warn", crypto="ours")
+    srv.mark_log()
+    hostile = "session=user=" + "x" * 6000
+    for _ in range(50):
+        resp = srv.request("/env.sh", [("Cookie", hostile)])
+        assert resp.status == 200, resp.status
+        assert session_of(resp) == {"user": "x" * 6000}
+    assert srv.new_log() == "", f"a client's own session wrote to the log:\n{srv.new_log()}"
+    # Set by the server (the back end's SessionHeader): the admin is told.
+    srv.request("/env.sh?set=user=" + "y" * 6000)
+    srv.expect_log(r"\[session_cookie:warn\].*SCR0107")
