@@ -18,6 +18,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::seal::hex;
 use crate::session::{Entry, buffer_len, decode};
 
 /// The namespace the module gives mod_socache: the memcache and redis
@@ -63,11 +64,7 @@ pub fn subject_entry(subject: &[u8]) -> EntryId {
 /// The key memcached and redis see for `entry`: the namespace, a colon and
 /// the entry in lower-case hex (httpd's `ap_bin2hex`).
 pub fn store_key(entry: &EntryId) -> String {
-    let mut key = format!("{STORE_NAMESPACE}:");
-    for b in entry {
-        key.push_str(&format!("{b:02x}"));
-    }
-    key
+    format!("{STORE_NAMESPACE}:{}", hex(entry))
 }
 
 /// An entry's value: when the revocation was made, Unix milliseconds, big

@@ -28,7 +28,7 @@ use mod_session_cookie_rs::revoke::{
 };
 use mod_session_cookie_rs::seal::{
     Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, exec_argv, first_line,
-    format_time, open_value, parse, parse_passfile, seal_value,
+    format_time, hex, open_value, parse, parse_passfile, seal_value,
 };
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -248,10 +248,6 @@ fn format_time_ms(ms: u64) -> String {
         (0, _) | (_, None) => time,
         (frac, Some(time)) => format!("{time}.{frac:03}Z"),
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn keygen() -> Result<(), Failure> {

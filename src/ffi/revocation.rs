@@ -19,7 +19,9 @@ use crate::revoke::{
     EntryId, entry_time, entry_value, session_entry, session_entry_seconds, subject_entry,
     subject_entry_seconds, subject_revokes,
 };
-use crate::seal::Stamp;
+// Session ids, and the hash in a subject's entry, are logged in hex:
+// neither opens a session nor names a user.
+use crate::seal::{Stamp, hex};
 
 /// Whether `SessionCryptoRevocationStore` is set (and its store ready).
 pub(super) fn configured() -> bool {
@@ -291,10 +293,4 @@ fn due(last: &AtomicU64) -> bool {
     }
     last.compare_exchange(then, now, Ordering::Relaxed, Ordering::Relaxed)
         .is_ok()
-}
-
-/// A session id, or the hash in a subject's entry, for log lines: neither
-/// opens a session nor names a user.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

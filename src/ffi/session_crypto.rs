@@ -25,7 +25,7 @@ use super::status;
 use super::{config_call, guarded};
 use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
-use crate::seal::{Entry, parse_passfile};
+use crate::seal::{Entry, hex, parse_passfile};
 use crate::seal::{
     Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
     open_value_in, parse_time, seal_value_in,
@@ -118,9 +118,8 @@ pub(super) unsafe extern "C" fn add_secret(
         // secret's key last.
         let keyring = unsafe { PoolBox::<Keyring>::get(ring.cast()) };
         let id = keyring.and_then(|k| k.ids().last()).unwrap_or_default();
-        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
         // SAFETY: `key_id` has room for 8 digits and a NUL.
-        unsafe { write_c_message(key_id, 9, &hex) };
+        unsafe { write_c_message(key_id, 9, &hex(&id)) };
     }
     match outcome {
         Some(None) => 0,
@@ -401,8 +400,11 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
         }
         // A logout: the session saved empty, or its subject removed
         // (mod_auth_form's logout removes its user and password only).
-        let logged_out = emptied(z) || (note.subject().is_some() && subject_now.is_none());
-        if logged_out && revocation::configured() && note.stamp.session_id.is_some() {
+        // The cheap tests first: without a store or an id, nothing to do.
+        if revocation::configured()
+            && note.stamp.session_id.is_some()
+            && (emptied(z) || (note.subject().is_some() && subject_now.is_none()))
+        {
             // The session's id is revoked, so a copy of the cookie no
             // longer opens, and the whole session goes with its cookie:
             // nothing of it outlives the logout in an anonymous session.

@@ -295,7 +295,8 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-pub(super) fn hex(bytes: &[u8]) -> String {
+/// Bytes in lower-case hex: key ids, session ids, store keys.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -20,7 +20,7 @@ mod when;
 
 pub use cipher::{CipherError, parse_cipher};
 pub use format::{
-    Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, new_session_id,
+    Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, hex, new_session_id,
     open, open_capacity, open_in, parse, raw_len, seal, seal_into, text_len, write_text,
 };
 pub use formats::{
