@@ -267,3 +267,20 @@ def test_a_client_filling_a_plain_session_writes_no_warning(fresh_apache):
     # Set by the server (the back end's SessionHeader): the admin is told.
     srv.request("/env.sh?set=user=" + "y" * 6000)
     srv.expect_log(r"\[session_cookie:warn\].*SCR0107")
+
+
+def test_cli_opens_a_value_only_under_its_context(fresh_apache, tmp_path):
+    """The admin CLI takes SessionCryptoContext as --context: it opens what
+    the server sealed under a label with that label only."""
+    body = sealed_body([SECRET], extra='<Location "/a">\n    SessionCryptoContext shop\n</Location>\n')
+    srv = fresh_apache("ours", "event", body, files={"a/env.sh": CGI}, loglevel=LOGLEVEL,
+                       crypto="ours")
+    value = cookie_of(srv.request("/a/env.sh?set=user=alice"))
+    inspect = [str(CLI), "inspect", "--passphrase-file", str(secret_file(tmp_path))]
+    shown = subprocess.run(inspect + ["--context", "shop"], input=value + "\n",
+                           capture_output=True, text=True)
+    assert shown.returncode == 0 and re.search(r"(?m)^session +\S*user=alice", shown.stdout), (
+        shown.stdout, shown.stderr)
+    other = subprocess.run(inspect + ["--context", "admin"], input=value + "\n",
+                           capture_output=True, text=True)
+    assert other.returncode == 1, (other.stdout, other.stderr)
