@@ -11,6 +11,8 @@
 
 #[cfg(feature = "session-crypto-module")]
 use std::cell::Cell;
+#[cfg(feature = "session-crypto-module")]
+use std::ffi::c_void;
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
@@ -154,35 +156,102 @@ impl Request {
         self.0.request_time
     }
 
+    /// What the crypto module noted when it first read session `z`'s value
+    /// on this request (the session's owner): [`Request::note_read`].
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn read_note(&self, z: &Session) -> Option<&ReadNote> {
+        self.notes().find_map(|n| match n {
+            Note::Read(read) if ptr::eq(read.session, z.as_ptr()) => Some(read),
+            _ => None,
+        })
+    }
+
     /// What the crypto module noted when it opened session `z` on this
-    /// request ([`Request::note_opened`]).
+    /// request (the session's owner).
     #[cfg(feature = "session-crypto-module")]
     pub(super) fn opened(&self, z: &Session) -> Option<&OpenedNote> {
-        self.notes().find(|n| ptr::eq(n.session, z.as_ptr()))
+        self.read_note(z)?.opened.as_ref()
     }
 
     /// The session the crypto module opened last on this request: the one
     /// a back end's revoke header speaks of.
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn last_opened(&self) -> Option<&OpenedNote> {
-        self.notes().next()
+    pub(super) fn last_opened(&self) -> Option<&ReadNote> {
+        self.notes().find_map(|n| match n {
+            Note::Read(read) if read.opened.is_some() => Some(read),
+            _ => None,
+        })
     }
 
-    /// Notes what the opened session `z` says of itself (its stamp, and its
-    /// subject, copied into this request's pool), in this module's slot of
-    /// the request's `request_config`: an O(1) slot, not a lookup by name.
+    /// Notes that the crypto module read `value`, the client's text of
+    /// session `z`, under the configuration `conf` of the request `read_in`
+    /// (this request, the session's owner, or a subrequest of it), and what
+    /// it found if it opened it: its stamp and its subject. The note, the
+    /// subject and (unless it is in this request's pool already) the value
+    /// are kept in this request's pool, which outlives every request that
+    /// shares the session.
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn note_opened(&self, z: &Session, stamp: Stamp, subject: Option<&[u8]>) {
-        let subject = subject.map(|s| {
-            let copy = self.pool().c_str(s);
-            (copy.as_ptr().cast::<u8>(), s.len())
-        });
-        self.add_note(OpenedNote {
-            session: z.as_ptr(),
+    pub(super) fn note_read(
+        &self,
+        read_in: &Request,
+        z: &Session,
+        value: &[u8],
+        conf: ConfId,
+        opened: Option<(Stamp, Option<&[u8]>)>,
+    ) {
+        let same_pool = ptr::eq(read_in.pool(), self.pool());
+        let value = if same_pool {
+            value
+        } else {
+            self.pool().c_str(value).to_bytes()
+        };
+        let opened = opened.map(|(stamp, subject)| OpenedNote {
             stamp,
-            subject,
+            subject: subject.map(|s| {
+                let copy = self.pool().c_str(s);
+                (copy.as_ptr().cast::<u8>(), s.len())
+            }),
             revoked: Cell::new(false),
         });
+        self.add_note(Note::Read(ReadNote {
+            session: z.as_ptr(),
+            value: (value.as_ptr(), value.len()),
+            // A subrequest's configuration (its .htaccess) may go with its
+            // pool, and another be made at the same address: only an
+            // address that lives as long as the note is compared.
+            conf: if same_pool { conf } else { ConfId::NONE },
+            opened,
+            hidden: Cell::new(None),
+        }));
+    }
+
+    /// Whether session `z` was found visible under the configuration
+    /// `conf` of this request ([`Request::note_checked`]), if it was.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn checked(&self, z: *const session_rec, conf: ConfId) -> Option<bool> {
+        self.notes().find_map(|n| match n {
+            Note::Checked(c) if ptr::eq(c.session, z) && c.conf == conf => Some(c.visible),
+            _ => None,
+        })
+    }
+
+    /// Notes whether session `z` is visible under this request's
+    /// configuration `conf`, so that mod_session's later loads in this
+    /// request do not ask again.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn note_checked(&self, z: *const session_rec, conf: ConfId, visible: bool) {
+        self.add_note(Note::Checked(CheckedNote {
+            session: z,
+            conf,
+            visible,
+        }));
+    }
+
+    /// Whether this is a subrequest (an SSI include, a lookup of
+    /// mod_dir, mod_rewrite or mod_negotiation).
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn is_subrequest(&self) -> bool {
+        !self.0.main.is_null()
     }
 
     /// The session loaded on this request for the cookie `name`, if
@@ -282,11 +351,71 @@ impl Request {
     }
 }
 
-/// An opened session, as the crypto module notes it on the request that
-/// owns the session (one request may carry several sessions).
+/// The configuration a request ran under, by address: the crypto
+/// module's and the cookie module's merged per-directory configuration.
+#[cfg(feature = "session-crypto-module")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct ConfId {
+    crypto: *const c_void,
+    cookie: *const c_void,
+}
+
+#[cfg(feature = "session-crypto-module")]
+impl ConfId {
+    /// No request's configuration.
+    pub(super) const NONE: ConfId = ConfId {
+        crypto: ptr::null(),
+        cookie: ptr::null(),
+    };
+
+    /// The configuration `r` runs under now.
+    pub(super) fn of(r: &Request) -> ConfId {
+        // SAFETY: the shim reads two slots of a live request's
+        // per-directory configuration; only the addresses are kept.
+        unsafe {
+            ConfId {
+                crypto: super::bindings::scr_crypto_request_config(r.as_ptr()).cast(),
+                cookie: super::bindings::scr_crypto_cookie_config(r.as_ptr()).cast(),
+            }
+        }
+    }
+}
+
+/// A session value the crypto module read, as it notes it on the request
+/// that owns the session (one request may carry several sessions).
+#[cfg(feature = "session-crypto-module")]
+pub(super) struct ReadNote {
+    session: *const session_rec,
+    /// The client's text: bytes in the owner's pool.
+    value: (*const u8, usize),
+    /// The configuration it was read under ([`ConfId::NONE`] if that may
+    /// not outlive the note).
+    pub(super) conf: ConfId,
+    /// What it opened to, if it was opened.
+    pub(super) opened: Option<OpenedNote>,
+    /// The session's own entries while a request that may not see them has
+    /// an empty stand-in in their place (target_policy.rs).
+    pub(super) hidden: Cell<Option<Hidden>>,
+}
+
+#[cfg(feature = "session-crypto-module")]
+impl ReadNote {
+    /// The session it speaks of.
+    pub(super) fn session(&self) -> *const session_rec {
+        self.session
+    }
+
+    /// The client's text of the session.
+    pub(super) fn value(&self) -> &[u8] {
+        // SAFETY: note_read kept the value in the owner's pool, which
+        // outlives the note (it lives in the same pool).
+        unsafe { std::slice::from_raw_parts(self.value.0, self.value.1) }
+    }
+}
+
+/// An opened session: what its value said of itself.
 #[cfg(feature = "session-crypto-module")]
 pub(super) struct OpenedNote {
-    session: *const session_rec,
     /// Its origin and id, authenticated.
     pub(super) stamp: Stamp,
     /// Its subject (`SessionCryptoSubjectKey`) when it was opened: bytes in
@@ -301,11 +430,30 @@ pub(super) struct OpenedNote {
 impl OpenedNote {
     /// Its subject when it was opened.
     pub(super) fn subject(&self) -> Option<&[u8]> {
-        // SAFETY: note_opened copied the subject into the request's pool,
+        // SAFETY: note_read copied the subject into the request's pool,
         // which outlives the note (it lives in the same pool).
         self.subject
             .map(|(p, len)| unsafe { std::slice::from_raw_parts(p, len) })
     }
+}
+
+/// Whether a session is visible under one configuration of a request.
+#[cfg(feature = "session-crypto-module")]
+struct CheckedNote {
+    session: *const session_rec,
+    conf: ConfId,
+    visible: bool,
+}
+
+/// What a session held before an empty stand-in took its place.
+#[cfg(feature = "session-crypto-module")]
+#[derive(Clone, Copy)]
+pub(super) struct Hidden {
+    entries: *mut apr_table_t,
+    dirty: std::ffi::c_int,
+    expiry: i64,
+    /// The request that hid it.
+    pub(super) by: *const request_rec,
 }
 
 /// A session loaded for a cookie name, as session_cookie_module notes it
@@ -320,7 +468,10 @@ struct LoadedNote {
 
 /// What this build's module notes on a request: one kind per module.
 #[cfg(feature = "session-crypto-module")]
-type Note = OpenedNote;
+enum Note {
+    Read(ReadNote),
+    Checked(CheckedNote),
+}
 #[cfg(feature = "session-cookie-module")]
 type Note = LoadedNote;
 
@@ -618,9 +769,41 @@ impl Session {
 
     /// Whether the session was changed in this request (`ap_session_set`,
     /// `SessionHeader`), rather than saved again as it came.
-    #[cfg(feature = "session-cookie-module")]
     pub(super) fn dirty(&self) -> bool {
         self.0.dirty != 0
+    }
+
+    /// Whether mod_session saved the session already in this chain of
+    /// requests: its text is then what was saved, not what the client sent.
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn written(&self) -> bool {
+        self.0.written != 0
+    }
+
+    /// Puts the empty table `stand_in` in place of the session's entries,
+    /// with no expiry and no change yet, for the request `by`; returns
+    /// what the session held, for [`Session::put_back`].
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn hide_behind(&mut self, stand_in: &Table, by: &Request) -> Hidden {
+        let held = Hidden {
+            entries: self.0.entries,
+            dirty: self.0.dirty,
+            expiry: self.0.expiry,
+            by: by.as_ptr(),
+        };
+        self.0.entries = stand_in.as_ptr();
+        self.0.dirty = 0;
+        self.0.expiry = 0;
+        held
+    }
+
+    /// Puts back what [`Session::hide_behind`] took out (what a request
+    /// that could not see it wrote in the stand-in is dropped).
+    #[cfg(feature = "session-crypto-module")]
+    pub(super) fn put_back(&mut self, held: Hidden) {
+        self.0.entries = held.entries;
+        self.0.dirty = held.dirty;
+        self.0.expiry = held.expiry;
     }
 
     /// `SessionMaxAge`, seconds.

@@ -82,6 +82,11 @@ pub(super) enum Msg {
     OpenedStock,
     #[cfg(feature = "session-crypto-module")]
     NoRandomness,
+    /// A redirect's target or a subrequest whose policy does not open the
+    /// session its chain opened: shown an empty one. Debug, as any value
+    /// that does not open.
+    #[cfg(feature = "session-crypto-module")]
+    NotShownHere,
     /// A session refused because the store says it was revoked: the
     /// client's copy, debug only.
     #[cfg(feature = "session-crypto-module")]
@@ -173,6 +178,8 @@ impl Msg {
             Self::OpenedStock => ("SCR0202", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]
             Self::NoRandomness => ("SCR0203", APLOG_ERR),
+            #[cfg(feature = "session-crypto-module")]
+            Self::NotShownHere => ("SCR0204", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]
             Self::RevokedRefused => ("SCR0220", APLOG_DEBUG),
             #[cfg(feature = "session-crypto-module")]

@@ -29,6 +29,8 @@ mod session_crypto;
 mod session_encode;
 mod session_text;
 mod status;
+#[cfg(feature = "session-crypto-module")]
+mod target_policy;
 
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};

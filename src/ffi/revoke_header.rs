@@ -21,6 +21,7 @@ use super::log::{log, printable};
 use super::messages::Msg;
 use super::revocation;
 use super::session_crypto::config;
+use super::target_policy;
 use crate::revoke::RevokeRequest;
 
 /// The filter's call; see shim/rust_entry.h.
@@ -81,7 +82,12 @@ fn take_header(r: &Request) {
             });
             continue;
         };
-        let note = owner.last_opened();
+        // The session of this request: none where its policy does not
+        // open the one its chain opened (target_policy.rs).
+        let read = owner
+            .last_opened()
+            .filter(|n| target_policy::visible(r, n, Some(&conf)));
+        let note = read.and_then(|n| n.opened.as_ref());
         match asked {
             RevokeRequest::Session => match note {
                 Some(note) => {

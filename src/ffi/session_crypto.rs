@@ -15,13 +15,14 @@ use super::bindings::{
     scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_stock_format_SCR_STOCK_OFF,
     scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
-use super::httpd::{Pool, Request, Session, c_bytes, c_str_of, c_str_or_none};
+use super::httpd::{ConfId, Pool, Request, Session, c_bytes, c_str_of, c_str_or_none};
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
 use super::pool_box::PoolBox;
 use super::revocation::{self, Verdict};
 use super::status;
+use super::target_policy;
 use super::{config_call, guarded};
 use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
@@ -332,7 +333,7 @@ pub(super) fn config(r: &Request) -> Option<Conf<'_>> {
 /// session_cookie_module (stock's or ours) carries the session. With no
 /// cookie module, or another provider, there are none. At most two: kept
 /// on the stack, as this runs twice per request.
-fn cookie_names(r: &Request) -> CookieNames<'_> {
+pub(super) fn cookie_names(r: &Request) -> CookieNames<'_> {
     let mut names = CookieNames {
         names: [&[]; 2],
         len: 0,
@@ -352,7 +353,7 @@ fn cookie_names(r: &Request) -> CookieNames<'_> {
     names
 }
 
-struct CookieNames<'a> {
+pub(super) struct CookieNames<'a> {
     names: [&'a [u8]; 2],
     len: usize,
 }
@@ -369,7 +370,7 @@ impl<'a> std::ops::Deref for CookieNames<'a> {
 /// every request), in Unix seconds rounded up: with not-after rounded up
 /// too (see `encode_session`), a value is refused at most one second late,
 /// never early.
-fn unix_now(r: &Request) -> u64 {
+pub(super) fn unix_now(r: &Request) -> u64 {
     u64::try_from(r.request_time()).map_or(0, |us| us.div_ceil(1_000_000))
 }
 
@@ -387,7 +388,15 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     let Some(conf) = config(r) else {
         return OK as apr_status_t;
     };
-    let opened = r.session_owner().opened(z);
+    let hidden = target_policy::hidden_value(r, z, &conf);
+    if let Some(value) = hidden.filter(|_| !z.dirty()) {
+        // A request that was not shown the session and wrote nothing in
+        // its stand-in: the client's value goes back as it came.
+        z.set_encoded(Some(z.pool(r).c_str(value)));
+        return OK as apr_status_t;
+    }
+    // What it wrote is a new session, not the one it was not shown.
+    let opened = r.session_owner().opened(z).filter(|_| hidden.is_none());
     let subject_now = conf
         .subject_key
         .and_then(|key| z.entries()?.get(key))
@@ -478,16 +487,30 @@ fn refuse(
 }
 
 fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
-    let Some(conf) = config(r) else {
-        return OK as apr_status_t;
-    };
+    let conf = config(r);
+    if z.written() {
+        // Loaded again after mod_session saved it (an SSI include after the
+        // page's first bytes went out): the entries are the session, the
+        // text what was saved, not to be read again.
+        z.set_encoded(None);
+    }
     let Some(sealed) = z.encoded().filter(|t| !t.is_empty()) else {
-        // No cookie, or mod_session's second run of the decode hooks on a
-        // session already decoded: keep the word set before (a session
-        // this module opened has one; no need to look).
-        if r.session_owner().opened(z).is_none() {
+        // No cookie, or a later load of a session already decoded (a
+        // redirect's target, a subrequest, mod_session's save): shown here
+        // only if this request's policy opens it. The word set before is
+        // kept (a session this module opened has one; no need to look).
+        target_policy::enforce(r, z, conf.as_ref());
+        if conf.is_some() && r.session_owner().opened(z).is_none() {
             status::set_if_unset(r, c"absent");
         }
+        return OK as apr_status_t;
+    };
+    let Some(conf) = conf else {
+        // No secrets here: the text is mod_session's to decode. Noted, so
+        // that a redirect's target or a subrequest with secrets does not
+        // take it for a session it opened.
+        r.session_owner()
+            .note_read(r, z, sealed, ConfId::of(r), None);
         return OK as apr_status_t;
     };
     // Decoded and decrypted in the session's pool, where the text stays.
@@ -525,7 +548,13 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         }
         _ => {}
     }
-    r.session_owner().note_opened(z, stamp, subject.as_deref());
+    r.session_owner().note_read(
+        r,
+        z,
+        sealed,
+        ConfId::of(r),
+        Some((stamp, subject.as_deref())),
+    );
     buf[text.end] = 0;
     z.set_encoded(Some(c_str_of(&buf[text.start..=text.end])));
     if verdict == Verdict::Valid {
