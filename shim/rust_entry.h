@@ -70,12 +70,18 @@ typedef struct {
      * stored into, a cache kept in process_pool (it survives configuration
      * passes and graceful restarts); *stretch_ms is how long the work
      * factor took, or -1 when it came from a cache; key_id the secret's
-     * public key id in hex (8 digits and a NUL). Returns 0, 1 with a
+     * public key id in hex (8 digits and a NUL). With stock 0 (the
+     * context says SessionCryptoStockFormat Off), the ring keeps nothing
+     * for stock's format, of this secret or any other. Returns 0, 1 with a
      * warning in msg (a weak secret), or -1 with the reason in msg. */
     int (*add_secret)(scr_keyring **ring, apr_pool_t *pool,
-                      apr_pool_t *process_pool, int runtime,
+                      apr_pool_t *process_pool, int runtime, int stock,
                       const char *secret, long *stretch_ms, char key_id[9],
                       char *msg, size_t msg_len);
+    /* SessionCryptoStockFormat Off where secrets are set: the ring wipes
+     * and drops what it kept for stock's format (each passphrase and its
+     * MD5), and keeps none for secrets added later. */
+    void (*drop_stock_keys)(scr_keyring *ring);
     /* SessionCryptoCipher: 0 and the cipher's number in *cipher if name is
      * one stock's openssl driver offers, else -1 with the reason in err. */
     int (*parse_cipher)(const char *name, int *cipher, char *err, size_t err_len);

@@ -79,6 +79,13 @@ void *scr_crypto_create_server_config(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(scr_crypto_server_conf));
 }
 
+/* Whether this context itself says SessionCryptoStockFormat Off: its
+ * secrets then keep nothing for stock's format (issue 20, finding 7). */
+static int stock_off(const scr_crypto_dir_conf *conf)
+{
+    return conf->stock_format_set && conf->stock_format == SCR_STOCK_OFF;
+}
+
 /* Derives the keys for one secret into the directory's keyring. */
 static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                               const char *secret)
@@ -90,8 +97,9 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
      * pool, so the cache there is only read (a cache of the child's own
      * takes what it derives). */
     int runtime = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM;
+    int stock = !stock_off(conf);
     int rv = rust->add_secret(&conf->keys, cmd->pool, cmd->server->process->pool,
-                              runtime, secret, &stretch_ms, key_id, msg,
+                              runtime, stock, secret, &stretch_ms, key_id, msg,
                               sizeof(msg));
 
     if (rv < 0) {
@@ -297,6 +305,11 @@ static const char *set_stock_format(cmd_parms *cmd, void *config,
 {
     scr_crypto_dir_conf *conf = config;
 
+    if (stock_off(conf) && conf->keys && strcasecmp(arg, "Off")) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " ", arg, ": this context "
+                           "said Off, and its secrets dropped what stock's "
+                           "format needs: set it once", NULL);
+    }
     if (!strcasecmp(arg, "Open")) {
         conf->stock_format = SCR_STOCK_OPEN;
     }
@@ -311,6 +324,9 @@ static const char *set_stock_format(cmd_parms *cmd, void *config,
                            " must be Off, Open or Seal, not ", arg, NULL);
     }
     conf->stock_format_set = 1;
+    if (stock_off(conf) && conf->keys) {
+        rust->drop_stock_keys(conf->keys);
+    }
     return NULL;
 }
 

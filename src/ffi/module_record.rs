@@ -88,7 +88,8 @@ mod crypto {
     };
     use super::super::revoke_header::revoke_from_header;
     use super::super::session_crypto::{
-        add_secret, decode, encode, parse_cipher, parse_not_before, parse_passfile_text,
+        add_secret, decode, drop_stock_keys, encode, parse_cipher, parse_not_before,
+        parse_passfile_text,
     };
     use super::TEXT;
 
@@ -97,6 +98,7 @@ mod crypto {
         decode: Some(decode),
         text: TEXT,
         add_secret: Some(add_secret),
+        drop_stock_keys: Some(drop_stock_keys),
         parse_cipher: Some(parse_cipher),
         parse_time: Some(parse_not_before),
         parse_passfile: Some(parse_passfile_text),

@@ -74,6 +74,7 @@ pub(super) unsafe extern "C" fn add_secret(
     pool: *mut apr_pool_t,
     process_pool: *mut apr_pool_t,
     runtime: c_int,
+    stock: c_int,
     secret: *const c_char,
     stretch_ms: *mut c_long,
     key_id: *mut c_char,
@@ -103,6 +104,9 @@ pub(super) unsafe extern "C" fn add_secret(
     let outcome = unsafe {
         config_call("deriving the key", msg, msg_len, || {
             let keyring = keyring.ok_or_else(|| "no keyring".to_owned())?;
+            if stock == 0 {
+                keyring.drop_stock_keys();
+            }
             keyring
                 .add_with(secret.unwrap_or_default(), |secret| {
                     let (value, took) = stretched(secret, process, runtime != 0);
@@ -131,6 +135,23 @@ pub(super) unsafe extern "C" fn add_secret(
         }
         None => -1,
     }
+}
+
+/// Drops a keyring's material for stock's format; see shim/rust_entry.h.
+///
+/// # Safety
+/// `ring` is a keyring pointer that came from `add_secret`, which nothing
+/// else uses meanwhile (a directory's configuration is read by one thread).
+pub(super) unsafe extern "C" fn drop_stock_keys(ring: *mut scr_keyring) {
+    guarded(
+        || (),
+        || {
+            // SAFETY: per the contract above.
+            if let Some(keyring) = unsafe { PoolBox::<Keyring>::get_mut(ring.cast()) } {
+                keyring.drop_stock_keys();
+            }
+        },
+    );
 }
 
 /// The shim's callback for each entry of a passphrase file.

@@ -168,8 +168,11 @@ impl std::error::Error for KeyringError {}
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     keys: Vec<SealKey>,
-    /// The same secrets, for stock's format, in the same order.
+    /// The same secrets, for stock's format, in the same order; none
+    /// once [`Keyring::drop_stock_keys`] ran.
     stock: Vec<StockKey>,
+    /// Whether stock's format is off where these secrets are set.
+    stock_dropped: bool,
 }
 
 impl Keyring {
@@ -197,8 +200,18 @@ impl Keyring {
             return Err(KeyringError::Duplicate);
         }
         self.keys.push(key);
-        self.stock.push(StockKey::from_passphrase(secret));
+        if !self.stock_dropped {
+            self.stock.push(StockKey::from_passphrase(secret));
+        }
         Ok((secret.len() < MIN_SECRET_LEN).then_some(SecretWarning::Short { len: secret.len() }))
+    }
+
+    /// Wipes and drops what stock's format needs (each passphrase and its
+    /// MD5), now and for secrets added later: where stock's format is off,
+    /// a passphrase kept in memory is only a risk.
+    pub fn drop_stock_keys(&mut self) {
+        self.stock.clear();
+        self.stock_dropped = true;
     }
 
     /// The key new values are sealed with: the first secret.
@@ -270,6 +283,18 @@ mod tests {
         assert_eq!(ring.add(b""), Err(KeyringError::Empty));
         assert_eq!(ring.add(b"short"), Err(KeyringError::Duplicate));
         assert_eq!(ring.add(LONG), Ok(None));
+    }
+
+    #[test]
+    fn dropped_stock_keys_stay_dropped() {
+        let mut ring = Keyring::new();
+        ring.add(LONG).unwrap();
+        assert_eq!(ring.stock_keys().len(), 1);
+        ring.drop_stock_keys();
+        ring.add(b"an older secret, still accepted for opening")
+            .unwrap();
+        assert!(ring.stock_keys().is_empty());
+        assert_eq!(ring.len(), 2);
     }
 
     #[test]

@@ -284,3 +284,36 @@ def test_cli_opens_a_value_only_under_its_context(fresh_apache, tmp_path):
     other = subprocess.run(inspect + ["--context", "admin"], input=value + "\n",
                            capture_output=True, text=True)
     assert other.returncode == 1, (other.stdout, other.stderr)
+
+
+@pytest.mark.parametrize("off_first", [False, True])
+def test_stock_format_off_next_to_the_secrets_keeps_no_stock_key(fresh_apache, tmp_path,
+                                                                 off_first):
+    """`SessionCryptoStockFormat Off` where the secrets are set drops what
+    stock's format needs (each passphrase and its MD5) from memory: a
+    location below that turns stock's format back on opens no stock value
+    with those secrets (before, they were kept, and it did). Secrets set
+    without Off keep them, and Off then Open in one context is an error."""
+    body = sealed_body([SECRET], extra=(
+        "SessionCryptoStockFormat Off\n"
+        '<Location "/open">\n'
+        "    SessionCryptoStockFormat Open\n"
+        "</Location>\n"))
+    if off_first:  # Off before the secrets: they never keep a stock key
+        body = "SessionCryptoStockFormat Off\n" + body.replace("SessionCryptoStockFormat Off\n", "", 1)
+    files = {"open/env.sh": CGI}
+    srv = fresh_apache("ours", "event", body, files=files, loglevel=LOGLEVEL, crypto="ours")
+    stock = subprocess.run(
+        [str(CLI), "seal", "--passphrase-file", str(secret_file(tmp_path)), "--stock", "aes256"],
+        input="user=alice\n", capture_output=True, text=True, check=True).stdout.strip()
+    cookie = [("Cookie", f"session={stock}")]
+    assert session_of(srv.request("/env.sh", cookie)) == {}
+    assert session_of(srv.request("/open/env.sh", cookie)) == {}, "a dropped stock key opened"
+    # Control: the same secrets without Off keep their stock keys.
+    kept = fresh_apache("ours", "event", sealed_body([SECRET], extra=(
+        '<Location "/open">\n    SessionCryptoStockFormat Open\n</Location>\n')),
+        files=files, loglevel=LOGLEVEL, crypto="ours")
+    assert session_of(kept.request("/open/env.sh", cookie)) == {"user": "alice"}
+    rc, out = srv.configtest(sealed_body([SECRET], extra=(
+        "SessionCryptoStockFormat Off\nSessionCryptoStockFormat Open")))
+    assert rc != 0 and "set it once" in out, out
