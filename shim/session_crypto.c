@@ -127,6 +127,8 @@ static const char *add_secret_or_exec(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                                       const char *arg)
 {
     char **argv;
+    char *printed;
+    const char *err;
     const char *secret = arg;
 
     if (strncmp(arg, "exec:", 5) == 0 && arg[5]) {
@@ -150,12 +152,17 @@ static const char *add_secret_or_exec(cmd_parms *cmd, scr_crypto_dir_conf *conf,
             return apr_pstrcat(cmd->pool, cmd->cmd->name,
                                ": invalid exec location: ", arg + 5, NULL);
         }
-        secret = ap_get_exec_line(cmd->pool, argv[0],
-                                  (const char *const *)argv);
-        if (!secret) {
+        printed = ap_get_exec_line(cmd->pool, argv[0],
+                                   (const char *const *)argv);
+        if (!printed) {
             return apr_pstrcat(cmd->pool, cmd->cmd->name,
                                ": no secret from exec of ", arg + 5, NULL);
         }
+        /* The keyring has what it needs: no copy of the program's secret
+         * is left in the configuration pool (or a core dump). */
+        err = add_secret(cmd, conf, printed);
+        memset(printed, 0, strlen(printed));
+        return err;
     }
     return add_secret(cmd, conf, secret);
 }

@@ -12,31 +12,42 @@
 //! in a cache of its own.
 //!
 //! The process pool's copies are not wiped: they live as long as the
-//! process, as the keys derived from them do.
+//! process, as the keys derived from them do. Both caches are kept on pages
+//! left out of core dumps (dump_guard.rs).
 
-use std::collections::VecDeque;
 use std::ffi::{CStr, c_void};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use super::bindings::{
-    apr_hash_get, apr_hash_make, apr_hash_set, apr_hash_t, apr_palloc, apr_pool_userdata_get,
-    apr_pool_userdata_set,
+    apr_hash_get, apr_hash_make, apr_hash_set, apr_hash_t, apr_palloc, apr_pool_t,
+    apr_pool_userdata_get, apr_pool_userdata_set,
 };
+use super::dump_guard;
 use super::httpd::Pool;
-use crate::seal::{Stretched, cache_key, stretch};
+use crate::seal::{PAGE, Paged, Stretched, cache_key, stretch};
 
-/// The process pool's userdata key of the cache.
+/// The process pool's userdata keys of the cache, and of the page its
+/// entries are written to.
 const CACHE: &CStr = c"mod_session_crypto_rs:argon2id-cache";
+const CACHE_PAGE: &CStr = c"mod_session_crypto_rs:argon2id-page";
 const KEY_LEN: usize = 32;
 
-/// A child's own cache, for secrets first seen in `.htaccess`, oldest
-/// first: at most [`RUNTIME_ENTRIES`], so that a tenant editing a
-/// `.htaccess` again and again cannot grow a child's memory without bound.
-static RUNTIME: Mutex<VecDeque<([u8; KEY_LEN], Stretched)>> = Mutex::new(VecDeque::new());
+/// A child's own cache, for secrets first seen in `.htaccess`: at most
+/// [`RUNTIME_ENTRIES`], the oldest replaced first, so that a tenant editing
+/// a `.htaccess` again and again cannot grow a child's memory without
+/// bound. Made on first use, on pages of its own.
+static RUNTIME: Mutex<Option<Paged<Runtime>>> = Mutex::new(None);
 
 /// Secrets from `.htaccess` files a child keeps stretched.
 const RUNTIME_ENTRIES: usize = 32;
+
+/// The entries of [`RUNTIME`]: (cache key, stretched secret), a ring.
+struct Runtime {
+    entries: [([u8; KEY_LEN], [u8; KEY_LEN]); RUNTIME_ENTRIES],
+    len: usize,
+    next: usize,
+}
 
 /// `secret` through the work factor, from a cache when it was paid before;
 /// with how long it took (`None`: from a cache). `runtime`: called from a
@@ -63,18 +74,29 @@ pub(super) fn stretched(secret: &[u8], process: &Pool, runtime: bool) -> (Stretc
 
 fn runtime_get(key: &[u8; KEY_LEN]) -> Option<Stretched> {
     let cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    cache.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    let cache = cache.as_ref()?;
+    cache.entries[..cache.len]
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| Stretched::new(*v))
 }
 
 fn runtime_put(key: [u8; KEY_LEN], value: &Stretched) {
     let mut cache = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if cache.iter().any(|(k, _)| *k == key) {
+    let cache = cache.get_or_insert_with(|| {
+        Paged::new(Runtime {
+            entries: [([0; KEY_LEN], [0; KEY_LEN]); RUNTIME_ENTRIES],
+            len: 0,
+            next: 0,
+        })
+    });
+    if cache.entries[..cache.len].iter().any(|(k, _)| *k == key) {
         return;
     }
-    if cache.len() == RUNTIME_ENTRIES {
-        cache.pop_front();
-    }
-    cache.push_back((key, value.clone()));
+    let at = cache.next;
+    cache.entries[at] = (key, **value);
+    cache.next = (at + 1) % RUNTIME_ENTRIES;
+    cache.len = (cache.len + 1).min(RUNTIME_ENTRIES);
 }
 
 fn timed_stretch(secret: &[u8]) -> (Stretched, u128) {
@@ -120,10 +142,44 @@ fn process_put(process: &Pool, key: &[u8; KEY_LEN], value: &Stretched) {
             hash = apr_hash_make(p);
             apr_pool_userdata_set(hash.cast(), CACHE.as_ptr(), None, p);
         }
-        let k = apr_palloc(p, KEY_LEN).cast::<u8>();
-        let v = apr_palloc(p, KEY_LEN).cast::<u8>();
+        let (k, v) = page_entry(p);
         std::ptr::copy_nonoverlapping(key.as_ptr(), k, KEY_LEN);
         std::ptr::copy_nonoverlapping(value.as_ptr(), v, KEY_LEN);
         apr_hash_set(hash, k.cast(), KEY_LEN as isize, v.cast());
     }
+}
+
+/// Room for one entry (a key and a value, [`KEY_LEN`] bytes each) on the
+/// process pool's current page left out of core dumps, which is made (in
+/// the pool, page-aligned) when there is none or it is full.
+///
+/// # Safety
+/// `p` is the process pool, used by one thread (configuration reading).
+unsafe fn page_entry(p: *mut apr_pool_t) -> (*mut u8, *mut u8) {
+    const ENTRY: usize = 2 * KEY_LEN;
+    // SAFETY: per the contract above: our own userdata key, whose value is
+    // the page this function stored, `used` bytes of it taken.
+    unsafe {
+        let mut page: *mut c_void = std::ptr::null_mut();
+        apr_pool_userdata_get(&mut page, CACHE_PAGE.as_ptr(), p);
+        let mut page = page.cast::<CachePage>();
+        if page.is_null() || (*page).used + ENTRY > PAGE {
+            // Two pages' worth, to hold one whole page wherever APR puts it.
+            let raw = apr_palloc(p, 2 * PAGE).cast::<u8>();
+            let start = raw.add(raw.addr().next_multiple_of(PAGE) - raw.addr());
+            dump_guard::exclude(start, PAGE);
+            page = apr_palloc(p, size_of::<CachePage>()).cast::<CachePage>();
+            page.write(CachePage { start, used: 0 });
+            apr_pool_userdata_set(page.cast(), CACHE_PAGE.as_ptr(), None, p);
+        }
+        let at = (*page).start.add((*page).used);
+        (*page).used += ENTRY;
+        (at, at.add(KEY_LEN))
+    }
+}
+
+/// The process pool's current page of cache entries.
+struct CachePage {
+    start: *mut u8,
+    used: usize,
 }

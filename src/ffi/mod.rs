@@ -9,6 +9,8 @@
 
 mod bindings;
 #[cfg(feature = "session-crypto-module")]
+mod dump_guard;
+#[cfg(feature = "session-crypto-module")]
 mod fork;
 mod httpd;
 #[cfg(feature = "session-crypto-module")]

@@ -107,6 +107,7 @@ mod crypto {
 
     unsafe extern "C" fn register_hooks(p: *mut apr_pool_t) {
         super::super::fork::watch_forks();
+        super::super::dump_guard::install();
         // SAFETY: as for the cookie module.
         unsafe { scr_crypto_register_hooks(p, &ENTRIES) }
     }

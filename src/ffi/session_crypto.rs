@@ -26,10 +26,10 @@ use super::target_policy;
 use super::{config_call, guarded};
 use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
-use crate::seal::{Entry, hex, parse_passfile};
+use crate::seal::{Entry, hex, parse_passfile, scrub_stack};
 use crate::seal::{
-    Format, FormatVersion, Keyring, Policy, Stamp, StockCipher, StockFormat, open_capacity,
-    open_value_in, parse_time, seal_value_in,
+    Format, FormatVersion, Keyring, Policy, SecretWarning, Stamp, StockCipher, StockFormat,
+    open_capacity, open_value_in, parse_time, seal_value_in,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -104,20 +104,20 @@ pub(super) unsafe extern "C" fn add_secret(
     let outcome = unsafe {
         config_call("deriving the key", msg, msg_len, || {
             let keyring = keyring.ok_or_else(|| "no keyring".to_owned())?;
-            if stock == 0 {
-                keyring.drop_stock_keys();
-            }
-            keyring
-                .add_with(secret.unwrap_or_default(), |secret| {
-                    let (value, took) = stretched(secret, process, runtime != 0);
-                    if let Some(ms) = took {
-                        *stretch_ms = c_long::try_from(ms).unwrap_or(c_long::MAX);
-                    }
-                    value
-                })
-                .map_err(|e| e.to_string())
+            derive_into(
+                keyring,
+                stock != 0,
+                secret.unwrap_or_default(),
+                process,
+                runtime != 0,
+                stretch_ms,
+            )
         })
     };
+    // Argon2id's and the stretched secret's temporaries were in
+    // derive_into's frames, below this one: gone before a core dump could
+    // find them.
+    scrub_stack::<ARGON2_STACK>();
     if outcome.is_some() {
         // SAFETY: as above: the keyring kept in `pool`, now holding this
         // secret's key last.
@@ -137,6 +137,32 @@ pub(super) unsafe extern "C" fn add_secret(
     }
 }
 
+/// Adds `secret` to `keyring` (with its stock key if `stock`), its work
+/// factor paid or found cached; `stretch_ms` says how long it took. In a
+/// frame of its own, which [`add_secret`] zeroes after it.
+#[inline(never)]
+fn derive_into(
+    keyring: &mut Keyring,
+    stock: bool,
+    secret: &[u8],
+    process: &Pool,
+    runtime: bool,
+    stretch_ms: &mut c_long,
+) -> Result<Option<SecretWarning>, String> {
+    if !stock {
+        keyring.drop_stock_keys();
+    }
+    keyring
+        .add_with(secret, |secret| {
+            let (value, took) = stretched(secret, process, runtime);
+            if let Some(ms) = took {
+                *stretch_ms = c_long::try_from(ms).unwrap_or(c_long::MAX);
+            }
+            value
+        })
+        .map_err(|e| e.to_string())
+}
+
 /// Drops a keyring's material for stock's format; see shim/rust_entry.h.
 ///
 /// # Safety
@@ -153,6 +179,10 @@ pub(super) unsafe extern "C" fn drop_stock_keys(ring: *mut scr_keyring) {
         },
     );
 }
+
+/// What [`add_secret`] zeroes of the stack it used: more than Argon2id's
+/// frames take.
+const ARGON2_STACK: usize = 64 * 1024;
 
 /// The shim's callback for each entry of a passphrase file.
 type PassfileEach = unsafe extern "C" fn(*mut c_void, c_int, *const c_char) -> *const c_char;

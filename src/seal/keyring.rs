@@ -24,6 +24,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::kdf::{Stretched, stretch};
+use super::key_pages::Paged;
 use super::process_key::{Gcm, ProcessCipher, ProcessKeys, SALT_LEN, forks};
 use super::stock::StockKey;
 
@@ -42,7 +43,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 #[derive(Clone)]
 pub struct SealKey {
     id: [u8; KEY_ID_LEN],
-    prk: Zeroizing<[u8; 32]>,
+    prk: Paged<Zeroizing<[u8; 32]>>,
     /// This process's keys under this secret (format v3); clones share them.
     process: Arc<ProcessKeys>,
 }
@@ -55,13 +56,16 @@ impl SealKey {
 
     /// Derives the key of a secret already through the work factor.
     pub fn from_stretched(stretched: &Stretched) -> Self {
-        let (prk, hkdf) = Hkdf::<Sha256>::extract(Some(EXTRACT_SALT), stretched.as_ref());
         let mut id = [0u8; KEY_ID_LEN];
-        hkdf.expand(b"key id", &mut id)
-            .expect("4 bytes is a valid HKDF length");
+        let prk = Paged::derived(|| {
+            let (prk, hkdf) = Hkdf::<Sha256>::extract(Some(EXTRACT_SALT), stretched.as_ref());
+            hkdf.expand(b"key id", &mut id)
+                .expect("4 bytes is a valid HKDF length");
+            Zeroizing::new(<[u8; 32]>::from(prk))
+        });
         Self {
             id,
-            prk: Zeroizing::new(prk.into()),
+            prk,
             process: Arc::default(),
         }
     }
@@ -105,7 +109,7 @@ impl SealKey {
             None => (
                 Arc::new(ProcessCipher {
                     salt: *salt,
-                    gcm: self.process_cipher(salt),
+                    gcm: Paged::derived(|| self.process_cipher(salt)),
                 }),
                 false,
             ),
@@ -203,6 +207,7 @@ impl Keyring {
         if !self.stock_dropped {
             self.stock.push(StockKey::from_passphrase(secret));
         }
+
         Ok((secret.len() < MIN_SECRET_LEN).then_some(SecretWarning::Short { len: secret.len() }))
     }
 

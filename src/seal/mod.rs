@@ -12,6 +12,7 @@ mod cipher;
 mod format;
 mod formats;
 mod kdf;
+mod key_pages;
 mod keyring;
 mod passfile;
 mod process_key;
@@ -28,6 +29,7 @@ pub use formats::{
     seal_value, seal_value_in,
 };
 pub use kdf::{LANES, MEMORY_KIB, PASSES, Stretched, cache_key, stretch};
+pub use key_pages::{PAGE, Paged, scrub_stack, set_hook as set_key_pages_hook};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
 pub use passfile::{Entry, MAX_LINE, PassfileError, exec_argv, first_line, parse_passfile};
 pub use process_key::{forked, forks_unwatched};

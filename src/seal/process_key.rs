@@ -25,6 +25,7 @@
 //! forged value never evicts a real one; a process knows its own sealing
 //! keys from the start.
 
+use super::key_pages::Paged;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -78,7 +79,8 @@ pub(super) fn forks() -> u64 {
 /// One process key: its salt (public, in each value it seals) and cipher.
 pub(super) struct ProcessCipher {
     pub(super) salt: [u8; SALT_LEN],
-    pub(super) gcm: Gcm,
+    /// On pages of its own (key_pages.rs).
+    pub(super) gcm: Paged<Gcm>,
 }
 
 struct Sealer {
@@ -121,8 +123,10 @@ impl ProcessKeys {
             None => {
                 let mut salt = [0u8; SALT_LEN];
                 OsRng.try_fill_bytes(&mut salt)?;
-                let gcm = derive(&salt);
-                let cipher = Arc::new(ProcessCipher { salt, gcm });
+                let cipher = Arc::new(ProcessCipher {
+                    salt,
+                    gcm: Paged::derived(|| derive(&salt)),
+                });
                 self.remember(Arc::clone(&cipher));
                 sealer.insert(Sealer {
                     forks,
@@ -208,7 +212,7 @@ mod tests {
             let salt = [i; SALT_LEN];
             Arc::new(ProcessCipher {
                 salt,
-                gcm: derive(&salt),
+                gcm: Paged::new(derive(&salt)),
             })
         };
         for i in 0..=CACHED_OPENERS as u8 {

@@ -36,7 +36,9 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use siphasher::sip::SipHasher24;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::key_pages::Paged;
 
 const MAC_LEN: usize = 8;
 const SALT_LEN: usize = 16;
@@ -91,21 +93,51 @@ impl StockCipher {
     }
 }
 
-/// One passphrase's material for the stock format, wiped when dropped. The
-/// passphrase itself is kept because stock's key derivation is salted per
-/// value.
+/// One passphrase's material for the stock format, on pages of its own
+/// (key_pages.rs), wiped when dropped.
 #[derive(Clone)]
 pub struct StockKey {
-    mac_key: Zeroizing<[u8; 16]>,
-    passphrase: Zeroizing<Vec<u8>>,
+    material: Paged<StockMaterial>,
+}
+
+/// Stock's key derivation is salted per value, so what PBKDF2 needs is
+/// kept: the HMAC-SHA1 key, which is the passphrase itself up to SHA-1's
+/// block of 64 bytes and the SHA-1 of a longer one (HMAC hashes a longer
+/// key first, RFC 2104: PBKDF2 gives the same keys with either).
+#[derive(Clone)]
+struct StockMaterial {
+    mac_key: [u8; 16],
+    hmac_key: [u8; HMAC_BLOCK],
+    hmac_len: usize,
+}
+
+/// SHA-1's block size: HMAC-SHA1 keys up to it are used as they are.
+const HMAC_BLOCK: usize = 64;
+
+impl Drop for StockMaterial {
+    fn drop(&mut self) {
+        self.mac_key.zeroize();
+        self.hmac_key.zeroize();
+    }
 }
 
 impl StockKey {
     pub fn from_passphrase(p: &[u8]) -> Self {
-        Self {
-            mac_key: Zeroizing::new(Md5::digest(p).into()),
-            passphrase: Zeroizing::new(p.to_vec()),
-        }
+        let material = Paged::derived(|| {
+            let mut m = StockMaterial {
+                mac_key: Md5::digest(p).into(),
+                hmac_key: [0; HMAC_BLOCK],
+                hmac_len: p.len().min(HMAC_BLOCK),
+            };
+            if p.len() > HMAC_BLOCK {
+                m.hmac_key[..20].copy_from_slice(&sha1::Sha1::digest(p));
+                m.hmac_len = 20;
+            } else {
+                m.hmac_key[..p.len()].copy_from_slice(p);
+            }
+            m
+        });
+        Self { material }
     }
 }
 
@@ -242,7 +274,7 @@ fn decode(value: &[u8], cipher: StockCipher) -> Result<Vec<u8>, StockOpenError> 
 }
 
 fn compute_mac(key: &StockKey, data: &[u8]) -> [u8; MAC_LEN] {
-    let mut h = SipHasher24::new_with_key(&key.mac_key);
+    let mut h = SipHasher24::new_with_key(&key.material.mac_key);
     h.write(data);
     h.finish().to_le_bytes()
 }
@@ -259,7 +291,8 @@ fn derive_key(key: &StockKey, cipher: StockCipher, salt: &[u8]) -> Zeroizing<Vec
     #[cfg(test)]
     PBKDF2_RUNS.with(|n| n.set(n.get() + 1));
     let mut k = Zeroizing::new(vec![0u8; cipher.key_len()]);
-    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(&key.passphrase, salt, PBKDF2_ITERATIONS, &mut k);
+    let m = &key.material;
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(&m.hmac_key[..m.hmac_len], salt, PBKDF2_ITERATIONS, &mut k);
     k
 }
 
@@ -356,6 +389,24 @@ mod tests {
             assert_eq!(StockCipher::from_name(bad), None);
         }
         assert_eq!(StockCipher::default(), Aes256);
+    }
+
+    #[test]
+    fn pbkdf2_runs_with_the_passphrase_it_was_given() {
+        // Keys of every length around SHA-1's block: what is kept must
+        // give PBKDF2's keys for the passphrase itself.
+        for len in [1, 20, 63, 64, 65, 200, 5000] {
+            let pass = vec![b'p'; len];
+            let salt = [9u8; 16];
+            let mut want = vec![0u8; 32];
+            pbkdf2::pbkdf2_hmac::<sha1::Sha1>(&pass, &salt, PBKDF2_ITERATIONS, &mut want);
+            let got = derive_key(
+                &StockKey::from_passphrase(&pass),
+                StockCipher::Aes256,
+                &salt,
+            );
+            assert_eq!(*got, want, "passphrase of {len} bytes");
+        }
     }
 
     #[test]

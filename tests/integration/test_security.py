@@ -2,6 +2,7 @@
 failed before its fix): what a tenant's .htaccess may not do, what a
 client may make us log, what a stock-format session may step around, how
 passphrase files are read, and the stock passphrase's weak MAC."""
+import hashlib
 import re
 import subprocess
 from pathlib import Path
@@ -257,6 +258,8 @@ def test_a_client_filling_a_plain_session_writes_no_warning(fresh_apache):
     body = ("Session On\nSessionEnv On\nSessionMaxAge 600\nSessionHeader X-Replace-Session\n"
             "SessionCookieName session path=/\n")
     srv = fresh_apache("ours", "event", body, loglevel="warn", crypto="ours")
+    # After httpd's own startup notices, which may come after the port opens.
+    srv.request("/env.sh")
     srv.mark_log()
     hostile = "session=user=" + "x" * 6000
     for _ in range(50):
@@ -317,3 +320,69 @@ def test_stock_format_off_next_to_the_secrets_keeps_no_stock_key(fresh_apache, t
     rc, out = srv.configtest(sealed_body([SECRET], extra=(
         "SessionCryptoStockFormat Off\nSessionCryptoStockFormat Open")))
     assert rc != 0 and "set it once" in out, out
+
+
+def mappings(pid):
+    """The child's mappings: (start, end, perms, name, left out of core
+    dumps), from /proc/PID/smaps (VmFlags `dd`: MADV_DONTDUMP)."""
+    maps = []
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)", line)
+        if m:
+            maps.append([int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(4), False])
+        elif line.startswith("VmFlags:"):
+            maps[-1][4] = " dd" in line
+    return maps
+
+
+def copies_in_memory(pid, needle):
+    """Where `needle` is in the child's readable memory: [(address, mapping
+    name, left out of core dumps)]."""
+    found = []
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for start, end, perms, name, dd in mappings(pid):
+            if "r" not in perms or name in ("[vvar]", "[vsyscall]"):
+                continue
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            at = data.find(needle)
+            while at >= 0:
+                found.append((hex(start + at), name or "anonymous", dd))
+                at = data.find(needle, at + 1)
+    return found
+
+
+def test_key_material_is_left_out_of_core_dumps(fresh_apache):
+    """Keys live on pages of their own marked MADV_DONTDUMP, which children
+    inherit: in every child, each copy of a secret's stock MAC key (the MD5
+    of the passphrase, which the test can compute) is on such a page, none
+    is left on a stack, and each secret has its pages. Stock's module keeps
+    no such key between requests (the control)."""
+    second = "the second secret of the core dump test, 0123456789"
+    srv = fresh_apache("ours", "event", sealed_body([SECRET, second]), loglevel=LOGLEVEL,
+                       crypto="ours")
+    sealed = cookie_of(srv.request("/env.sh?set=user=alice"))
+    assert session_of(srv.request("/env.sh", [("Cookie", f"session={sealed}")])) == {
+        "user": "alice"}
+    children = srv.children()
+    assert children
+    pages = []
+    for pid in children:
+        for secret in (SECRET, second):
+            copies = copies_in_memory(pid, hashlib.md5(secret.encode()).digest())
+            assert copies, f"child {pid} holds no stock key: the probe finds nothing"
+            assert all(dd for _, _, dd in copies), f"child {pid}: a key copy is dumpable: {copies}"
+        pages.append(sum(end - start for start, end, _, name, dd in mappings(pid)
+                         if dd and name in ("", "[heap]")) // 4096)
+    # In every child, per secret its derived key and its stock key, and the
+    # cache of stretched secrets (from the parent); in the child that
+    # sealed, its process key too.
+    assert min(pages) >= 2 * 2 + 1 and max(pages) >= 2 * 2 + 2, pages
+    control = fresh_apache("stock", "event", sealed_body([SECRET]), loglevel=LOGLEVEL,
+                           crypto="stock")
+    control.request("/env.sh?set=user=alice")
+    for pid in control.children():
+        assert not copies_in_memory(pid, hashlib.md5(SECRET.encode()).digest())
