@@ -17,6 +17,7 @@ const SHIM_SOURCES: &[&str] = &[
     "shim/revocation_store.c",
     "shim/config_checks.c",
     "shim/session_text.c",
+    "shim/metrics.c",
     "shim/log.c",
 ];
 const SHIM_HEADERS: &[&str] = &[
@@ -29,6 +30,7 @@ const SHIM_HEADERS: &[&str] = &[
     "shim/log.h",
     "shim/rust_entry.h",
     "shim/session_text.h",
+    "shim/metrics.h",
 ];
 
 /// The C shim of the module this build is for, if it is for one.
@@ -65,7 +67,7 @@ fn main() {
     }
     let include_dirs = httpd_include_dirs();
     if let Some(shim) = module_shim() {
-        let common = ["shim/session_text.c", "shim/log.c"];
+        let common = ["shim/session_text.c", "shim/metrics.c", "shim/log.c"];
         build_shim(&include_dirs, &[shim, &common].concat());
     }
     generate_bindings(&include_dirs);

@@ -33,11 +33,29 @@ typedef struct {
     apr_status_t (*encode_done)(request_rec *r, session_rec *z);
 } scr_text_entries;
 
+/* The counters both modules keep in memory shared by every child
+ * (shim/metrics.c; the Rust side: src/ffi/metrics.rs, src/metrics.rs). */
+typedef struct {
+    /* Bytes of shared memory the counters take. */
+    size_t (*size)(void);
+    /* Counts into the zeroed or earlier-used shared memory at base from now
+     * on; count_words: this module counts requests by status word (the
+     * other of our modules does not). */
+    void (*attach)(void *base, int count_words);
+    /* The counters as text in r's pool: format 0 Prometheus' text format,
+     * 1 mod_status' HTML section, 2 its ?auto lines. */
+    const char *(*render)(request_rec *r, int format);
+    /* log_transaction: counts a request's final status word (the value of
+     * SESSION_COOKIE_STATUS in its environment). */
+    void (*count_word)(const char *word);
+} scr_metrics_entries;
+
 typedef struct {
     /* mod_session's session_load / session_save hooks. */
     apr_status_t (*load)(request_rec *r, session_rec **z);
     apr_status_t (*save)(request_rec *r, session_rec *z);
     scr_text_entries text;
+    scr_metrics_entries metrics;
     /* Splits SessionCookieName's raw arguments. On success returns 0 with
      * the name at args[*name_at .. *name_at + *name_len] and the attributes
      * from args + *attrs_at on; on failure returns -1 with a NUL-terminated
@@ -64,6 +82,7 @@ typedef struct {
     apr_status_t (*encode)(request_rec *r, session_rec *z);
     apr_status_t (*decode)(request_rec *r, session_rec *z);
     scr_text_entries text;
+    scr_metrics_entries metrics;
     /* Derives the keys for secret and appends them to *ring, creating the
      * ring (owned by Rust, freed by a cleanup on pool) if *ring is NULL.
      * The secret's work factor is looked up in, and unless runtime is set

@@ -10,6 +10,7 @@
 
 #include "apr_strings.h"
 #include "log.h"
+#include "metrics.h"
 #include "session_text.h"
 #include "http_log.h"
 #include "http_core.h"
@@ -193,11 +194,11 @@ const command_rec scr_cookie_cmds[] = {
 
 void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
 {
-    (void)p;
     rust = entries;
     ap_hook_session_load(rust->load, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
     scr_register_text_hooks(&rust->text);
+    scr_register_metrics(p, "mod_session_cookie_rs", &rust->metrics);
 }
 
 const scr_cookie_conf *scr_cookie_request_config(const request_rec *r)

@@ -13,6 +13,7 @@
 #include "config_checks.h"
 #include "log.h"
 #include "revocation_store.h"
+#include "metrics.h"
 #include "session_text.h"
 #include "http_log.h"
 #include "http_main.h"
@@ -566,7 +567,6 @@ static void test_config(apr_pool_t *pconf, server_rec *s)
 
 void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
 {
-    (void)p;
     rust = entries;
     ap_register_output_filter(REVOKE_FILTER, revoke_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
@@ -577,6 +577,7 @@ void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
     ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
     ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
     scr_register_text_hooks(&rust->text);
+    scr_register_metrics(p, "mod_session_crypto_rs", &rust->metrics);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
 }

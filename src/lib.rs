@@ -24,6 +24,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cookie;
+pub mod metrics;
 pub mod revoke;
 pub mod seal;
 pub mod session;

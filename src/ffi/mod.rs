@@ -17,6 +17,7 @@ mod httpd;
 mod kdf_cache;
 mod log;
 mod messages;
+mod metrics;
 mod module_record;
 #[cfg(feature = "session-crypto-module")]
 mod pool_box;

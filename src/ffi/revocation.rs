@@ -15,6 +15,8 @@ use super::bindings::{
 use super::httpd::{OpenedNote, Request};
 use super::log::log;
 use super::messages::Msg;
+use super::metrics;
+use crate::metrics::Counter;
 use crate::revoke::{
     EntryId, entry_time, entry_value, session_entry, session_entry_seconds, subject_entry,
     subject_entry_seconds, subject_revokes,
@@ -49,11 +51,15 @@ fn lookup(r: &Request, entry: &EntryId) -> Lookup {
             value.as_mut_ptr(),
         )
     };
+    metrics::add(Counter::StoreLookups, 1);
     #[allow(non_upper_case_globals)]
     match got {
         scr_store_result_SCR_STORE_NOT_FOUND => Lookup::NotFound,
         scr_store_result_SCR_STORE_FOUND => Lookup::Found(entry_time(&value).unwrap_or(0)),
-        _ => Lookup::Failed,
+        _ => {
+            metrics::add(Counter::StoreFailures, 1);
+            Lookup::Failed
+        }
     }
 }
 
@@ -238,10 +244,12 @@ pub(super) fn revoke_session(r: &Request, note: &OpenedNote, max_lifetime: Optio
     let stamp = &note.stamp;
     let seconds = session_entry_seconds(now / 1000, stamp.not_after, stamp.origin_ms, max_lifetime);
     if write(r, &session_entry(id), now, seconds) {
+        metrics::add(Counter::RevokedSessions, 1);
         log(r, Msg::Revoked, || {
             format!("{why}: session {} revoked for {seconds} s", hex(id))
         });
     } else {
+        metrics::add(Counter::StoreFailures, 1);
         warn_unreachable(r, || {
             format!(
                 "revocation store unreachable: {why}: session {} NOT revoked",
@@ -256,6 +264,7 @@ pub(super) fn revoke_subject(r: &Request, subject: &[u8], max_lifetime: Option<u
     let seconds = subject_entry_seconds(max_lifetime);
     let entry = subject_entry(subject);
     if write(r, &entry, now_ms(), seconds) {
+        metrics::add(Counter::RevokedSubjects, 1);
         log(r, Msg::Revoked, || {
             format!(
                 "every session of subject {} begun before now revoked for {seconds} s",
@@ -263,6 +272,7 @@ pub(super) fn revoke_subject(r: &Request, subject: &[u8], max_lifetime: Option<u
             )
         });
     } else {
+        metrics::add(Counter::StoreFailures, 1);
         warn_unreachable(r, || {
             format!(
                 "revocation store unreachable: subject {} NOT revoked",

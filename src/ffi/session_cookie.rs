@@ -20,6 +20,7 @@ use super::bindings::{
 use super::httpd::{Request, Session, c_bytes};
 use super::log::{log, log_as, printable, write_c_message};
 use super::messages::Msg;
+use super::metrics;
 use super::status;
 use super::{config_call, guarded};
 use crate::cookie::{
@@ -29,6 +30,7 @@ use crate::cookie::{
     parse_chunk_size, parse_cookie_directive, part_name, plan_save, removal_cookie_line,
     set_cookie_line, set_cookie_name, strip_session_and_parts, strip_session_cookie,
 };
+use crate::metrics::Counter;
 
 const COOKIE: &CStr = c"Cookie";
 const COOKIE2: &CStr = c"Cookie2";
@@ -695,12 +697,15 @@ fn save_cookie(
             // The browser keeps the cookies it has: take out any earlier
             // line for them (a back end's), add none.
             replace_response_cookies(r, cookie, ours, std::iter::empty());
-            let msg = match e {
-                SaveError::OverFieldLimit { .. } => Msg::NotWrittenFieldLimit,
+            let (msg, counter) = match e {
+                SaveError::OverFieldLimit { .. } => {
+                    (Msg::NotWrittenFieldLimit, Counter::NotWrittenFieldLimit)
+                }
                 SaveError::TooManyParts { .. }
                 | SaveError::NoRoom { .. }
-                | SaveError::TooLong { .. } => Msg::NotWrittenParts,
+                | SaveError::TooLong { .. } => (Msg::NotWrittenParts, Counter::NotWrittenParts),
             };
+            metrics::add(counter, 1);
             warn_once(r, msg, client_made, || {
                 not_written_text(cookie.name, encoded.len(), e)
             });
@@ -772,6 +777,8 @@ fn log_plan(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64, plan:
     if plan.parts.is_empty() {
         log_written(r, cookie, encoded, max_age);
     } else {
+        metrics::add(Counter::ChunkedWrites, 1);
+        metrics::add(Counter::ChunkParts, plan.parts.len() as u64);
         log(r, Msg::ChunkedWritten, || {
             format!(
                 "set cookie '{}' ({} bytes) in {} parts, lines of at most {} bytes, with {}: \

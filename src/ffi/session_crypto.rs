@@ -19,17 +19,19 @@ use super::httpd::{ConfId, Pool, Request, Session, c_bytes, c_str_of, c_str_or_n
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
+use super::metrics;
 use super::pool_box::PoolBox;
 use super::revocation::{self, Verdict};
 use super::status;
 use super::target_policy;
 use super::{config_call, guarded};
+use crate::metrics::Counter;
 use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{Entry, hex, parse_passfile, scrub_stack};
 use crate::seal::{
-    Format, FormatVersion, Keyring, Policy, SecretWarning, Stamp, StockCipher, StockFormat,
-    open_capacity, open_value_in, parse_time, seal_value_in,
+    Format, FormatVersion, Keyring, Policy, Sealed, SecretWarning, Stamp, StockCipher, StockFormat,
+    open_capacity, open_value_in, opened_key_id, parse_time, seal_value_in,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -156,6 +158,7 @@ fn derive_into(
         .add_with(secret, |secret| {
             let (value, took) = stretched(secret, process, runtime);
             if let Some(ms) = took {
+                metrics::stretched(runtime);
                 *stretch_ms = c_long::try_from(ms).unwrap_or(c_long::MAX);
             }
             value
@@ -500,6 +503,13 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     ) {
         None => OK as apr_status_t,
         Some(Ok(sealed)) => {
+            metrics::add(
+                match sealed {
+                    Sealed::Ours(_) => Counter::SealedOurs,
+                    Sealed::Stock(_) => Counter::SealedStock,
+                },
+                1,
+            );
             let text = pool.c_str_filled(sealed.text_len(), |out| sealed.write_text(out));
             z.set_encoded(Some(text));
             OK as apr_status_t
@@ -612,6 +622,9 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         status::set(r, format.status());
     } else {
         status::set(r, c"unchecked");
+    }
+    if format == Format::Ours {
+        metrics::opened(opened_key_id(buf));
     }
     if format == Format::Stock {
         log(r, Msg::OpenedStock, || {

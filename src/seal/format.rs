@@ -157,6 +157,12 @@ const V2: Layout = Layout::new(2, NonceField::None, false);
 const V3: Layout = Layout::new(3, NonceField::Counter, false);
 const V4: Layout = Layout::new(4, NonceField::Random, true);
 
+/// The key id of the value [`open_in`] just opened into `buf`: it decrypts
+/// in place, and the header (version, then key id) stays at the start.
+pub fn opened_key_id(buf: &[u8]) -> [u8; KEY_ID_LEN] {
+    buf[1..SALT_AT].try_into().expect("KEY_ID_LEN bytes")
+}
+
 /// Longest sealed value (in base64 characters) we try to open. Browsers
 /// keep cookies of at most about 4 KB; this leaves room for Cookie2 and
 /// other providers without letting a client make us decode megabytes.

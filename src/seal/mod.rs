@@ -22,7 +22,8 @@ mod when;
 pub use cipher::{CipherError, parse_cipher};
 pub use format::{
     Limits, MAX_SEALED_LEN, OpenError, Opened, Parsed, Stamp, VERSION, decode, hex, new_session_id,
-    open, open_capacity, open_in, parse, raw_len, seal, seal_into, text_len, write_text,
+    open, open_capacity, open_in, opened_key_id, parse, raw_len, seal, seal_into, text_len,
+    write_text,
 };
 pub use formats::{
     Format, FormatVersion, NotOpened, Policy, Sealed, StockFormat, open_value, open_value_in,

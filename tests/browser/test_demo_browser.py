@@ -191,3 +191,14 @@ def test_login_cookie_navigation_tamper_logout(demo, browser, screenshot_dir):
     assert browser.get_cookie("session") is None, f"logout left the cookie: {browser.get_cookies()}"
     browser.get(base + "/private/")
     assert browser.current_url == base + "/login.html", "still logged in after logout"
+
+    # The counters saw it all: the sessions that opened, the tampered one,
+    # the logout's revocation (read as Prometheus would).
+    from prometheus_client.parser import text_string_to_metric_families
+    port = int(base.rsplit(":", 1)[1])
+    text = raw_request(port, "/session-metrics").body.decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(text) for s in f.samples}
+    assert samples[("httpd_session_status_total", (("word", "ok"),))] >= 6, text
+    assert samples[("httpd_session_status_total", (("word", "forged"),))] >= 1, text
+    assert samples[("httpd_session_revocations_total", (("kind", "session"),))] == 1, text
