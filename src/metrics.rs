@@ -94,15 +94,106 @@ impl Snapshot {
 }
 
 /// One metric family: its name (after the `httpd_session_` prefix), help,
-/// the module that owns it and its samples (labels, value).
+/// the `?auto` key of its samples (then each one's label value in
+/// CamelCase) and its samples (label, value).
 struct Family {
     name: &'static str,
     help: &'static str,
-    /// The `?auto` key of each sample is this, then its label value in
-    /// CamelCase.
     auto: &'static str,
     samples: Vec<(Option<(&'static str, String)>, u64)>,
 }
+
+/// A family of fixed counters: the module that counts it, its name, help
+/// and `?auto` key, its label and each sample's label value and counter
+/// (no label: one sample).
+struct Fixed {
+    module: Module,
+    name: &'static str,
+    help: &'static str,
+    auto: &'static str,
+    label: Option<&'static str>,
+    samples: &'static [(&'static str, Counter)],
+}
+
+/// The fixed families, in the order they are shown.
+const FIXED: [Fixed; 8] = [
+    Fixed {
+        module: Module::Cookie,
+        name: "not_written_total",
+        help: "Sessions not written because their cookies would not fit.",
+        auto: "SessionNotWritten",
+        label: Some("reason"),
+        samples: &[
+            ("field_limit", Counter::NotWrittenFieldLimit),
+            ("parts", Counter::NotWrittenParts),
+        ],
+    },
+    Fixed {
+        module: Module::Cookie,
+        name: "chunked_writes_total",
+        help: "Sessions written in chunks (SessionCookieChunkSize).",
+        auto: "SessionChunkedWrites",
+        label: None,
+        samples: &[("", Counter::ChunkedWrites)],
+    },
+    Fixed {
+        module: Module::Cookie,
+        name: "chunk_parts_total",
+        help: "Cookie parts of the sessions written in chunks.",
+        auto: "SessionChunkParts",
+        label: None,
+        samples: &[("", Counter::ChunkParts)],
+    },
+    Fixed {
+        module: Module::Crypto,
+        name: "sealed_total",
+        help: "Sessions sealed, by format.",
+        auto: "SessionSealed",
+        label: Some("format"),
+        samples: &[
+            ("ours", Counter::SealedOurs),
+            ("stock", Counter::SealedStock),
+        ],
+    },
+    Fixed {
+        module: Module::Crypto,
+        name: "argon2id_runs_total",
+        help: "Secrets stretched with Argon2id, at startup and from .htaccess.",
+        auto: "SessionArgon2idRuns",
+        label: Some("when"),
+        samples: &[
+            ("startup", Counter::Argon2idStartup),
+            ("htaccess", Counter::Argon2idHtaccess),
+        ],
+    },
+    Fixed {
+        module: Module::Crypto,
+        name: "revocation_lookups_total",
+        help: "Lookups in the revocation store.",
+        auto: "SessionRevocationLookups",
+        label: None,
+        samples: &[("", Counter::StoreLookups)],
+    },
+    Fixed {
+        module: Module::Crypto,
+        name: "revocation_store_failures_total",
+        help: "Lookups and writes the revocation store did not answer.",
+        auto: "SessionRevocationStoreFailures",
+        label: None,
+        samples: &[("", Counter::StoreFailures)],
+    },
+    Fixed {
+        module: Module::Crypto,
+        name: "revocations_total",
+        help: "Revocations written, of a session id or of a subject.",
+        auto: "SessionRevocations",
+        label: Some("kind"),
+        samples: &[
+            ("session", Counter::RevokedSessions),
+            ("subject", Counter::RevokedSubjects),
+        ],
+    },
+];
 
 fn families(module: Module, s: &Snapshot) -> Vec<Family> {
     let mut out = Vec::new();
@@ -118,105 +209,34 @@ fn families(module: Module, s: &Snapshot) -> Vec<Family> {
                 .collect(),
         });
     }
-    let one = |c: Counter| vec![(None, s.get(c))];
-    let labelled = |label: &'static str, pairs: &[(&str, Counter)]| {
-        pairs
+    if module == Module::Crypto {
+        let mut opened: Vec<_> = s
+            .keys
             .iter()
-            .map(|(v, c)| (Some((label, (*v).to_owned())), s.get(*c)))
-            .collect()
-    };
-    match module {
-        Module::Cookie => {
-            out.push(Family {
-                name: "not_written_total",
-                help: "Sessions not written because their cookies would not fit.",
-                auto: "SessionNotWritten",
-                samples: labelled(
-                    "reason",
-                    &[
-                        ("field_limit", Counter::NotWrittenFieldLimit),
-                        ("parts", Counter::NotWrittenParts),
-                    ],
-                ),
-            });
-            out.push(Family {
-                name: "chunked_writes_total",
-                help: "Sessions written in chunks (SessionCookieChunkSize).",
-                auto: "SessionChunkedWrites",
-                samples: one(Counter::ChunkedWrites),
-            });
-            out.push(Family {
-                name: "chunk_parts_total",
-                help: "Cookie parts of the sessions written in chunks.",
-                auto: "SessionChunkParts",
-                samples: one(Counter::ChunkParts),
-            });
-        }
-        Module::Crypto => {
-            out.push(Family {
-                name: "sealed_total",
-                help: "Sessions sealed, by format.",
-                auto: "SessionSealed",
-                samples: labelled(
-                    "format",
-                    &[
-                        ("ours", Counter::SealedOurs),
-                        ("stock", Counter::SealedStock),
-                    ],
-                ),
-            });
-            let mut opened: Vec<_> = s
-                .keys
+            .map(|(id, n)| (Some(("key_id", crate::seal::hex(id))), *n))
+            .collect();
+        opened.push((
+            Some(("key_id", "other".to_owned())),
+            s.get(Counter::OpenedOtherKey),
+        ));
+        out.push(Family {
+            name: "opened_total",
+            help: "Values of our format opened, by the key id they were sealed under.",
+            auto: "SessionOpenedKey",
+            samples: opened,
+        });
+    }
+    for f in FIXED.iter().filter(|f| f.module == module) {
+        out.push(Family {
+            name: f.name,
+            help: f.help,
+            auto: f.auto,
+            samples: f
+                .samples
                 .iter()
-                .map(|(id, n)| (Some(("key_id", crate::seal::hex(id))), *n))
-                .collect();
-            opened.push((
-                Some(("key_id", "other".to_owned())),
-                s.get(Counter::OpenedOtherKey),
-            ));
-            out.push(Family {
-                name: "opened_total",
-                help: "Values of our format opened, by the key id they were sealed under.",
-                auto: "SessionOpenedKey",
-                samples: opened,
-            });
-            out.push(Family {
-                name: "argon2id_runs_total",
-                help: "Secrets stretched with Argon2id, at startup and from .htaccess.",
-                auto: "SessionArgon2idRuns",
-                samples: labelled(
-                    "when",
-                    &[
-                        ("startup", Counter::Argon2idStartup),
-                        ("htaccess", Counter::Argon2idHtaccess),
-                    ],
-                ),
-            });
-            out.push(Family {
-                name: "revocation_lookups_total",
-                help: "Lookups in the revocation store.",
-                auto: "SessionRevocationLookups",
-                samples: one(Counter::StoreLookups),
-            });
-            out.push(Family {
-                name: "revocation_store_failures_total",
-                help: "Lookups and writes the revocation store did not answer.",
-                auto: "SessionRevocationStoreFailures",
-                samples: one(Counter::StoreFailures),
-            });
-            out.push(Family {
-                name: "revocations_total",
-                help: "Revocations written, of a session id or of a subject.",
-                auto: "SessionRevocations",
-                samples: labelled(
-                    "kind",
-                    &[
-                        ("session", Counter::RevokedSessions),
-                        ("subject", Counter::RevokedSubjects),
-                    ],
-                ),
-            });
-        }
+                .map(|&(value, c)| (f.label.map(|l| (l, value.to_owned())), s.get(c)))
+                .collect(),
+        });
     }
     out
 }

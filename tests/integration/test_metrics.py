@@ -10,7 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import APACHE, CGI, MODDIR, REPO
+from http_client import free_port
 from sealed_support import LOGLEVEL, SECRET, cookie_of, session_of
+from stores import Shmcb, socache_load_line
 
 CLI = REPO / "target/release/session-crypto-rs"
 
@@ -217,3 +219,49 @@ def test_each_mix_shows_the_counters_of_ours_it_loads(fresh_apache, cookie, cryp
     assert ("httpd_session_chunk_parts_total" in names) == (cookie == "ours")
     words = prometheus(srv)
     assert words[("httpd_session_status_total", (("word", "absent"),))] == 1
+
+
+def test_htaccess_secrets_and_the_revocation_store_are_counted(fresh_apache):
+    """Argon2id runs for an .htaccess secret in the child that reads it;
+    revocation store lookups, a logout's revocation, and a store that does
+    not answer."""
+    store = Shmcb()
+    body = (f"{store.load_line}\nSessionCryptoRevocationStore {store.spec}\n"
+            "SessionCryptoMaxLifetime 86400\n" + BODY)
+    files = {**FILES, "tenant/env.sh": CGI,
+             "tenant/.htaccess": 'SessionCryptoPassphrase "a tenant\'s own secret, 0123456789"\n'}
+    srv = fresh_apache("ours", "event", body, files=files, loglevel=LOGLEVEL, crypto="ours")
+    assert srv.request("/tenant/env.sh").status == 200
+    cookie = cookie_of(srv.request("/env.sh?set=user=alice"))
+    for _ in range(3):
+        assert session_of(srv.request("/env.sh", [("Cookie", f"session={cookie}")])) == {
+            "user": "alice"}
+    # The logout: the session saved empty, its id revoked.
+    srv.request("/env.sh?set=user=", [("Cookie", f"session={cookie}")])
+    assert session_of(srv.request("/env.sh", [("Cookie", f"session={cookie}")])) == {}
+    samples = prometheus(srv)
+    runs = samples[("httpd_session_argon2id_runs_total", (("when", "htaccess"),))]
+    assert runs == len(srv.children()) or runs == 1, runs
+    # One lookup per value opened: three, the logout's, the copy's.
+    assert samples[("httpd_session_revocation_lookups_total", ())] == 5
+    assert samples[("httpd_session_revocations_total", (("kind", "session"),))] == 1
+    assert samples[("httpd_session_status_total", (("word", "revoked"),))] == 1
+    assert samples[("httpd_session_revocation_store_failures_total", ())] == 0
+
+
+def test_a_store_that_does_not_answer_is_counted(fresh_apache):
+    """memcached on a port nothing listens on: each lookup fails, the
+    session opens unchecked (fail mode open), and both are counted."""
+    dead = f"memcache:127.0.0.1:{free_port()}"
+    body = (f"{socache_load_line('memcache')}\nSessionCryptoRevocationStore {dead}\n"
+            "SessionCryptoMaxLifetime 86400\n" + BODY)
+    srv = fresh_apache("ours", "event", body, files=FILES, loglevel=LOGLEVEL, crypto="ours")
+    srv.allowed.append(r"SCR0222|socache_memcache")
+    cookie = cookie_of(srv.request("/env.sh?set=user=alice"))
+    for _ in range(2):
+        assert session_of(srv.request("/env.sh", [("Cookie", f"session={cookie}")])) == {
+            "user": "alice"}
+    samples = prometheus(srv)
+    assert samples[("httpd_session_status_total", (("word", "unchecked"),))] == 2
+    assert samples[("httpd_session_revocation_lookups_total", ())] == 2
+    assert samples[("httpd_session_revocation_store_failures_total", ())] == 2
