@@ -8,7 +8,7 @@
 # Both first build the two modules with scripts/build.sh in this shell's
 # environment (cargo from rustup), then package the built target/module/*.so.
 # The .deb is made by dpkg-buildpackage -us -uc -b in a staging copy under
-# target/package/build/ (debian/, conf/, README.md, target/module/*.so):
+# target/package/build/ (debian/, conf/, README.md, docs/, target/module/*.so):
 # dpkg-buildpackage writes to the parent directory of the tree it builds,
 # which must not be the parent of this repository.
 #
@@ -92,6 +92,7 @@ mkdir -p "$stage/target/module" "$stage/target/release" "$stage/conf"
 cp -a debian "$stage/"
 cp -p conf/session_cookie_rs.load conf/session_cookie_rs.conf conf/session_crypto_rs.load "$stage/conf/"
 cp -p README.md "$stage/"
+cp -rp docs "$stage/"
 cp -p target/module/mod_session_cookie_rs.so target/module/mod_session_crypto_rs.so "$stage/target/module/"
 cp -p target/release/session-crypto-rs "$stage/target/release/"
 if [ -n "$suffix" ]; then

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-/// The status words (README, "Status words"), in the order they are
+/// The status words (docs/operations.md, "Status words"), in the order they are
 /// counted and shown.
 pub const WORDS: [&str; 12] = [
     "ok",

@@ -1,5 +1,5 @@
 //! Every line the modules log, with its stable message id and level: what
-//! an admin greps and alerts on (README, "Log messages"). Ids are never
+//! an admin greps and alerts on (docs/operations.md, "Log messages"). Ids are never
 //! reused: a line whose meaning changes gets a new id. The lines the C shim
 //! logs at configuration time carry ids of the same series (SCR0210,
 //! SCR0211 in shim/session_crypto.c).

@@ -1,5 +1,5 @@
 //! `SESSION_COOKIE_STATUS`: one word in the request's environment saying
-//! what became of the session cookie (README, "Status words"), for
+//! what became of the session cookie (docs/operations.md, "Status words"), for
 //! `LogFormat "%{SESSION_COOKIE_STATUS}e"`, `<If>`, `SetEnvIf` and CGI.
 //!
 //! The cookie module says whether a cookie came (`absent`, `duplicate`,

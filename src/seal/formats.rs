@@ -70,7 +70,7 @@ pub enum NotOpened {
 }
 
 impl NotOpened {
-    /// The word `SESSION_COOKIE_STATUS` gets (README, "Status words").
+    /// The word `SESSION_COOKIE_STATUS` gets (docs/operations.md, "Status words").
     pub fn status(self) -> &'static CStr {
         match self {
             Self::Ours(e) => match e {

@@ -7,7 +7,7 @@ LOGLEVEL = "warn session:debug session_cookie:debug session_crypto:debug"
 SECRET = "integration secret for sealed sessions, 0123456789"
 OLD = "the old secret of the rotation tests, 0123456789"
 NEW = "the new secret of the rotation tests, 0123456789"
-# Our sealed format (README, "The sealed format"): version, key id, salt,
+# Our sealed format (docs/design.md, "The sealed format"): version, key id, salt,
 # nonce, not-after, origin (milliseconds), session id, names length, names
 # ("session").
 VERSION = 4

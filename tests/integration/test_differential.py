@@ -161,12 +161,12 @@ def one(path, *headers, **kw):
 
 
 RM = "session=;Max-Age=0;path=/"
-# DIFFERENCE (README, difference 2): with SessionCookieRemove On, stock
+# DIFFERENCE (docs/differences.md, difference 2): with SessionCookieRemove On, stock
 # 2.4.71 reads the cookie again at save time, after it was stripped: it adds
 # Cache-Control twice and writes back a session that lost the cookie's keys.
 # Ours reads the cookie once per request.
 REREAD = ("with SessionCookieRemove On, stock 2.4.71 reads the cookie again when it saves "
-          "the session, after it was stripped (README difference 2)")
+          "the session, after it was stripped (docs/differences.md, difference 2)")
 RM_CC = {"Cache-Control": Pinned("no-cache, private, no-cache, private", "no-cache, private",
                                  why=REREAD + ": it adds Cache-Control twice")}
 # DIFFERENCE: stock adds its removal cookie to headers_out and

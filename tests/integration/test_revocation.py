@@ -591,7 +591,7 @@ def test_shmcb_after_a_graceful_restart(fresh_apache, mpm):
     """shmcb lives in httpd's configuration memory, as mod_ssl's session
     cache does: a graceful restart (new children, the configuration read
     again) starts it empty, so a revocation made before it no longer holds
-    (README says so: where that matters, the store is memcached or redis),
+    (docs/operations.md says so: where that matters, the store is memcached or redis),
     and the new store takes revocations at once."""
     srv = serve(fresh_apache, Shmcb(), mpm)
     user = new_user()

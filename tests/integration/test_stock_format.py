@@ -210,7 +210,7 @@ def test_forged_stock_values_cost_no_pbkdf2(fresh_apache, apache):
 
 # ------------------------------------------- what stock logs for the same --
 def test_stock_refuses_our_format_loudly_we_quietly(apache):
-    """DIFFERENCE (README): a value that does not open is a debug line in
+    """DIFFERENCE (docs/differences.md): a value that does not open is a debug line in
     ours, an error line (AH01842) in stock."""
     ours_cookie = login(serve(apache, OURS), user="alice")
     stock = serve(apache, STOCK)

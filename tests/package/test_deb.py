@@ -19,6 +19,11 @@ FILES = {
     "/usr/bin/session-crypto-rs",
     "/usr/share/man/man1/session-crypto-rs.1.gz",
 }
+# The pages of docs/, as dh_installdocs and dh_compress leave them: text
+# over 4 KiB compressed, pictures as they are.
+FILES |= {f"/usr/share/doc/{PACKAGE}/docs/{p.name}"
+          + (".gz" if p.suffix == ".md" and p.stat().st_size > 4096 else "")
+          for p in (REPO / "docs").iterdir()}
 CONFFILES = {
     "/etc/apache2/mods-available/session_cookie_rs.load",
     "/etc/apache2/mods-available/session_cookie_rs.conf",

@@ -16,7 +16,8 @@ def test_rpm_contents(rpm_file):
     files = set(sh("rpm", "-qpl", str(rpm_file)).splitlines())
     assert {f"{MODDIR}/mod_session_cookie_rs.so", f"{MODDIR}/mod_session_crypto_rs.so", CONF,
             "/usr/bin/session-crypto-rs",
-            "/usr/share/doc/mod_session_cookie_rs-0.1.0/README.md"} <= files, files
+            "/usr/share/doc/mod_session_cookie_rs-0.1.0/README.md",
+            "/usr/share/doc/mod_session_cookie_rs-0.1.0/docs/operations.md"} <= files, files
     assert sh("rpm", "-qpc", str(rpm_file)).splitlines() == [CONF]
 
 

@@ -79,7 +79,7 @@ def session_value(headers):
 
 
 def is_our_format(value):
-    """Unpadded base64url, version byte 4 (README: The sealed format)."""
+    """Unpadded base64url, version byte 4 (docs/design.md: The sealed format)."""
     return (re.fullmatch(r"[A-Za-z0-9_-]+", value) is not None
             and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 4)
 
