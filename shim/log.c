@@ -5,9 +5,10 @@
 
 #include "log.h"
 
-void scr_log(const request_rec *r, int module_index, int level, const char *msg)
+void scr_log(const request_rec *r, const char *file, int line, int module_index,
+             int level, const char *msg)
 {
-    ap_log_rerror_(__FILE__, __LINE__, module_index, level, 0, r, "%s", msg);
+    ap_log_rerror_(file, line, module_index, level, 0, r, "%s", msg);
 }
 
 int scr_log_enabled(const request_rec *r, int module_index, int level)

@@ -5,8 +5,10 @@
 
 #include "httpd.h"
 
-/* Logs msg (plain text, not a format) for module_index at level. */
-void scr_log(const request_rec *r, int module_index, int level, const char *msg);
+/* Logs msg (plain text, not a format) for module_index at level, as
+ * written at file:line (the Rust caller's place). */
+void scr_log(const request_rec *r, const char *file, int line, int module_index,
+             int level, const char *msg);
 
 /* Whether a line at level would be logged: skips formatting otherwise. */
 int scr_log_enabled(const request_rec *r, int module_index, int level);

@@ -1,10 +1,12 @@
 /* The session counters, the C half (see metrics.h).
  *
- * Each module keeps its counters in an anonymous shared memory segment
- * made in post_config and kept in the process pool: children forked from
+ * Each module keeps its counters in an anonymous shared mapping made in
+ * post_config, its address kept in the process pool: children forked from
  * the parent share it, a graceful restart finds it again, a stop and start
- * begins at zero. The counting itself is atomic adds in Rust, with no lock
- * on the request path.
+ * begins at zero. It is never unmapped: a worker thread still ending a
+ * request while its child exits (and APR tears its pools down) counts
+ * into memory that is still there. The counting itself is atomic adds in
+ * Rust, with no lock on the request path.
  *
  * Each module registers itself as a provider of the group
  * "session_metrics": the session-metrics handler (registered by both, the
@@ -13,8 +15,10 @@
  * loaded (its words are the last word). */
 #include "metrics.h"
 
+#include <errno.h>
+#include <sys/mman.h>
+
 #include "apr_optional.h"
-#include "apr_shm.h"
 #include "apr_strings.h"
 #include "ap_provider.h"
 #include "http_config.h"
@@ -36,33 +40,31 @@ static const scr_metrics_entries *metrics;
 static const char *module_name;
 static int counts_words;
 
-/* Finds this module's segment in the process pool, or makes it. */
+/* Finds this module's mapping through the process pool, or makes it. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
     apr_pool_t *process = s->process->pool;
     const char *key = apr_pstrcat(ptemp, module_name, ":metrics:v1", NULL);
-    apr_shm_t *shm = NULL;
-    apr_status_t rv;
-    void *found = NULL;
+    void *base = NULL;
 
     (void)pconf, (void)plog;
-    apr_pool_userdata_get(&found, key, process);
-    shm = found;
-    if (!shm) {
-        rv = apr_shm_create(&shm, metrics->size(), NULL, process);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+    apr_pool_userdata_get(&base, key, process);
+    if (!base) {
+        /* Zeroed by the kernel. */
+        base = mmap(NULL, metrics->size(), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
                          "SCR0400: %s: no shared memory for the session "
                          "counters: nothing is counted", module_name);
             return OK;
         }
-        memset(apr_shm_baseaddr_get(shm), 0, apr_shm_size_get(shm));
-        apr_pool_userdata_set(shm, apr_pstrdup(process, key), NULL, process);
+        apr_pool_userdata_set(base, apr_pstrdup(process, key), NULL, process);
     }
     counts_words = strcmp(module_name, "mod_session_cookie_rs") != 0
                    || !ap_lookup_provider(GROUP, "mod_session_crypto_rs", VERSION);
-    metrics->attach(apr_shm_baseaddr_get(shm), counts_words);
+    metrics->attach(base, counts_words);
     return OK;
 }
 

@@ -16,6 +16,14 @@
 
 typedef struct scr_keyring scr_keyring;
 
+/* What a configuration-time entry point says of its work. */
+typedef enum {
+    SCR_DONE = 0,    /* done */
+    SCR_WARNED = 1,  /* done, with a warning in the message buffer */
+    SCR_FAILED = -1, /* not done: the reason is in the message buffer */
+    SCR_STOPPED = 2  /* parse_passfile: the callback refused an entry */
+} scr_result;
+
 /* The hooks on the session text both modules register
  * (shim/session_text.c). */
 typedef struct {
@@ -56,11 +64,11 @@ typedef struct {
     apr_status_t (*save)(request_rec *r, session_rec *z);
     scr_text_entries text;
     scr_metrics_entries metrics;
-    /* Splits SessionCookieName's raw arguments. On success returns 0 with
-     * the name at args[*name_at .. *name_at + *name_len] and the attributes
-     * from args + *attrs_at on; on failure returns -1 with a NUL-terminated
-     * reason in err (at most err_len bytes, truncated). */
-    int (*parse_directive)(const char *args, size_t *name_at, size_t *name_len,
+    /* Splits SessionCookieName's raw arguments. Returns SCR_DONE with the
+     * name at args[*name_at .. *name_at + *name_len] and the attributes
+     * from args + *attrs_at on, or SCR_FAILED with a NUL-terminated reason
+     * in err (at most err_len bytes, truncated). */
+    scr_result (*parse_directive)(const char *args, size_t *name_at, size_t *name_len,
                            size_t *attrs_at, char *err, size_t err_len);
     /* Warnings about a session cookie's name and attributes (attrs as
      * configured, "" for the default ones) that browsers hold against it.
@@ -70,10 +78,10 @@ typedef struct {
      * line. Returns the number of lines. */
     int (*check_cookie)(const char *name, const char *attrs, const char *where,
                         char *out, size_t out_len);
-    /* SessionCookieChunkSize's argument: returns 0 with the size in *size
-     * (0 for Off), 1 likewise with a warning line (message id, `where`) in
-     * msg, or -1 with the reason in msg. */
-    int (*parse_chunk_size)(const char *arg, const char *where, int *size,
+    /* SessionCookieChunkSize's argument: returns SCR_DONE with the size in
+     * *size (0 for Off), SCR_WARNED likewise with a warning line (message
+     * id, `where`) in msg, or SCR_FAILED with the reason in msg. */
+    scr_result (*parse_chunk_size)(const char *arg, const char *where, int *size,
                             char *msg, size_t msg_len);
 } scr_cookie_entries;
 
@@ -91,9 +99,10 @@ typedef struct {
      * factor took, or -1 when it came from a cache; key_id the secret's
      * public key id in hex (8 digits and a NUL). With stock 0 (the
      * context says SessionCryptoStockFormat Off), the ring keeps nothing
-     * for stock's format, of this secret or any other. Returns 0, 1 with a
-     * warning in msg (a weak secret), or -1 with the reason in msg. */
-    int (*add_secret)(scr_keyring **ring, apr_pool_t *pool,
+     * for stock's format, of this secret or any other. Returns SCR_DONE,
+     * SCR_WARNED with a warning in msg (a weak secret), or SCR_FAILED with
+     * the reason in msg. */
+    scr_result (*add_secret)(scr_keyring **ring, apr_pool_t *pool,
                       apr_pool_t *process_pool, int runtime, int stock,
                       const char *secret, long *stretch_ms, char key_id[9],
                       char *msg, size_t msg_len);
@@ -101,24 +110,26 @@ typedef struct {
      * and drops what it kept for stock's format (each passphrase and its
      * MD5), and keeps none for secrets added later. */
     void (*drop_stock_keys)(scr_keyring *ring);
-    /* SessionCryptoCipher: 0 and the cipher's number in *cipher if name is
-     * one stock's openssl driver offers, else -1 with the reason in err. */
-    int (*parse_cipher)(const char *name, int *cipher, char *err, size_t err_len);
-    /* SessionCryptoNotBefore: Unix seconds or an RFC 3339 time into *unix
-     * and 0, else -1 with the reason in err. */
-    int (*parse_time)(const char *text, apr_int64_t *unix_time, char *err,
-                      size_t err_len);
+    /* SessionCryptoCipher: SCR_DONE and the cipher's number in *cipher if
+     * name is one stock's openssl driver offers, else SCR_FAILED with the
+     * reason in err. */
+    scr_result (*parse_cipher)(const char *name, int *cipher, char *err,
+                               size_t err_len);
+    /* SessionCryptoNotBefore: SCR_DONE with Unix seconds or an RFC 3339
+     * time in *unix_time, else SCR_FAILED with the reason in err. */
+    scr_result (*parse_time)(const char *text, apr_int64_t *unix_time, char *err,
+                             size_t err_len);
     /* SessionCryptoPassphraseFile: reads the file's text (len bytes) as
      * src/seal/passfile.rs does, and calls each(ctx, is_exec, value) for
      * every secret (is_exec 0) or exec: command line (1), in order, each
-     * NUL-terminated. Returns 0; 1 when a call of each returned an error
-     * (then in *failed, and no further call is made); or -1 with the
-     * reason (the line's number) in err. */
-    int (*parse_passfile)(const char *text, size_t len,
-                          const char *(*each)(void *ctx, int is_exec,
-                                              const char *value),
-                          void *ctx, const char **failed, char *err,
-                          size_t err_len);
+     * NUL-terminated. Returns SCR_DONE; SCR_STOPPED when a call of each
+     * returned an error (then in *failed, and no further call is made); or
+     * SCR_FAILED with the reason (the line's number) in err. */
+    scr_result (*parse_passfile)(const char *text, size_t len,
+                                 const char *(*each)(void *ctx, int is_exec,
+                                                     const char *value),
+                                 void *ctx, const char **failed, char *err,
+                                 size_t err_len);
     /* SessionCryptoRevokeHeader: takes the header out of the response (both
      * header tables) and does what it asks; called once per request, by
      * the output filter the shim inserts before mod_session's, so before

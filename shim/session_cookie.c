@@ -98,7 +98,7 @@ static const char *set_cookie(cmd_parms *cmd, void *config, const char *args)
     char err[256];
 
     if (rust->parse_directive(args, &name_at, &name_len, &attrs_at, err,
-                              sizeof(err)) != 0) {
+                              sizeof(err)) != SCR_DONE) {
         return apr_pstrcat(cmd->pool, cmd->directive->directive, ": ", err,
                            NULL);
     }
@@ -152,12 +152,12 @@ static const char *set_chunk_size(cmd_parms *cmd, void *config, const char *arg)
     scr_cookie_conf *conf = config;
     char msg[512];
     int size;
-    int rv = rust->parse_chunk_size(arg, where(cmd), &size, msg, sizeof(msg));
+    scr_result rv = rust->parse_chunk_size(arg, where(cmd), &size, msg, sizeof(msg));
 
-    if (rv < 0) {
+    if (rv == SCR_FAILED) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
     }
-    if (rv > 0 && scr_config_warning_due(&warned_at_runtime)) {
+    if (rv == SCR_WARNED && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s", msg);
     }
     conf->chunk_size = size;

@@ -99,11 +99,11 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
      * takes what it derives). */
     int runtime = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM;
     int stock = !stock_off(conf);
-    int rv = rust->add_secret(&conf->keys, cmd->pool, cmd->server->process->pool,
-                              runtime, stock, secret, &stretch_ms, key_id, msg,
-                              sizeof(msg));
+    scr_result rv = rust->add_secret(&conf->keys, cmd->pool,
+                                     cmd->server->process->pool, runtime, stock,
+                                     secret, &stretch_ms, key_id, msg, sizeof(msg));
 
-    if (rv < 0) {
+    if (rv == SCR_FAILED) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, msg);
     }
     conf->keys_set = 1;
@@ -114,7 +114,7 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
                      cmd->directive->filename, cmd->directive->line_num,
                      key_id, stretch_ms);
     }
-    if (rv > 0 && scr_config_warning_due(&warned_at_runtime)) {
+    if (rv == SCR_WARNED && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                      "SCR0210: %s (%s:%d): %s", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num, msg);
@@ -246,7 +246,7 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
     char reason[256];
     apr_size_t len;
     char *text;
-    int parsed;
+    scr_result parsed;
 
     if (!path) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": invalid path ",
@@ -260,7 +260,7 @@ static const char *set_passphrase_file(cmd_parms *cmd, void *config,
                                   reason, sizeof(reason));
     /* The secrets are in the keyring now, and nowhere else of ours. */
     memset(text, 0, len);
-    if (parsed < 0) {
+    if (parsed == SCR_FAILED) {
         return apr_psprintf(cmd->pool, "%s: %s %s", cmd->cmd->name, path, reason);
     }
     return failed;
@@ -289,7 +289,7 @@ static int passfile_count(apr_pool_t *pool, const char *filename)
         return -1;
     }
     if (rust->parse_passfile(text, len, count_entry, &count, &failed, reason,
-                             sizeof(reason)) < 0) {
+                             sizeof(reason)) == SCR_FAILED) {
         count = -1;
     }
     memset(text, 0, len);
@@ -301,7 +301,7 @@ static const char *set_cipher(cmd_parms *cmd, void *config, const char *name)
     scr_crypto_dir_conf *conf = config;
     char err[256];
 
-    if (rust->parse_cipher(name, &conf->cipher, err, sizeof(err)) != 0) {
+    if (rust->parse_cipher(name, &conf->cipher, err, sizeof(err)) != SCR_DONE) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
     conf->cipher_set = 1;
@@ -384,7 +384,7 @@ static const char *set_not_before(cmd_parms *cmd, void *config, const char *arg)
     scr_crypto_dir_conf *conf = config;
     char err[256];
 
-    if (rust->parse_time(arg, &conf->not_before, err, sizeof(err)) != 0) {
+    if (rust->parse_time(arg, &conf->not_before, err, sizeof(err)) != SCR_DONE) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
     conf->not_before_set = 1;

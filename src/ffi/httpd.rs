@@ -14,7 +14,8 @@ use std::cell::Cell;
 #[cfg(feature = "session-crypto-module")]
 use std::ffi::c_void;
 use std::ffi::{CStr, c_char};
-use std::ptr;
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
 
 #[cfg(feature = "session-crypto-module")]
 use crate::seal::Stamp;
@@ -98,30 +99,30 @@ impl Request {
         ptr::from_ref(&self.0).cast_mut()
     }
 
-    pub(super) fn pool(&self) -> &Pool {
+    pub(super) fn pool(&self) -> Pool<'_> {
         // SAFETY: a live request's pool lives as long as the request.
         unsafe { Pool::from_raw(self.0.pool) }
     }
 
     #[cfg(feature = "session-cookie-module")]
-    pub(super) fn headers_in(&self) -> &Table {
+    pub(super) fn headers_in(&self) -> Table<'_> {
         // SAFETY: a live request's tables live as long as the request.
         unsafe { Table::from_raw(self.0.headers_in) }
     }
 
-    pub(super) fn headers_out(&self) -> &Table {
+    pub(super) fn headers_out(&self) -> Table<'_> {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.headers_out) }
     }
 
-    pub(super) fn err_headers_out(&self) -> &Table {
+    pub(super) fn err_headers_out(&self) -> Table<'_> {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.err_headers_out) }
     }
 
     /// The environment CGI scripts, `SetEnvIf`, `<If>` and `LogFormat
     /// "%{...}e"` see.
-    pub(super) fn subprocess_env(&self) -> &Table {
+    pub(super) fn subprocess_env(&self) -> Table<'_> {
         // SAFETY: as above.
         unsafe { Table::from_raw(self.0.subprocess_env) }
     }
@@ -199,11 +200,11 @@ impl Request {
         conf: ConfId,
         opened: Option<(Stamp, Option<&[u8]>)>,
     ) {
-        let same_pool = ptr::eq(read_in.pool(), self.pool());
+        let same_pool = read_in.pool().as_ptr() == self.pool().as_ptr();
         let value = if same_pool {
             value
         } else {
-            self.pool().c_str(value).to_bytes()
+            self.pool().c_str(value).as_c_str().to_bytes()
         };
         let opened = opened.map(|(stamp, subject)| OpenedNote {
             stamp,
@@ -510,35 +511,80 @@ unsafe fn set_note_slot(r: *mut request_rec, state: *mut std::ffi::c_void) {
     }
 }
 
-/// `apr_pool_t`.
-#[repr(transparent)]
-pub(super) struct Pool(apr_pool_t);
+/// A C string that lives for `'p` in memory httpd keeps (a pool's, or a
+/// static): the only kind of string the safe methods that hand C a pointer
+/// to keep ([`Table::add`], [`Table::replace_all`], [`Session::set_encoded`])
+/// accept. A pool makes them ([`Pool::c_str`]); a table hands out its own
+/// ([`Table::values`]); a static string is one.
+#[derive(Clone, Copy)]
+pub(super) struct PoolCStr<'p>(&'p CStr);
 
-impl Pool {
-    /// # Safety
-    /// `p` is a live pool that is not destroyed for `'a`.
-    pub(super) unsafe fn from_raw<'a>(p: *mut apr_pool_t) -> &'a Pool {
-        // SAFETY: per the contract above.
-        unsafe { &*p.cast::<Pool>() }
+impl<'p> PoolCStr<'p> {
+    /// A static string, which lives as long as any pool.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) const fn from_static(s: &'static CStr) -> PoolCStr<'static> {
+        PoolCStr(s)
     }
 
-    pub(super) fn as_ptr(&self) -> *mut apr_pool_t {
-        ptr::from_ref(&self.0).cast_mut()
+    /// # Safety
+    /// `s` is in a pool (or static memory) that lives for `'p`.
+    pub(super) unsafe fn in_pool(s: &'p CStr) -> PoolCStr<'p> {
+        PoolCStr(s)
+    }
+
+    /// The string, for as long as its pool lives.
+    pub(super) fn as_c_str(self) -> &'p CStr {
+        self.0
+    }
+}
+
+impl std::ops::Deref for PoolCStr<'_> {
+    type Target = CStr;
+
+    fn deref(&self) -> &CStr {
+        self.0
+    }
+}
+
+/// `apr_pool_t`: a handle to a pool that lives for `'a`. APR's types are
+/// opaque (zero-sized in Rust): a reference to one would carry no
+/// provenance for the memory behind it, so the handle holds the pointer.
+/// It is neither `Send` nor `Sync` (a pool is not for two threads at once;
+/// checked below), and only its constructor is `unsafe`.
+#[derive(Clone, Copy)]
+pub(super) struct Pool<'a> {
+    raw: NonNull<apr_pool_t>,
+    _pool: PhantomData<&'a apr_pool_t>,
+}
+
+impl<'a> Pool<'a> {
+    /// # Safety
+    /// `p` is a live pool that is not destroyed for `'a`.
+    pub(super) unsafe fn from_raw(p: *mut apr_pool_t) -> Pool<'a> {
+        Pool {
+            raw: NonNull::new(p).expect("httpd hands out live pools"),
+            _pool: PhantomData,
+        }
+    }
+
+    pub(super) fn as_ptr(self) -> *mut apr_pool_t {
+        self.raw.as_ptr()
     }
 
     /// A NUL-terminated copy of `b` in this pool.
-    pub(super) fn c_str(&self, b: &[u8]) -> &CStr {
+    pub(super) fn c_str(self, b: &[u8]) -> PoolCStr<'a> {
         // SAFETY: APR copies `b.len()` bytes and terminates them; NUL bytes
         // inside `b` only shorten the string C sees. The copy lives as long
         // as the pool.
-        unsafe { CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len())) }
+        PoolCStr(unsafe {
+            CStr::from_ptr(apr_pstrmemdup(self.as_ptr(), b.as_ptr().cast(), b.len()))
+        })
     }
 
-    /// `len` zeroed bytes in this pool.
-    // A pool is an arena: each call hands out fresh memory, never memory
-    // another borrow holds (as bumpalo's `alloc` does).
-    #[allow(clippy::mut_from_ref)]
-    pub(super) fn zeroed(&self, len: usize) -> &mut [u8] {
+    /// `len` zeroed bytes in this pool. A pool is an arena: each call hands
+    /// out fresh memory, never memory another borrow holds (as bumpalo's
+    /// `alloc` does).
+    pub(super) fn zeroed(self, len: usize) -> &'a mut [u8] {
         // SAFETY: apr_palloc returns fresh memory for `len` bytes (aborting
         // on failure) that nothing else refers to and that lives as long as
         // the pool; it is zeroed before the slice is made.
@@ -550,7 +596,7 @@ impl Pool {
     }
 
     /// A new, empty table in this pool, with room for no entry yet.
-    pub(super) fn new_table(&self) -> &Table {
+    pub(super) fn new_table(self) -> Table<'a> {
         // SAFETY: apr_table_make returns a live table (aborting on
         // failure) that lives as long as the pool.
         unsafe { Table::from_raw(apr_table_make(self.as_ptr(), 0)) }
@@ -559,15 +605,15 @@ impl Pool {
     /// A C string of `len` bytes in this pool, written by `fill` (which
     /// must write no NUL byte).
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn c_str_filled(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> &CStr {
+    pub(super) fn c_str_filled(self, len: usize, fill: impl FnOnce(&mut [u8])) -> PoolCStr<'a> {
         let buf = self.zeroed(len + 1);
         fill(&mut buf[..len]);
-        c_str_of(buf)
+        PoolCStr(c_str_of(buf))
     }
 
     /// A new, empty session in this pool with `encoded` as its text.
     #[cfg(feature = "session-cookie-module")]
-    pub(super) fn new_session(&self, encoded: Option<&[u8]>) -> &Session {
+    pub(super) fn new_session(self, encoded: Option<&[u8]>) -> &'a Session {
         // SAFETY: apr_palloc returns memory for one session_rec (aborting
         // on failure); an all-zero session_rec is a valid empty one (what
         // stock's apr_pcalloc gives). It lives as long as the pool.
@@ -582,25 +628,36 @@ impl Pool {
     }
 }
 
-/// `apr_table_t`: headers, notes, the environment.
-#[repr(transparent)]
-pub(super) struct Table(apr_table_t);
+/// `apr_table_t`: headers, notes, the environment. A handle to a table
+/// that lives for `'a`, as [`Pool`] is to a pool, and neither `Send` nor
+/// `Sync`.
+#[derive(Clone, Copy)]
+pub(super) struct Table<'a> {
+    raw: NonNull<apr_table_t>,
+    _table: PhantomData<&'a apr_table_t>,
+}
 
-impl Table {
+// Handles to httpd's memory stay on the thread httpd called in on.
+static_assertions::assert_not_impl_any!(Pool<'static>: Send, Sync);
+static_assertions::assert_not_impl_any!(Table<'static>: Send, Sync);
+
+impl<'a> Table<'a> {
     /// # Safety
     /// `t` is a live table that lives for `'a`.
-    unsafe fn from_raw<'a>(t: *mut apr_table_t) -> &'a Table {
-        // SAFETY: per the contract above.
-        unsafe { &*t.cast::<Table>() }
+    unsafe fn from_raw(t: *mut apr_table_t) -> Table<'a> {
+        Table {
+            raw: NonNull::new(t).expect("httpd hands out live tables"),
+            _table: PhantomData,
+        }
     }
 
-    pub(super) fn as_ptr(&self) -> *mut apr_table_t {
-        ptr::from_ref(&self.0).cast_mut()
+    pub(super) fn as_ptr(self) -> *mut apr_table_t {
+        self.raw.as_ptr()
     }
 
     /// The first value of `key`.
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn get(&self, key: &CStr) -> Option<&CStr> {
+    pub(super) fn get(self, key: &CStr) -> Option<&'a CStr> {
         // SAFETY: values are NULL or strings that live as long as the table.
         unsafe {
             let v = apr_table_get(self.as_ptr(), key.as_ptr());
@@ -609,14 +666,14 @@ impl Table {
     }
 
     /// Sets `key` to `value`, replacing what it held.
-    pub(super) fn set(&self, key: &'static CStr, value: &'static CStr) {
+    pub(super) fn set(self, key: &'static CStr, value: &'static CStr) {
         // SAFETY: both strings are static: setn does not copy them.
         unsafe { apr_table_setn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
     }
 
     /// The pool the table keeps its strings in (what `apr_table_set`
     /// copies into).
-    pub(super) fn pool(&self) -> &Pool {
+    pub(super) fn pool(self) -> Pool<'a> {
         // SAFETY: an apr_table_t starts with its apr_array_header_t (what
         // apr_table_elts() relies on too), whose pool is the table's.
         unsafe { Pool::from_raw((*self.as_ptr().cast::<apr_array_header_t>()).pool) }
@@ -628,7 +685,7 @@ impl Table {
     ///
     /// # Safety
     /// `key` and `value` live in [`Table::pool`] and are not changed later.
-    pub(super) unsafe fn set_kept(&self, key: &[u8], value: &[u8]) {
+    pub(super) unsafe fn set_kept(self, key: &[u8], value: &[u8]) {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
         // SAFETY: NUL-terminated strings that live as long as the table.
         unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
@@ -636,14 +693,14 @@ impl Table {
 
     /// `apr_table_unset`: removes every entry of `key` (ignoring ASCII
     /// case). `key` ends with its NUL (checked).
-    pub(super) fn unset(&self, key: &[u8]) {
+    pub(super) fn unset(self, key: &[u8]) {
         assert!(key.ends_with(&[0]));
         // SAFETY: a NUL-terminated live string, only read.
         unsafe { apr_table_unset(self.as_ptr(), key.as_ptr().cast()) }
     }
 
     /// The table's entries, in order (what C's `apr_table_elts` gives).
-    fn entries(&self) -> &[apr_table_entry_t] {
+    fn entries(self) -> &'a [apr_table_entry_t] {
         // SAFETY: an apr_table_t starts with its apr_array_header_t of
         // entries (what apr_table_elts() relies on too); elts holds nelts
         // initialised entries. Entries removed from a table are unlinked,
@@ -661,7 +718,7 @@ impl Table {
 
     /// The entries `apr_table_do` hands out, in order: those with a key.
     /// A value may be NULL (`None`).
-    pub(super) fn pairs(&self) -> impl Iterator<Item = (&CStr, Option<&CStr>)> + Clone {
+    pub(super) fn pairs(self) -> impl Iterator<Item = (&'a CStr, Option<&'a CStr>)> + Clone {
         self.entries().iter().filter(|e| !e.key.is_null()).map(|e| {
             // SAFETY: keys and values are NULL or strings that live as long
             // as the table.
@@ -671,7 +728,10 @@ impl Table {
 
     /// The value of every entry whose key is `key` (ignoring ASCII case),
     /// in table order.
-    pub(super) fn values<'t>(&'t self, key: &'t CStr) -> impl Iterator<Item = &'t CStr> + 't {
+    pub(super) fn values<'t>(self, key: &'t CStr) -> impl Iterator<Item = PoolCStr<'a>> + 't
+    where
+        'a: 't,
+    {
         let key = key.to_bytes_with_nul();
         self.entries()
             .iter()
@@ -680,12 +740,12 @@ impl Table {
             .filter(|e| !e.val.is_null())
             // SAFETY: a non-NULL value is a string in the table's pool,
             // which outlives the borrow of the table.
-            .map(|e| unsafe { CStr::from_ptr(e.val) })
+            .map(|e| PoolCStr(unsafe { CStr::from_ptr(e.val) }))
     }
 
     /// Replaces every `key` entry by `values`, appended in order.
     #[cfg(feature = "session-cookie-module")]
-    pub(super) fn replace_all(&self, key: &'static CStr, values: &[&CStr]) {
+    pub(super) fn replace_all(self, key: &'static CStr, values: &[PoolCStr<'a>]) {
         // SAFETY: `key` is static; the values are pool strings that outlive
         // the table (addn does not copy).
         unsafe {
@@ -696,10 +756,10 @@ impl Table {
         }
     }
 
-    /// Adds a `key` entry; `value` must live as long as the table, as a
-    /// string from the request's pool does.
+    /// Adds a `key` entry: `value` is a string of httpd's memory, which
+    /// the table keeps without a copy.
     #[cfg(feature = "session-cookie-module")]
-    pub(super) fn add(&self, key: &'static CStr, value: &CStr) {
+    pub(super) fn add(self, key: &'static CStr, value: PoolCStr<'a>) {
         // SAFETY: as for replace_all.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr(), value.as_ptr()) }
     }
@@ -729,14 +789,14 @@ impl Session {
         unsafe { c_bytes(self.0.encoded) }
     }
 
-    /// Replaces the text; `text` must live as long as the session (a string
-    /// of [`Session::pool`]).
-    pub(super) fn set_encoded(&mut self, text: Option<&CStr>) {
-        self.0.encoded = text.map_or(ptr::null(), CStr::as_ptr);
+    /// Replaces the text: a string of httpd's memory (of [`Session::pool`],
+    /// which the session does not outlive), kept without a copy.
+    pub(super) fn set_encoded(&mut self, text: Option<PoolCStr<'_>>) {
+        self.0.encoded = text.map_or(ptr::null(), |t| t.as_ptr());
     }
 
     /// The session's entries; `None` if the provider made none.
-    pub(super) fn entries(&self) -> Option<&Table> {
+    pub(super) fn entries(&self) -> Option<Table<'_>> {
         // SAFETY: `entries` is NULL or a table in the session's pool, which
         // outlives the session.
         (!self.0.entries.is_null()).then(|| unsafe { Table::from_raw(self.0.entries) })
@@ -784,7 +844,7 @@ impl Session {
     /// with no expiry and no change yet, for the request `by`; returns
     /// what the session held, for [`Session::put_back`].
     #[cfg(feature = "session-crypto-module")]
-    pub(super) fn hide_behind(&mut self, stand_in: &Table, by: &Request) -> Hidden {
+    pub(super) fn hide_behind(&mut self, stand_in: Table<'_>, by: &Request) -> Hidden {
         let held = Hidden {
             entries: self.0.entries,
             dirty: self.0.dirty,
@@ -817,7 +877,7 @@ impl Session {
     /// Where the session's strings belong: its own pool (the main
     /// request's, when a subrequest or redirect shares the session), else
     /// the request's.
-    pub(super) fn pool<'a>(&self, r: &'a Request) -> &'a Pool {
+    pub(super) fn pool<'a>(&self, r: &'a Request) -> Pool<'a> {
         if self.0.pool.is_null() {
             r.pool()
         } else {

@@ -52,7 +52,11 @@ struct Runtime {
 /// `secret` through the work factor, from a cache when it was paid before;
 /// with how long it took (`None`: from a cache). `runtime`: called from a
 /// running child, which must not allocate from the process pool.
-pub(super) fn stretched(secret: &[u8], process: &Pool, runtime: bool) -> (Stretched, Option<u128>) {
+pub(super) fn stretched(
+    secret: &[u8],
+    process: Pool<'_>,
+    runtime: bool,
+) -> (Stretched, Option<u128>) {
     let key = cache_key(secret);
     if let Some(hit) = process_get(process, &key) {
         return (hit, None);
@@ -106,7 +110,7 @@ fn timed_stretch(secret: &[u8]) -> (Stretched, u128) {
 }
 
 /// The process pool's hash, if it was made.
-fn process_hash(process: &Pool) -> *mut apr_hash_t {
+fn process_hash(process: Pool<'_>) -> *mut apr_hash_t {
     let mut data: *mut c_void = std::ptr::null_mut();
     // SAFETY: a lookup of our own key in a live pool; the value, if any, is
     // the hash process_put stored.
@@ -114,7 +118,7 @@ fn process_hash(process: &Pool) -> *mut apr_hash_t {
     data.cast()
 }
 
-fn process_get(process: &Pool, key: &[u8; KEY_LEN]) -> Option<Stretched> {
+fn process_get(process: Pool<'_>, key: &[u8; KEY_LEN]) -> Option<Stretched> {
     let hash = process_hash(process);
     if hash.is_null() {
         return None;
@@ -132,7 +136,7 @@ fn process_get(process: &Pool, key: &[u8; KEY_LEN]) -> Option<Stretched> {
     }
 }
 
-fn process_put(process: &Pool, key: &[u8; KEY_LEN], value: &Stretched) {
+fn process_put(process: Pool<'_>, key: &[u8; KEY_LEN], value: &Stretched) {
     let p = process.as_ptr();
     // SAFETY: configuration is read by one thread; the hash, its keys and
     // values are allocated from the process pool and live as long as it.

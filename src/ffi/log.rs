@@ -22,22 +22,37 @@ fn module_index() -> c_int {
 
 /// Logs `msg`'s line, `SCRnnnn: ` and the text `text()` builds, if its
 /// level is enabled for this request and this .so's module; `text` is not
-/// called otherwise.
+/// called otherwise. The line names the caller's file and line, as httpd's
+/// own lines name theirs.
+#[track_caller]
 pub(super) fn log(r: &Request, msg: Msg, text: impl FnOnce() -> String) {
     log_as(r, msg.id_and_level(), text);
 }
 
 /// [`log`] at the level given with the message's id (see
 /// [`Msg::client_made`]).
+#[track_caller]
 pub(super) fn log_as(r: &Request, (id, level): (&str, u32), text: impl FnOnce() -> String) {
     let (index, level) = (module_index(), level as c_int);
     // SAFETY: `r` is a live request.
     if unsafe { scr_log_enabled(r.as_ptr(), index, level) } == 0 {
         return;
     }
+    let at = std::panic::Location::caller();
+    let file = c_line(at.file().to_owned());
     let line = c_line(format!("{id}: {}", text()));
-    // SAFETY: `line` is NUL-terminated and outlives the call.
-    unsafe { scr_log(r.as_ptr(), index, level, line.as_ptr().cast()) };
+    let number = c_int::try_from(at.line()).unwrap_or(0);
+    // SAFETY: `file` and `line` are NUL-terminated and outlive the call.
+    unsafe {
+        scr_log(
+            r.as_ptr(),
+            file.as_ptr().cast(),
+            number,
+            index,
+            level,
+            line.as_ptr().cast(),
+        )
+    };
 }
 
 /// `msg` as a C string: NUL bytes dropped, NUL-terminated.

@@ -7,12 +7,12 @@ use std::ffi::c_void;
 use super::bindings::{apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t};
 use super::httpd::Pool;
 
-impl Pool {
+impl Pool<'_> {
     /// Moves `value` into memory this pool frees (dropping it) when it is
     /// destroyed or cleared, and gives C a pointer to it: how an object
     /// owned by Rust rides in httpd's configuration. [`PoolBox::get`] turns
     /// the pointer back into a reference.
-    pub(super) fn keep<T>(&self, value: T) -> *mut PoolBox<T> {
+    pub(super) fn keep<T>(self, value: T) -> *mut PoolBox<T> {
         let boxed = Box::into_raw(Box::new(PoolBox {
             magic: PoolBox::<T>::MAGIC,
             value,

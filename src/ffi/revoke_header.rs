@@ -12,11 +12,9 @@
 //! A session revoked by its own request is not saved again: its cookie is
 //! removed in the same response.
 
-use std::ffi::CStr;
-
 use super::bindings::request_rec;
 use super::guarded;
-use super::httpd::Request;
+use super::httpd::{PoolCStr, Request};
 use super::log::{log, printable};
 use super::messages::Msg;
 use super::revocation;
@@ -51,7 +49,7 @@ fn take_header(r: &Request) {
     // Both tables: CGI puts a script's headers in headers_out, a module may
     // use err_headers_out. The values stay in the request's pool after
     // the entries are unset.
-    let values: Vec<&CStr> = r
+    let values: Vec<PoolCStr<'_>> = r
         .headers_out()
         .values(name)
         .chain(r.err_headers_out().values(name))

@@ -15,9 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bindings::{
     APR_EGENERAL, DECLINED, OK, apr_status_t, request_rec, scr_cookie_conf,
-    scr_cookie_request_config, session_rec,
+    scr_cookie_request_config, scr_result, scr_result_SCR_DONE, scr_result_SCR_FAILED,
+    scr_result_SCR_WARNED, session_rec,
 };
-use super::httpd::{Request, Session, c_bytes};
+use super::httpd::{PoolCStr, Request, Session, c_bytes};
 use super::log::{log, log_as, printable, write_c_message};
 use super::messages::Msg;
 use super::metrics;
@@ -98,7 +99,7 @@ pub(super) unsafe extern "C" fn parse_directive(
     attrs_at: *mut usize,
     err: *mut c_char,
     err_len: usize,
-) -> c_int {
+) -> scr_result {
     // SAFETY: `args` is a C string that outlives the call.
     let args = unsafe { c_bytes(args) }.unwrap_or_default();
     // SAFETY: per the contract above.
@@ -109,7 +110,7 @@ pub(super) unsafe extern "C" fn parse_directive(
         })
     };
     let Some((at, len, attrs)) = outcome else {
-        return -1;
+        return scr_result_SCR_FAILED;
     };
     // SAFETY: the caller's out pointers are valid.
     unsafe {
@@ -117,7 +118,7 @@ pub(super) unsafe extern "C" fn parse_directive(
         *name_len = len;
         *attrs_at = attrs;
     }
-    0
+    scr_result_SCR_DONE
 }
 
 /// Warnings about a session cookie's name and attributes; see
@@ -171,7 +172,7 @@ pub(super) unsafe extern "C" fn parse_chunk_size_arg(
     size: *mut c_int,
     msg: *mut c_char,
     msg_len: usize,
-) -> c_int {
+) -> scr_result {
     // SAFETY: C strings that outlive the call.
     let (arg, place) = unsafe { (c_bytes(arg), c_bytes(place)) };
     let place = place.unwrap_or_default();
@@ -182,7 +183,7 @@ pub(super) unsafe extern "C" fn parse_chunk_size_arg(
         })
     };
     let Some(bytes) = outcome else {
-        return -1;
+        return scr_result_SCR_FAILED;
     };
     // SAFETY: the caller's out pointer is valid.
     unsafe { *size = bytes.map_or(0, |n| c_int::try_from(n).unwrap_or(c_int::MAX)) };
@@ -197,9 +198,9 @@ pub(super) unsafe extern "C" fn parse_chunk_size_arg(
             );
             // SAFETY: per the contract above.
             unsafe { write_c_message(msg, msg_len, &text) };
-            1
+            scr_result_SCR_WARNED
         }
-        _ => 0,
+        _ => scr_result_SCR_DONE,
     }
 }
 
@@ -296,7 +297,10 @@ fn load_session(r: &Request) -> Option<&Session> {
     owner.note_loaded(name, session);
 
     // Pages that depend on a session must not be cached by proxies.
-    r.headers_out().add(c"Cache-Control", c"no-cache, private");
+    r.headers_out().add(
+        c"Cache-Control",
+        PoolCStr::from_static(c"no-cache, private"),
+    );
     Some(session)
 }
 
@@ -521,7 +525,7 @@ fn warn_once(r: &Request, msg: Msg, client_made: bool, text: impl FnOnce() -> St
 fn strip_request_cookies(r: &Request, strip: impl Fn(&[u8]) -> Stripped) {
     let headers = r.headers_in();
     for key in [COOKIE, COOKIE2] {
-        let kept: Vec<&CStr> = headers
+        let kept: Vec<PoolCStr<'_>> = headers
             .values(key)
             .filter_map(|v| match strip(v.to_bytes()) {
                 Stripped::Unchanged => Some(v),
@@ -605,15 +609,15 @@ impl<'r> CookieHeaders<'r> {
         {
             match &mut headers {
                 Self::Few(few, n) if *n < few.len() => {
-                    few[*n] = value.to_bytes();
+                    few[*n] = value.as_c_str().to_bytes();
                     *n += 1;
                 }
                 Self::Few(few, _) => {
                     let mut many = few.to_vec();
-                    many.push(value.to_bytes());
+                    many.push(value.as_c_str().to_bytes());
                     headers = Self::Many(many);
                 }
-                Self::Many(many) => many.push(value.to_bytes()),
+                Self::Many(many) => many.push(value.as_c_str().to_bytes()),
             }
         }
         headers
@@ -820,10 +824,10 @@ fn replace_response_cookies<'l>(
     lines: impl IntoIterator<Item = &'l [u8]>,
 ) {
     for table in [r.headers_out(), r.err_headers_out()] {
-        let other = |v: &&CStr| !ours(set_cookie_name(v.to_bytes()));
+        let other = |v: &PoolCStr<'_>| !ours(set_cookie_name(v.to_bytes()));
         // Usually no earlier line is ours: then nothing is collected.
         if !table.values(cookie.header).all(|v| other(&v)) {
-            let kept: Vec<&CStr> = table.values(cookie.header).filter(other).collect();
+            let kept: Vec<PoolCStr<'_>> = table.values(cookie.header).filter(other).collect();
             table.replace_all(cookie.header, &kept);
             log(r, Msg::CookieReplaced, || {
                 format!(

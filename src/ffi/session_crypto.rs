@@ -12,10 +12,11 @@ use zeroize::Zeroizing;
 
 use super::bindings::{
     APR_EGENERAL, OK, apr_int64_t, apr_pool_t, apr_status_t, request_rec, scr_crypto_cookie_config,
-    scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_stock_format_SCR_STOCK_OFF,
-    scr_stock_format_SCR_STOCK_SEAL, session_rec,
+    scr_crypto_dir_conf, scr_crypto_request_config, scr_keyring, scr_result, scr_result_SCR_DONE,
+    scr_result_SCR_FAILED, scr_result_SCR_STOPPED, scr_result_SCR_WARNED,
+    scr_stock_format_SCR_STOCK_OFF, scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
-use super::httpd::{ConfId, Pool, Request, Session, c_bytes, c_str_of, c_str_or_none};
+use super::httpd::{ConfId, Pool, PoolCStr, Request, Session, c_bytes, c_str_of, c_str_or_none};
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
@@ -82,60 +83,58 @@ pub(super) unsafe extern "C" fn add_secret(
     key_id: *mut c_char,
     msg: *mut c_char,
     msg_len: usize,
-) -> c_int {
-    // SAFETY: per the contract above: `*ring` is NULL or a keyring this
-    // function kept in `pool`, and a directory's configuration is read by
-    // one thread.
-    let (ring, pool, process, secret, stretch_ms) = unsafe {
-        (
-            &mut *ring,
-            Pool::from_raw(pool),
-            Pool::from_raw(process_pool),
-            c_bytes(secret),
-            &mut *stretch_ms,
-        )
-    };
-    *stretch_ms = -1;
-    if ring.is_null() {
-        *ring = pool.keep(Keyring::new()).cast::<scr_keyring>();
-    }
-    // SAFETY: `*ring` came from pool.keep::<Keyring>, now or in an earlier
-    // call for the same directory, and nothing else uses it meanwhile.
-    let keyring = unsafe { PoolBox::<Keyring>::get_mut(ring.cast()) };
-    // SAFETY: `msg` has room for `msg_len` bytes.
-    let outcome = unsafe {
-        config_call("deriving the key", msg, msg_len, || {
-            let keyring = keyring.ok_or_else(|| "no keyring".to_owned())?;
-            derive_into(
-                keyring,
-                stock != 0,
-                secret.unwrap_or_default(),
-                process,
-                runtime != 0,
-                stretch_ms,
+) -> scr_result {
+    // One panic boundary around all of it: making the keyring and finding
+    // it again can panic as well as the derivation.
+    let derive = || {
+        // SAFETY: per the contract above: `*ring` is NULL or a keyring
+        // this function kept in `pool`, and a directory's configuration
+        // is read by one thread.
+        let (ring, pool, process, secret, stretch_ms) = unsafe {
+            (
+                &mut *ring,
+                Pool::from_raw(pool),
+                Pool::from_raw(process_pool),
+                c_bytes(secret),
+                &mut *stretch_ms,
             )
-        })
+        };
+        *stretch_ms = -1;
+        if ring.is_null() {
+            *ring = pool.keep(Keyring::new()).cast::<scr_keyring>();
+        }
+        // SAFETY: `*ring` came from pool.keep::<Keyring>, now or in an
+        // earlier call for the same directory, and nothing else uses it
+        // meanwhile.
+        let keyring = unsafe { PoolBox::<Keyring>::get_mut(ring.cast()) }
+            .ok_or_else(|| "no keyring".to_owned())?;
+        let warning = derive_into(
+            keyring,
+            stock != 0,
+            secret.unwrap_or_default(),
+            process,
+            runtime != 0,
+            stretch_ms,
+        )?;
+        let id = keyring.ids().last().unwrap_or_default();
+        // SAFETY: `key_id` has room for 8 digits and a NUL.
+        unsafe { write_c_message(key_id, 9, &hex(&id)) };
+        Ok(warning)
     };
+    // SAFETY: `msg` has room for `msg_len` bytes.
+    let outcome = unsafe { config_call("deriving the key", msg, msg_len, derive) };
     // Argon2id's and the stretched secret's temporaries were in
     // derive_into's frames, below this one: gone before a core dump could
     // find them.
     scrub_stack::<ARGON2_STACK>();
-    if outcome.is_some() {
-        // SAFETY: as above: the keyring kept in `pool`, now holding this
-        // secret's key last.
-        let keyring = unsafe { PoolBox::<Keyring>::get(ring.cast()) };
-        let id = keyring.and_then(|k| k.ids().last()).unwrap_or_default();
-        // SAFETY: `key_id` has room for 8 digits and a NUL.
-        unsafe { write_c_message(key_id, 9, &hex(&id)) };
-    }
     match outcome {
-        Some(None) => 0,
+        Some(None) => scr_result_SCR_DONE,
         Some(Some(warning)) => {
             // SAFETY: `msg` has room for `msg_len` bytes.
             unsafe { write_c_message(msg, msg_len, &warning.to_string()) };
-            1
+            scr_result_SCR_WARNED
         }
-        None => -1,
+        None => scr_result_SCR_FAILED,
     }
 }
 
@@ -147,7 +146,7 @@ fn derive_into(
     keyring: &mut Keyring,
     stock: bool,
     secret: &[u8],
-    process: &Pool,
+    process: Pool<'_>,
     runtime: bool,
     stretch_ms: &mut c_long,
 ) -> Result<Option<SecretWarning>, String> {
@@ -205,7 +204,7 @@ pub(super) unsafe extern "C" fn parse_passfile_text(
     failed: *mut *const c_char,
     err: *mut c_char,
     err_len: usize,
-) -> c_int {
+) -> scr_result {
     // SAFETY: per the contract above.
     let text = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
     // SAFETY: `err` has room for `err_len` bytes.
@@ -223,9 +222,12 @@ pub(super) unsafe extern "C" fn parse_passfile_text(
         })
     };
     let (Some(entries), Some(each)) = (entries, each) else {
-        return -1;
+        return scr_result_SCR_FAILED;
     };
-    guarded(|| -1, || hand_over(entries, each, ctx, failed))
+    guarded(
+        || scr_result_SCR_FAILED,
+        || hand_over(entries, each, ctx, failed),
+    )
 }
 
 /// Calls the shim's `each` for every entry, stopping at the first error.
@@ -234,7 +236,7 @@ fn hand_over(
     each: PassfileEach,
     ctx: *mut c_void,
     failed: *mut *const c_char,
-) -> c_int {
+) -> scr_result {
     for entry in entries {
         let (is_exec, value) = match &entry {
             Entry::Secret(s) => (0, s.as_slice()),
@@ -251,10 +253,10 @@ fn hand_over(
         if !refused.is_null() {
             // SAFETY: the caller's out pointer.
             unsafe { *failed = refused };
-            return 1;
+            return scr_result_SCR_STOPPED;
         }
     }
-    0
+    scr_result_SCR_DONE
 }
 
 /// Parses `SessionCryptoCipher`'s value; see shim/rust_entry.h.
@@ -267,7 +269,7 @@ pub(super) unsafe extern "C" fn parse_cipher(
     cipher: *mut c_int,
     err: *mut c_char,
     err_len: usize,
-) -> c_int {
+) -> scr_result {
     // SAFETY: `name` is a C string that outlives the call.
     let name = String::from_utf8_lossy(unsafe { c_bytes(name) }.unwrap_or_default());
     // SAFETY: `err` has room for `err_len` bytes.
@@ -278,11 +280,11 @@ pub(super) unsafe extern "C" fn parse_cipher(
         })
     };
     let Some(index) = outcome else {
-        return -1;
+        return scr_result_SCR_FAILED;
     };
     // SAFETY: the caller's out pointer is valid; the index is below 4.
     unsafe { *cipher = index as c_int };
-    0
+    scr_result_SCR_DONE
 }
 
 /// Parses `SessionCryptoNotBefore`'s value; see shim/rust_entry.h.
@@ -295,7 +297,7 @@ pub(super) unsafe extern "C" fn parse_not_before(
     unix_time: *mut apr_int64_t,
     err: *mut c_char,
     err_len: usize,
-) -> c_int {
+) -> scr_result {
     // SAFETY: `text` is a C string that outlives the call.
     let text = String::from_utf8_lossy(unsafe { c_bytes(text) }.unwrap_or_default());
     // SAFETY: `err` has room for `err_len` bytes.
@@ -305,11 +307,11 @@ pub(super) unsafe extern "C" fn parse_not_before(
         })
     };
     let Some(seconds) = outcome else {
-        return -1;
+        return scr_result_SCR_FAILED;
     };
     // SAFETY: the caller's out pointer is valid.
     unsafe { *unix_time = seconds };
-    0
+    scr_result_SCR_DONE
 }
 
 fn on_panic(r: &Request, doing: &str) -> apr_status_t {
@@ -617,7 +619,10 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         Some((stamp, subject.as_deref())),
     );
     buf[text.end] = 0;
-    z.set_encoded(Some(c_str_of(&buf[text.start..=text.end])));
+    // SAFETY: `buf` is memory of the session's pool (z.pool above).
+    z.set_encoded(Some(unsafe {
+        PoolCStr::in_pool(c_str_of(&buf[text.start..=text.end]))
+    }));
     if verdict == Verdict::Valid {
         status::set(r, format.status());
     } else {

@@ -26,7 +26,7 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 
 use super::bindings::{APR_EGENERAL, OK, apr_status_t, apr_table_t, request_rec, session_rec};
-use super::httpd::{Request, Session};
+use super::httpd::{PoolCStr, Request, Session};
 use super::log::log;
 use super::messages::Msg;
 use super::session_text::text_hook;
@@ -108,7 +108,7 @@ fn put_back(z: &mut Session, taken: Taken) {
         // text in the request's pool, as mod_session's would be.
         unsafe {
             z.set_entries_raw(taken.entries);
-            z.set_encoded(Some(CStr::from_ptr(taken.text)));
+            z.set_encoded(Some(PoolCStr::in_pool(CStr::from_ptr(taken.text))));
         }
         z.set_expiry(taken.expiry);
     }

@@ -84,3 +84,18 @@ def test_links_between_the_pages_land_on_a_heading():
             if not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(REPO)}: {target}")
     assert not broken, broken
+
+
+def test_every_message_id_is_in_the_table_once():
+    """The log messages table (docs/operations.md) lists every SCRnnnn id
+    the code can log, each once, and nothing the code never logs; each id
+    stands for one message in src/ffi/messages.rs (ids are never reused)."""
+    code = set()
+    for path in [*(REPO / "src").rglob("*.rs"), *(REPO / "shim").glob("*.[ch]")]:
+        code |= set(re.findall(r"SCR\d{4}", path.read_text()))
+    table = re.findall(r"^\| (SCR\d{4}) \|", (REPO / "docs/operations.md").read_text(), re.M)
+    assert len(table) == len(set(table)), sorted(t for t in table if table.count(t) > 1)
+    assert set(table) == code, (f"logged, not in the table: {sorted(code - set(table))}; "
+                                f"in the table, never logged: {sorted(set(table) - code)}")
+    rust = re.findall(r'\("(SCR\d{4})", APLOG_', (REPO / "src/ffi/messages.rs").read_text())
+    assert len(rust) == len(set(rust)), sorted(r for r in rust if rust.count(r) > 1)
