@@ -1,7 +1,7 @@
 //! The session counters (src/metrics.rs), in memory shared by every child
-//! of a server: the shim makes the segment (shim/metrics.c) and hands it
+//! of a server: the shim maps it (shim/metrics.c) and hands it
 //! over in post_config, before the children are forked; each count is one
-//! relaxed atomic add, with no lock on the request path. Until a segment is
+//! relaxed atomic add, with no lock on the request path. Until it is
 //! attached (during configuration reading) nothing is counted, but the
 //! secrets stretched at startup, which are added when it is.
 
@@ -51,9 +51,8 @@ pub(super) const ENTRIES: scr_metrics_entries = scr_metrics_entries {
 };
 
 fn block() -> Option<&'static Block> {
-    // SAFETY: null, or the shared segment attach was given, which lives as
-    // long as the process (it is kept in the process pool) and holds only
-    // atomics.
+    // SAFETY: null, or the shared mapping attach was given, which is never
+    // unmapped (shim/metrics.c) and holds only atomics.
     unsafe { BLOCK.load(Relaxed).as_ref() }
 }
 
@@ -102,8 +101,8 @@ extern "C" fn size() -> usize {
 }
 
 /// # Safety
-/// `base` is a shared segment of at least `size()` bytes, zeroed when it
-/// was made, that lives as long as the process.
+/// `base` is a shared mapping of at least `size()` bytes, zeroed when it
+/// was made, that is never unmapped.
 unsafe extern "C" fn attach(base: *mut c_void, count_words: c_int) {
     guarded(
         || (),
