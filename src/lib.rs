@@ -9,7 +9,9 @@
 //! - [`seal`], of `session_crypto_module`: sealing and opening session
 //!   values, in our format and in stock `mod_session_crypto`'s, and the
 //!   passphrase files;
-//! - [`revoke`]: what the revocation store holds and for how long.
+//! - [`revoke`]: what the revocation store holds and for how long;
+//! - [`metrics`]: the session counters' names and labels, and their texts
+//!   for mod_status and Prometheus.
 //!
 //! And the boundary:
 //! - `ffi` (feature `session-cookie-module` or `session-crypto-module`: one

@@ -34,5 +34,5 @@ pub use key_pages::{PAGE, Paged, scrub_stack, set_hook as set_key_pages_hook};
 pub use keyring::{KEY_ID_LEN, Keyring, SealKey, SecretWarning};
 pub use passfile::{Entry, MAX_LINE, PassfileError, exec_argv, first_line, parse_passfile};
 pub use process_key::{forked, forks_unwatched};
-pub use stock::{StockCipher, StockKey, StockOpenError, open_stock, seal_stock, seal_stock_with};
+pub use stock::{StockCipher, StockKey, StockOpenError, open_stock, seal_stock};
 pub use when::{TimeError, format_time, parse_time};

@@ -238,7 +238,7 @@ pub fn seal_stock(
 ///
 /// # Panics
 /// If `iv` is not the cipher's block length (16, or 8 for 3DES).
-pub fn seal_stock_with(
+fn seal_stock_with(
     key: &StockKey,
     cipher: StockCipher,
     salt: [u8; SALT_LEN],
