@@ -5,7 +5,8 @@
 #          libclang-dev (bindgen), a C compiler;
 #   tests: python3-pytest (the httpd test harness), curl,
 #          python3-prometheus-client (its parser reads the session-metrics
-#          handler's output in test_metrics.py),
+#          handler's output in test_metrics.py), gdb (the backtrace of a
+#          core a crashed httpd child leaves, in a failing test's report),
 #          python3-cryptography (values sealed in stock's format by tests),
 #          valgrind (tests/memcheck),
 #          libaprutil1-dbd-sqlite3 (mod_session_dbd on SQLite, test_dbd.py),
@@ -21,7 +22,7 @@
 set -euo pipefail
 packages=(apache2 apache2-dev libclang-dev gcc)
 if [ "${1:-}" != "--build-only" ]; then
-    packages+=(python3 python3-pytest python3-prometheus-client python3-cryptography valgrind curl binutils libaprutil1-dbd-sqlite3 memcached redis-server chromium chromium-driver python3-selenium debootstrap docker-compose build-essential lintian rpm)
+    packages+=(python3 python3-pytest python3-prometheus-client python3-cryptography gdb valgrind curl binutils libaprutil1-dbd-sqlite3 memcached redis-server chromium chromium-driver python3-selenium debootstrap docker-compose build-essential lintian rpm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -36,7 +36,7 @@ def apache():
         srv.stop()
         bad = srv.bad_log_lines()
         if bad:
-            problems.append(f"{srv!r} at shutdown:\n" + "\n".join(bad))
+            problems.append(f"{srv!r} at shutdown:\n" + "\n".join(bad + srv.core_backtraces()))
         if srv in LIVE:
             LIVE.remove(srv)
         srv.cleanup()
@@ -69,6 +69,8 @@ def pytest_runtest_call(item):
         srv.mark_log()
     outcome = yield
     bad = [f"{srv!r}: {line}" for srv in LIVE for line in srv.bad_log_lines()]
+    if bad:
+        bad += [trace for srv in LIVE for trace in srv.core_backtraces()]
     for srv in LIVE:  # later checks (next test, shutdown) start after this point
         srv.mark_log()
     if outcome.excinfo is None:

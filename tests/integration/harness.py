@@ -5,6 +5,7 @@ Nothing here knows about individual tests; see conftest.py for fixtures.
 """
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -102,6 +103,7 @@ PidFile "{root}/run/httpd.pid"
 DefaultRuntimeDir "{root}/run"
 Mutex file:{root}/run default
 ErrorLog "{root}/logs/error.log"
+CoreDumpDirectory "{root}/cores"
 LogLevel {loglevel}
 {user}
 LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
@@ -142,6 +144,11 @@ MPM_CONF = {
 
 
 
+def allow_cores():
+    """In the child that becomes httpd: no limit on core size."""
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
 class Apache:
     """A real apache2 on a free 127.0.0.1 port in a fresh temp ServerRoot.
 
@@ -162,7 +169,7 @@ class Apache:
         self.proc = None
         self.log_offset = 0
         self.allowed = []  # regexes whitelisted for the current test
-        for d in ("conf", "logs", "run", "htdocs"):
+        for d in ("conf", "logs", "run", "htdocs", "cores"):
             (self.root / d).mkdir()
         self._write_files({"env.sh": CGI, **(files or {})})
         self.conf = self.root / "conf" / "httpd.conf"
@@ -172,6 +179,7 @@ class Apache:
                 p.chmod(0o755)
             else:
                 p.chmod(0o644)
+        (self.root / "cores").chmod(0o1777)  # and write its cores here
 
     def subst(self, text):
         return text.replace("{docroot}", str(self.docroot)).replace("{root}", str(self.root))
@@ -213,7 +221,9 @@ class Apache:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      # apache2 signals its whole process group on
                                      # shutdown: keep pytest out of it
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     # a crashing child leaves a core (CoreDumpDirectory)
+                                     preexec_fn=allow_cores)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -278,6 +288,19 @@ class Apache:
                 f"{self.impl}/{self.mpm}: no log line matches {regex!r}:\n{self.new_log()}")
             time.sleep(0.05)
         self.allowed.append(regex)
+
+    def core_backtraces(self):
+        """gdb's backtrace of every core a crashed child left (the keys
+        themselves are on pages left out of cores)."""
+        traces = []
+        seen = self.root / "cores" / "seen"
+        for core in sorted((self.root / "cores").glob("core*")):
+            out = subprocess.run(["gdb", "-batch", "-ex", "thread apply all bt", APACHE,
+                                  str(core)], capture_output=True, text=True, timeout=120)
+            traces.append(f"{core}:\n{out.stdout[-6000:]}{out.stderr[-1000:]}")
+            seen.mkdir(exist_ok=True)
+            core.rename(seen / core.name)  # reported once
+        return traces
 
     def bad_log_lines(self):
         return [l for l in self.new_log().splitlines()
