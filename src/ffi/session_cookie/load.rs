@@ -1,0 +1,255 @@
+//! Loading: the session cookie (one, or its chunks) read out of the
+//! request's `Cookie` and `Cookie2` headers and handed to mod_session,
+//! and `SessionCookieRemove On` taking it out of them.
+
+use super::super::httpd::{PoolCStr, Request, Session};
+use super::super::log::{log, printable};
+use super::super::messages::Msg;
+use super::super::status;
+use super::{COOKIE, COOKIE2, Config, CookieHeaders, PARTS_NOTE_PREFIX, warn_once};
+use crate::cookie::{
+    Loaded, MAX_CHUNKED_LEN, MAX_PARTS, ReadError, RequestCookies, Stripped, find_session_cookie,
+    part_name, strip_session_and_parts, strip_session_cookie,
+};
+
+pub(super) fn load_session(r: &Request) -> Option<&Session> {
+    let conf = Config::of(r)?;
+    let name = conf.read_name()?;
+    let owner = r.session_owner();
+    // Internal redirects and subrequests reuse what their owner loaded.
+    if let Some(loaded) = owner.loaded(name) {
+        return Some(loaded);
+    }
+
+    let headers = CookieHeaders::of(r);
+    let session = if conf.read_chunked() {
+        load_chunked(r, owner, &conf, name, &headers)
+    } else {
+        load_single(r, owner, &conf, name, &headers)
+    };
+    owner.note_loaded(name, session);
+
+    // Pages that depend on a session must not be cached by proxies.
+    r.headers_out().add(
+        c"Cache-Control",
+        PoolCStr::from_static(c"no-cache, private"),
+    );
+    Some(session)
+}
+
+/// The session from the one cookie `name`, as stock reads it.
+fn load_single<'r>(
+    r: &Request,
+    owner: &'r Request,
+    conf: &Config<'_>,
+    name: &[u8],
+    headers: &[&[u8]],
+) -> &'r Session {
+    let lookup = find_session_cookie(name, headers);
+    if lookup.conflict {
+        log(r, Msg::CookieConflict, || {
+            format!(
+                "client sent the session cookie '{}' more than once with different values, \
+                 session not loaded: {}",
+                printable(name),
+                printable(r.uri())
+            )
+        });
+    }
+    if conf.remove && lookup.found {
+        strip_request_cookies(r, |h| strip_session_cookie(name, h));
+    }
+    status::set(
+        r,
+        match lookup.value {
+            _ if lookup.conflict => c"duplicate",
+            Some(_) => c"ok",
+            None => c"absent",
+        },
+    );
+
+    let session = owner.pool().new_session(lookup.value);
+    match lookup.value {
+        Some(v) => log(r, Msg::CookieRead, || {
+            format!(
+                "session cookie '{}' read ({} bytes)",
+                printable(name),
+                v.len()
+            )
+        }),
+        None if lookup.found => log(r, Msg::CookieIgnored, || {
+            format!("session cookie '{}' ignored", printable(name))
+        }),
+        None => log(r, Msg::NoCookie, || {
+            format!("no session cookie '{}' in the request", printable(name))
+        }),
+    }
+    session
+}
+
+/// The session from the cookie `name` and the parts it announces
+/// (`SessionCookieChunkSize`).
+fn load_chunked<'r>(
+    r: &Request,
+    owner: &'r Request,
+    conf: &Config<'_>,
+    name: &[u8],
+    headers: &[&[u8]],
+) -> &'r Session {
+    let scan = RequestCookies::scan(name, headers);
+    let carried = scan.carried();
+    if !carried.is_empty() {
+        owner.set_note_text(
+            &[PARTS_NOTE_PREFIX, name].concat(),
+            carried.to_text().as_bytes(),
+        );
+    }
+    let loaded = scan.load(name, r.limit_req_fieldsize());
+    if conf.remove && scan.found() {
+        strip_request_cookies(r, |h| strip_session_and_parts(name, h));
+    }
+    status::set(
+        r,
+        match loaded {
+            Loaded::Single(_) | Loaded::Chunked { .. } => c"ok",
+            Loaded::Absent => c"absent",
+            Loaded::Refused(ReadError::Conflict | ReadError::Duplicate { .. }) => c"duplicate",
+            Loaded::Refused(ReadError::Missing { .. } | ReadError::PartsWithoutCookie { .. }) => {
+                c"incomplete"
+            }
+            Loaded::Refused(
+                ReadError::BadCount { .. }
+                | ReadError::Extra { .. }
+                | ReadError::TooManyParts { .. }
+                | ReadError::TooLong { .. }
+                | ReadError::TooLarge { .. },
+            ) => c"malformed",
+        },
+    );
+    let pool = owner.pool();
+    match loaded {
+        Loaded::Absent => {
+            log(r, Msg::NoCookie, || {
+                format!("no session cookie '{}' in the request", printable(name))
+            });
+            pool.new_session(None)
+        }
+        Loaded::Single(value) => {
+            log(r, Msg::CookieRead, || {
+                format!(
+                    "session cookie '{}' read ({} bytes)",
+                    printable(name),
+                    value.len()
+                )
+            });
+            pool.new_session(Some(value))
+        }
+        Loaded::Chunked { value, parts } => {
+            log(r, Msg::ChunkedRead, || {
+                format!(
+                    "session cookie '{}' read from {parts} parts ({} bytes)",
+                    printable(name),
+                    value.len()
+                )
+            });
+            pool.new_session(Some(&value))
+        }
+        Loaded::Refused(ReadError::Conflict) => {
+            log(r, Msg::CookieConflict, || {
+                format!(
+                    "client sent the session cookie '{}' more than once with different values, \
+                     session not loaded: {}",
+                    printable(name),
+                    printable(r.uri())
+                )
+            });
+            log(r, Msg::CookieIgnored, || {
+                format!("session cookie '{}' ignored", printable(name))
+            });
+            pool.new_session(None)
+        }
+        Loaded::Refused(e) if e.over_limits() => {
+            warn_once(r, Msg::RequestOverLimits, true, || {
+                over_limits_text(name, e)
+            });
+            pool.new_session(None)
+        }
+        Loaded::Refused(e) => {
+            log(r, Msg::PartsRefused, || refused_text(name, e));
+            pool.new_session(None)
+        }
+    }
+}
+
+fn over_limits_text(name: &[u8], e: ReadError) -> String {
+    let shown = printable(name);
+    match e {
+        ReadError::TooManyParts { count } => format!(
+            "session cookie '{shown}' in the request announces {count} parts, over the limit \
+             of {MAX_PARTS}: session not loaded (no session needing more is ever written; a \
+             larger SessionCookieChunkSize needs fewer parts)"
+        ),
+        ReadError::TooLarge { size, limit } => format!(
+            "session cookie '{shown}' in the request: with its parts it makes a {size}-byte \
+             Cookie header line, over LimitRequestFieldSize {limit}: session not loaded; \
+             raise LimitRequestFieldSize"
+        ),
+        ReadError::TooLong { len } => format!(
+            "session cookie '{shown}' in the request: its parts hold {len} bytes, over the \
+             limit of {MAX_CHUNKED_LEN}: session not loaded (no longer session is ever \
+             written; keep less in the session)"
+        ),
+        other => refused_text(name, other),
+    }
+}
+
+fn refused_text(name: &[u8], e: ReadError) -> String {
+    let part = |index: u32| printable(&part_name(name, index as usize));
+    let why = match e {
+        ReadError::Conflict => "sent more than once with different values".to_owned(),
+        ReadError::BadCount { count } => {
+            format!("it announces {count} part(s), which is never written")
+        }
+        ReadError::TooManyParts { count } => format!("it announces {count} parts"),
+        ReadError::Missing { index, count } => {
+            format!("part '{}' of {count} is missing", part(index))
+        }
+        ReadError::Duplicate { index } => {
+            format!("part '{}' was sent more than once", part(index))
+        }
+        ReadError::Extra { index, count } => {
+            format!(
+                "part '{}' was sent, but the session has {count} parts",
+                part(index)
+            )
+        }
+        ReadError::PartsWithoutCookie { parts } => {
+            format!("{parts} part(s) were sent without the cookie itself")
+        }
+        ReadError::TooLarge { size, limit } => {
+            format!("its parts make a {size}-byte Cookie line, over {limit}")
+        }
+        ReadError::TooLong { len } => format!("its parts hold {len} bytes"),
+    };
+    format!(
+        "chunked session cookie '{}' ignored: {why}; session not loaded",
+        printable(name)
+    )
+}
+
+/// `SessionCookieRemove On`: takes our cookie out of `Cookie`/`Cookie2`
+/// before a CGI script or proxied back end sees the request headers.
+fn strip_request_cookies(r: &Request, strip: impl Fn(&[u8]) -> Stripped) {
+    let headers = r.headers_in();
+    for key in [COOKIE, COOKIE2] {
+        let kept: Vec<PoolCStr<'_>> = headers
+            .values(key)
+            .filter_map(|v| match strip(v.to_bytes()) {
+                Stripped::Unchanged => Some(v),
+                Stripped::Rewritten(text) => Some(r.pool().c_str(&text)),
+                Stripped::Removed => None,
+            })
+            .collect();
+        headers.replace_all(key, &kept);
+    }
+}

@@ -1,0 +1,281 @@
+//! Saving: the session written as `Set-Cookie` lines (one cookie, or its
+//! chunks, stale parts removed), or not at all when the browser could
+//! not send it back, with the line that says why.
+
+use std::sync::atomic::Ordering;
+
+use super::super::bindings::{DECLINED, OK, apr_status_t};
+use super::super::httpd::{PoolCStr, Request, Session};
+use super::super::log::{log, printable};
+use super::super::messages::Msg;
+use super::super::metrics;
+use super::{Config, Cookie, CookieHeaders, PARTS_NOTE_PREFIX, SECURE_ON_HTTP_NOTED, warn_once};
+use crate::cookie::{
+    BROWSER_COOKIE_LIMIT, CookieSpec, MAX_CHUNKED_LEN, MAX_PARTS, PartSet, RequestCookies,
+    SaveError, SavePlan, has_secure, is_session_or_part, part_name, plan_save, removal_cookie_line,
+    set_cookie_line, set_cookie_name,
+};
+use crate::metrics::Counter;
+
+pub(super) fn save_session(r: &Request, z: &Session) -> apr_status_t {
+    let Some(conf) = Config::of(r) else {
+        return DECLINED;
+    };
+    let encoded = z.encoded().unwrap_or_default();
+    // SessionCookieMaxAge Off: a browser-session cookie, as on trunk.
+    let max_age = if conf.max_age { z.max_age() } else { 0 };
+    let [name, name2] = conf.cookies;
+    if let Some(cookie) = name {
+        save_cookie(r, &conf, cookie, encoded, max_age, !z.dirty());
+    }
+    if let Some(cookie) = name2 {
+        // Never chunked: exactly stock's line.
+        let line = if encoded.is_empty() {
+            removal_cookie_line(cookie.name, cookie.attrs)
+        } else {
+            set_cookie_line(cookie.name, encoded, max_age, cookie.attrs)
+        };
+        replace_response_cookies(r, cookie, |n| n == cookie.name, [&line[..]]);
+        log_written(r, cookie, encoded, max_age);
+    }
+    if name.is_some() || name2.is_some() {
+        OK as apr_status_t
+    } else {
+        DECLINED
+    }
+}
+
+fn log_written(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64) {
+    log(r, Msg::CookieWritten, || {
+        let what = if encoded.is_empty() { "removed" } else { "set" };
+        format!(
+            "{what} cookie '{}' ({} bytes) with {}: Max-Age {}, attributes '{}'",
+            printable(cookie.name),
+            encoded.len(),
+            cookie.header.to_string_lossy(),
+            max_age,
+            printable(cookie.attrs)
+        )
+    });
+}
+
+/// The parts of the chunked session `name` the request carried: what
+/// loading noted, else what the request headers hold now.
+fn carried_parts(r: &Request, name: &[u8]) -> PartSet {
+    let owner = r.session_owner();
+    if let Some(set) = owner
+        .note_text(&[PARTS_NOTE_PREFIX, name].concat())
+        .and_then(PartSet::from_text)
+    {
+        return set;
+    }
+    RequestCookies::scan(name, &CookieHeaders::of(r)).carried()
+}
+
+/// Writes the SessionCookieName cookie: in one piece or, with
+/// SessionCookieChunkSize, in parts, removing the parts no longer used.
+/// Writes nothing at all (the browser keeps the cookies it has) when the
+/// browser could not send the new ones back.
+/// `client_made`: the session is saved again as the client sent it (not
+/// changed in this request), so a size line is the client's doing.
+fn save_cookie(
+    r: &Request,
+    conf: &Config<'_>,
+    cookie: Cookie<'_>,
+    encoded: &[u8],
+    max_age: i64,
+    client_made: bool,
+) {
+    let chunked = conf.chunk_size.is_some();
+    let ours = |n: &[u8]| {
+        if chunked {
+            is_session_or_part(cookie.name, n)
+        } else {
+            n == cookie.name
+        }
+    };
+    let spec = CookieSpec {
+        name: cookie.name,
+        attrs: cookie.attrs,
+        max_age,
+        chunk_size: conf.chunk_size,
+        field_limit: r.limit_req_fieldsize(),
+        carried: if chunked {
+            carried_parts(r, cookie.name)
+        } else {
+            PartSet::default()
+        },
+    };
+    match plan_save(&spec, encoded) {
+        Ok(plan) => {
+            replace_response_cookies(r, cookie, ours, plan.lines());
+            log_plan(r, cookie, encoded, max_age, &plan);
+            if plan.longest > BROWSER_COOKIE_LIMIT {
+                warn_once(r, Msg::CookieTooLong, client_made, || {
+                    too_long_text(cookie.name, plan.longest, chunked)
+                });
+            }
+            // Cheapest test first: after the first notice, none of this runs.
+            if !SECURE_ON_HTTP_NOTED.load(Ordering::Relaxed)
+                && !encoded.is_empty()
+                && has_secure(cookie.attrs)
+                && r.is_plain_http()
+                && !SECURE_ON_HTTP_NOTED.swap(true, Ordering::Relaxed)
+            {
+                log(r, Msg::SecureOnPlainHttp, || {
+                    format!(
+                        "session cookie '{}' has the Secure attribute, but this request came \
+                         over plain HTTP: browsers do not keep it, so users lose their \
+                         session; serve the site over HTTPS (behind a TLS-terminating proxy, \
+                         give ServerName an https:// scheme) or drop Secure (noted once per \
+                         process)",
+                        printable(cookie.name)
+                    )
+                });
+            }
+        }
+        Err(e) => {
+            // The browser keeps the cookies it has: take out any earlier
+            // line for them (a back end's), add none.
+            replace_response_cookies(r, cookie, ours, std::iter::empty());
+            let (msg, counter) = match e {
+                SaveError::OverFieldLimit { .. } => {
+                    (Msg::NotWrittenFieldLimit, Counter::NotWrittenFieldLimit)
+                }
+                SaveError::TooManyParts { .. }
+                | SaveError::NoRoom { .. }
+                | SaveError::TooLong { .. } => (Msg::NotWrittenParts, Counter::NotWrittenParts),
+            };
+            metrics::add(counter, 1);
+            warn_once(r, msg, client_made, || {
+                not_written_text(cookie.name, encoded.len(), e)
+            });
+        }
+    }
+}
+
+fn too_long_text(name: &[u8], longest: usize, chunked: bool) -> String {
+    let fix = if chunked {
+        format!("set SessionCookieChunkSize to {BROWSER_COOKIE_LIMIT} or less")
+    } else {
+        "SessionCookieChunkSize 4000 splits it over several cookies".to_owned()
+    };
+    format!(
+        "session cookie '{}': a {longest}-byte Set-Cookie line, over the \
+         {BROWSER_COOKIE_LIMIT} bytes browsers keep of a cookie: browsers drop it without a \
+         word and keep their previous session cookie, if any, so this session change is \
+         lost; {fix}",
+        printable(name)
+    )
+}
+
+fn not_written_text(name: &[u8], len: usize, e: SaveError) -> String {
+    let why = match e {
+        SaveError::OverFieldLimit { size, limit, parts } => format!(
+            "the browser would send it back in a {size}-byte Cookie header line{}, over \
+             LimitRequestFieldSize {limit}, and httpd would refuse every later request with a \
+             400",
+            if parts > 1 {
+                format!(" ({parts} parts)")
+            } else {
+                String::new()
+            }
+        ),
+        SaveError::TooManyParts { needed, chunk_size } => format!(
+            "it needs {needed} parts of SessionCookieChunkSize {chunk_size} bytes, over the \
+             limit of {MAX_PARTS}"
+        ),
+        SaveError::NoRoom {
+            chunk_size,
+            overhead,
+        } => format!(
+            "its attributes leave no room for a value in SessionCookieChunkSize {chunk_size} \
+             ({overhead} bytes without any value)"
+        ),
+        SaveError::TooLong { .. } => format!(
+            "a chunked session holds at most {MAX_CHUNKED_LEN} bytes (what \
+             session_crypto_module opens)"
+        ),
+    };
+    let fix = match e {
+        SaveError::OverFieldLimit { .. } => {
+            "raise LimitRequestFieldSize or keep less in the session"
+        }
+        SaveError::TooManyParts { .. } => {
+            "raise SessionCookieChunkSize (up to 4096) or keep less in the session"
+        }
+        SaveError::NoRoom { .. } => "raise SessionCookieChunkSize or shorten the attributes",
+        SaveError::TooLong { .. } => "keep less in the session",
+    };
+    format!(
+        "session cookie '{}' not written: the session is {len} bytes and {why}; the browser \
+         keeps its previous session cookie, if any, so this session change is lost; {fix}",
+        printable(name)
+    )
+}
+
+fn log_plan(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64, plan: &SavePlan) {
+    if plan.parts.is_empty() {
+        log_written(r, cookie, encoded, max_age);
+    } else {
+        metrics::add(Counter::ChunkedWrites, 1);
+        metrics::add(Counter::ChunkParts, plan.parts.len() as u64);
+        log(r, Msg::ChunkedWritten, || {
+            format!(
+                "set cookie '{}' ({} bytes) in {} parts, lines of at most {} bytes, with {}: \
+                 Max-Age {}, attributes '{}'",
+                printable(cookie.name),
+                encoded.len(),
+                plan.parts.len(),
+                plan.longest,
+                cookie.header.to_string_lossy(),
+                max_age,
+                printable(cookie.attrs)
+            )
+        });
+    }
+    if !plan.removed.is_empty() {
+        log(r, Msg::StalePartsRemoved, || {
+            let names: Vec<String> = plan
+                .removed
+                .iter()
+                .map(|i| printable(&part_name(cookie.name, i)))
+                .collect();
+            format!(
+                "removing the parts of cookie '{}' no longer used: {}",
+                printable(cookie.name),
+                names.join(", ")
+            )
+        });
+    }
+}
+
+/// Adds `lines` as the headers for `cookie` in this response: any earlier
+/// one for a name `ours` claims (from a back end, or stock's habit of
+/// writing a removal cookie into both header tables) is taken out first.
+/// They go into the error headers so that error pages carry them too.
+fn replace_response_cookies<'l>(
+    r: &Request,
+    cookie: Cookie<'_>,
+    ours: impl Fn(&[u8]) -> bool,
+    lines: impl IntoIterator<Item = &'l [u8]>,
+) {
+    for table in [r.headers_out(), r.err_headers_out()] {
+        let other = |v: &PoolCStr<'_>| !ours(set_cookie_name(v.to_bytes()));
+        // Usually no earlier line is ours: then nothing is collected.
+        if !table.values(cookie.header).all(|v| other(&v)) {
+            let kept: Vec<PoolCStr<'_>> = table.values(cookie.header).filter(other).collect();
+            table.replace_all(cookie.header, &kept);
+            log(r, Msg::CookieReplaced, || {
+                format!(
+                    "replacing an earlier {} for '{}'",
+                    cookie.header.to_string_lossy(),
+                    printable(cookie.name)
+                )
+            });
+        }
+    }
+    for line in lines {
+        r.err_headers_out().add(cookie.header, r.pool().c_str(line));
+    }
+}
