@@ -185,8 +185,8 @@ impl Request {
     }
 
     /// Notes that the crypto module read `value`, the client's text of
-    /// session `z`, under the configuration `conf` of the request `read_in`
-    /// (this request, the session's owner, or a subrequest of it), and what
+    /// session `z`, under the configuration of the request `read_in` (this
+    /// request, the session's owner, or a subrequest of it), and what
     /// it found if it opened it: its stamp and its subject. The note, the
     /// subject and (unless it is in this request's pool already) the value
     /// are kept in this request's pool, which outlives every request that
@@ -197,7 +197,6 @@ impl Request {
         read_in: &Request,
         z: &Session,
         value: &[u8],
-        conf: ConfId,
         opened: Option<(Stamp, Option<&[u8]>)>,
     ) {
         let same_pool = read_in.pool().as_ptr() == self.pool().as_ptr();
@@ -220,7 +219,11 @@ impl Request {
             // A subrequest's configuration (its .htaccess) may go with its
             // pool, and another be made at the same address: only an
             // address that lives as long as the note is compared.
-            conf: if same_pool { conf } else { ConfId::NONE },
+            conf: if same_pool {
+                ConfId::of(read_in)
+            } else {
+                ConfId::NONE
+            },
             opened,
             hidden: Cell::new(None),
         }));

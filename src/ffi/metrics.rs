@@ -82,7 +82,7 @@ pub(super) fn opened(key_id: [u8; 4]) {
             return;
         }
     }
-    b.counters[Counter::OpenedOtherKey as usize].fetch_add(1, Relaxed);
+    add(Counter::OpenedOtherKey, 1);
 }
 
 /// Counts a secret stretched with Argon2id: in a running child (from

@@ -93,6 +93,8 @@ fn write(r: &Request, entry: &EntryId, revoked_at_ms: u64, seconds: u64) -> bool
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back((*entry, now.saturating_add(seconds)));
+    } else {
+        metrics::add(Counter::StoreFailures, 1);
     }
     written
 }
@@ -249,7 +251,6 @@ pub(super) fn revoke_session(r: &Request, note: &OpenedNote, max_lifetime: Optio
             format!("{why}: session {} revoked for {seconds} s", hex(id))
         });
     } else {
-        metrics::add(Counter::StoreFailures, 1);
         warn_unreachable(r, || {
             format!(
                 "revocation store unreachable: {why}: session {} NOT revoked",
@@ -272,7 +273,6 @@ pub(super) fn revoke_subject(r: &Request, subject: &[u8], max_lifetime: Option<u
             )
         });
     } else {
-        metrics::add(Counter::StoreFailures, 1);
         warn_unreachable(r, || {
             format!(
                 "revocation store unreachable: subject {} NOT revoked",

@@ -7,6 +7,7 @@
 //! and opening are in [`crate::seal`].
 
 use std::ffi::{CStr, c_char, c_int, c_long, c_void};
+use std::ops::Range;
 
 use zeroize::Zeroizing;
 
@@ -16,7 +17,7 @@ use super::bindings::{
     scr_result_SCR_FAILED, scr_result_SCR_STOPPED, scr_result_SCR_WARNED,
     scr_stock_format_SCR_STOCK_OFF, scr_stock_format_SCR_STOCK_SEAL, session_rec,
 };
-use super::httpd::{ConfId, Pool, PoolCStr, Request, Session, c_bytes, c_str_of, c_str_or_none};
+use super::httpd::{Pool, PoolCStr, Request, Session, c_bytes, c_str_of, c_str_or_none};
 use super::kdf_cache::stretched;
 use super::log::{log, printable, write_c_message};
 use super::messages::Msg;
@@ -31,8 +32,8 @@ use crate::revoke::subject_of;
 use crate::seal::parse_cipher as cipher_by_name;
 use crate::seal::{Entry, hex, parse_passfile, scrub_stack};
 use crate::seal::{
-    Format, FormatVersion, Keyring, Policy, Sealed, SecretWarning, Stamp, StockCipher, StockFormat,
-    open_capacity, open_value_in, opened_key_id, parse_time, seal_value_in,
+    Format, FormatVersion, Keyring, NotOpened, Policy, Sealed, SecretWarning, Stamp, StockCipher,
+    StockFormat, open_capacity, open_value_in, opened_key_id, parse_time, seal_value_in,
 };
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
@@ -389,7 +390,7 @@ pub(super) fn config(r: &Request) -> Option<Conf<'_>> {
 /// session_cookie_module (stock's or ours) carries the session. With no
 /// cookie module, or another provider, there are none. At most two: kept
 /// on the stack, as this runs twice per request.
-pub(super) fn cookie_names(r: &Request) -> CookieNames<'_> {
+fn cookie_names(r: &Request) -> CookieNames<'_> {
     let mut names = CookieNames {
         names: [&[]; 2],
         len: 0,
@@ -409,7 +410,7 @@ pub(super) fn cookie_names(r: &Request) -> CookieNames<'_> {
     names
 }
 
-pub(super) struct CookieNames<'a> {
+struct CookieNames<'a> {
     names: [&'a [u8]; 2],
     len: usize,
 }
@@ -426,7 +427,7 @@ impl<'a> std::ops::Deref for CookieNames<'a> {
 /// every request), in Unix seconds rounded up: with not-after rounded up
 /// too (see `encode_session`), a value is refused at most one second late,
 /// never early.
-pub(super) fn unix_now(r: &Request) -> u64 {
+fn unix_now(r: &Request) -> u64 {
     u64::try_from(r.request_time()).map_or(0, |us| us.div_ceil(1_000_000))
 }
 
@@ -525,19 +526,105 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
     }
 }
 
+/// A client's value that opened under a request's configuration, and
+/// what the revocation store said of it.
+pub(super) struct Checked {
+    /// Where its session text is in the buffer it was opened into.
+    text: Range<usize>,
+    stamp: Stamp,
+    format: Format,
+    /// Its subject, under the configuration's `SessionCryptoSubjectKey`.
+    subject: Option<Vec<u8>>,
+    /// `Valid` or `Unchecked { fail_closed: false }`: the others refuse.
+    verdict: Verdict,
+}
+
+/// Why a client's value gives a request no session.
+#[derive(Clone, Copy)]
+pub(super) enum Refused {
+    /// It does not open (forged, expired, another key, ...).
+    Value(NotOpened),
+    /// It opens, and the store says it was revoked.
+    Revoked,
+    /// It opens, the store did not answer, and the fail mode is closed.
+    Unchecked,
+}
+
+impl Refused {
+    /// The request's status word.
+    pub(super) fn word(self) -> &'static CStr {
+        match self {
+            Self::Value(why) => why.status(),
+            Self::Revoked => c"revoked",
+            Self::Unchecked => c"unchecked",
+        }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Value(why) => why.fmt(f),
+            Self::Revoked => f.write_str("revoked"),
+            Self::Unchecked => f.write_str("revocation unchecked"),
+        }
+    }
+}
+
+/// Opens `value` under `conf` into `buf` and asks the revocation store
+/// about it: the one check of a client's value, whether it came in this
+/// request (decode) or an earlier request of its chain opened it
+/// (target_policy.rs). `asked`: the subject the store was already asked
+/// about for this very value, if it was; the same answer is not asked for
+/// twice.
+pub(super) fn open_checked(
+    r: &Request,
+    conf: &Conf<'_>,
+    value: &[u8],
+    buf: &mut [u8],
+    asked: Option<Option<&[u8]>>,
+) -> Result<Checked, Refused> {
+    let (text, stamp, format) = open_value_in(
+        conf.keyring,
+        conf.policy,
+        value,
+        unix_now(r),
+        &cookie_names(r),
+        buf,
+    )
+    .map_err(Refused::Value)?;
+    let subject = conf
+        .subject_key
+        .and_then(|key| subject_of(&buf[text.clone()], key.to_bytes()));
+    let verdict = if asked == Some(subject.as_deref()) {
+        Verdict::Valid
+    } else {
+        revocation::check(r, &stamp, subject.as_deref())
+    };
+    match verdict {
+        Verdict::Revoked => Err(Refused::Revoked),
+        // SCR0222 has said why, once a minute.
+        Verdict::Unchecked { fail_closed: true } => Err(Refused::Unchecked),
+        _ => Ok(Checked {
+            text,
+            stamp,
+            format,
+            subject,
+            verdict,
+        }),
+    }
+}
+
 /// No session for this request: the status word, a debug line (bad input
 /// is the client's problem, not the server's: never an error status), and
 /// the decrypted bytes wiped at once (a value refused after decryption,
 /// expired or revoked, left its plaintext in `buf`).
-fn refuse(
-    r: &Request,
-    z: &mut Session,
-    buf: &mut [u8],
-    word: &'static CStr,
-    msg: Msg,
-    why: &dyn std::fmt::Display,
-) -> apr_status_t {
-    status::set(r, word);
+fn refuse(r: &Request, z: &mut Session, buf: &mut [u8], why: Refused) -> apr_status_t {
+    status::set(r, why.word());
+    let msg = match why {
+        Refused::Revoked => Msg::RevokedRefused,
+        Refused::Value(_) | Refused::Unchecked => Msg::NotOpened,
+    };
     log(r, msg, || {
         format!(
             "sealed session not opened: {why}; continuing without a session: {}",
@@ -572,52 +659,23 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         // No secrets here: the text is mod_session's to decode. Noted, so
         // that a redirect's target or a subrequest with secrets does not
         // take it for a session it opened.
-        r.session_owner()
-            .note_read(r, z, sealed, ConfId::of(r), None);
+        r.session_owner().note_read(r, z, sealed, None);
         return OK as apr_status_t;
     };
     // Decoded and decrypted in the session's pool, where the text stays.
     let buf = z.pool(r).zeroed(open_capacity(sealed.len()) + 1);
-    let opened = open_value_in(
-        conf.keyring,
-        conf.policy,
-        sealed,
-        unix_now(r),
-        &cookie_names(r),
-        buf,
-    );
-    let (text, stamp, format) = match opened {
-        Ok(opened) => opened,
-        Err(why) => return refuse(r, z, buf, why.status(), Msg::NotOpened, &why),
+    let Checked {
+        text,
+        stamp,
+        format,
+        subject,
+        verdict,
+    } = match open_checked(r, &conf, sealed, buf, None) {
+        Ok(checked) => checked,
+        Err(why) => return refuse(r, z, buf, why),
     };
-    let subject = conf
-        .subject_key
-        .and_then(|key| subject_of(&buf[text.clone()], key.to_bytes()));
-    let verdict = revocation::check(r, &stamp, subject.as_deref());
-    match verdict {
-        Verdict::Revoked => {
-            return refuse(r, z, buf, c"revoked", Msg::RevokedRefused, &"revoked");
-        }
-        Verdict::Unchecked { fail_closed: true } => {
-            // SCR0222 has said why, once a minute.
-            return refuse(
-                r,
-                z,
-                buf,
-                c"unchecked",
-                Msg::NotOpened,
-                &"revocation unchecked",
-            );
-        }
-        _ => {}
-    }
-    r.session_owner().note_read(
-        r,
-        z,
-        sealed,
-        ConfId::of(r),
-        Some((stamp, subject.as_deref())),
-    );
+    r.session_owner()
+        .note_read(r, z, sealed, Some((stamp, subject.as_deref())));
     buf[text.end] = 0;
     // SAFETY: `buf` is memory of the session's pool (z.pool above).
     z.set_encoded(Some(unsafe {

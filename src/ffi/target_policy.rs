@@ -24,17 +24,15 @@
 //! nothing, the client's value is saved as it came: a page under another
 //! policy neither sees nor ends the session it was not given.
 
-use std::ffi::{CStr, c_void};
+use std::ffi::c_void;
 
 use super::bindings::{apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t};
 use super::httpd::{ConfId, ReadNote, Request, Session};
 use super::log::{log, printable};
 use super::messages::Msg;
-use super::revocation::{self, Verdict};
-use super::session_crypto::{Conf, cookie_names, unix_now};
+use super::session_crypto::{Conf, open_checked};
 use super::status;
-use crate::revoke::subject_of;
-use crate::seal::{open_capacity, open_value_in};
+use crate::seal::open_capacity;
 
 /// A later load of session `z` in `r` (`conf`: the request's crypto
 /// configuration, if it has secrets): shows `r` the session's entries if
@@ -73,10 +71,10 @@ pub(super) fn hidden_value<'r>(r: &'r Request, z: &Session, conf: &Conf) -> Opti
 /// configuration it was read in, or without secrets (where a plain session
 /// takes any text a client sends), yes; else if its value opens here.
 pub(super) fn visible(r: &Request, note: &ReadNote, conf: Option<&Conf>) -> bool {
-    let here = ConfId::of(r);
     let Some(conf) = conf else {
         return true;
     };
+    let here = ConfId::of(r);
     if here == note.conf {
         return true;
     }
@@ -88,49 +86,20 @@ pub(super) fn visible(r: &Request, note: &ReadNote, conf: Option<&Conf>) -> bool
     seen
 }
 
-/// Opens the client's value again under `r`'s configuration, and asks the
-/// revocation store where the subject it names here is not the one it was
-/// opened with (the same value and subject were asked about then).
+/// Opens the client's value again under `r`'s configuration, as decoding
+/// does; the revocation store is asked only where the subject it names
+/// here is not the one it was opened with (that value and subject were
+/// asked about then).
 fn opens_here(r: &Request, note: &ReadNote, conf: &Conf) -> bool {
     let value = note.value();
     let buf = r.pool().zeroed(open_capacity(value.len()) + 1);
-    let opened = open_value_in(
-        conf.keyring,
-        conf.policy,
-        value,
-        unix_now(r),
-        &cookie_names(r),
-        buf,
-    );
-    let refused: Option<(&'static CStr, String)> = match opened {
-        Err(why) => Some((why.status(), why.to_string())),
-        Ok((text, stamp, _)) => {
-            let subject = conf
-                .subject_key
-                .and_then(|key| subject_of(&buf[text], key.to_bytes()));
-            let asked = note
-                .opened
-                .as_ref()
-                .is_some_and(|o| o.subject() == subject.as_deref());
-            let verdict = if asked {
-                Verdict::Valid
-            } else {
-                revocation::check(r, &stamp, subject.as_deref())
-            };
-            match verdict {
-                Verdict::Revoked => Some((c"revoked", "revoked".to_owned())),
-                Verdict::Unchecked { fail_closed: true } => {
-                    Some((c"unchecked", "revocation unchecked".to_owned()))
-                }
-                _ => None,
-            }
-        }
-    };
+    let asked = note.opened.as_ref().map(|o| o.subject());
+    let checked = open_checked(r, conf, value, buf, asked);
     buf.fill(0);
-    let Some((word, why)) = refused else {
+    let Err(why) = checked else {
         return true;
     };
-    status::set(r, word);
+    status::set(r, why.word());
     log(r, Msg::NotShownHere, || {
         format!(
             "session of an earlier request of this chain not shown here ({why}): {}",

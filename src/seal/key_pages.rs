@@ -82,9 +82,7 @@ impl<T> Paged<T> {
         );
         Self { inner }
     }
-}
 
-impl<T> Paged<T> {
     /// What `derive` makes, on its own pages, with the stack `derive` used
     /// zeroed: every temporary copy of the key was in frames below this
     /// one, and is gone.
