@@ -47,14 +47,7 @@ fn load_single<'r>(
 ) -> &'r Session {
     let lookup = find_session_cookie(name, headers);
     if lookup.conflict {
-        log(r, Msg::CookieConflict, || {
-            format!(
-                "client sent the session cookie '{}' more than once with different values, \
-                 session not loaded: {}",
-                printable(name),
-                printable(r.uri())
-            )
-        });
+        log_conflict(r, name);
     }
     if conf.remove && lookup.found {
         strip_request_cookies(r, |h| strip_session_cookie(name, h));
@@ -70,19 +63,9 @@ fn load_single<'r>(
 
     let session = owner.pool().new_session(lookup.value);
     match lookup.value {
-        Some(v) => log(r, Msg::CookieRead, || {
-            format!(
-                "session cookie '{}' read ({} bytes)",
-                printable(name),
-                v.len()
-            )
-        }),
-        None if lookup.found => log(r, Msg::CookieIgnored, || {
-            format!("session cookie '{}' ignored", printable(name))
-        }),
-        None => log(r, Msg::NoCookie, || {
-            format!("no session cookie '{}' in the request", printable(name))
-        }),
+        Some(v) => log_read(r, name, v.len()),
+        None if lookup.found => log_ignored(r, name),
+        None => log_no_cookie(r, name),
     }
     session
 }
@@ -129,19 +112,11 @@ fn load_chunked<'r>(
     let pool = owner.pool();
     match loaded {
         Loaded::Absent => {
-            log(r, Msg::NoCookie, || {
-                format!("no session cookie '{}' in the request", printable(name))
-            });
+            log_no_cookie(r, name);
             pool.new_session(None)
         }
         Loaded::Single(value) => {
-            log(r, Msg::CookieRead, || {
-                format!(
-                    "session cookie '{}' read ({} bytes)",
-                    printable(name),
-                    value.len()
-                )
-            });
+            log_read(r, name, value.len());
             pool.new_session(Some(value))
         }
         Loaded::Chunked { value, parts } => {
@@ -155,17 +130,8 @@ fn load_chunked<'r>(
             pool.new_session(Some(&value))
         }
         Loaded::Refused(ReadError::Conflict) => {
-            log(r, Msg::CookieConflict, || {
-                format!(
-                    "client sent the session cookie '{}' more than once with different values, \
-                     session not loaded: {}",
-                    printable(name),
-                    printable(r.uri())
-                )
-            });
-            log(r, Msg::CookieIgnored, || {
-                format!("session cookie '{}' ignored", printable(name))
-            });
+            log_conflict(r, name);
+            log_ignored(r, name);
             pool.new_session(None)
         }
         Loaded::Refused(e) if e.over_limits() => {
@@ -179,6 +145,39 @@ fn load_chunked<'r>(
             pool.new_session(None)
         }
     }
+}
+
+/// SCR0104: the cookie twice with different values.
+fn log_conflict(r: &Request, name: &[u8]) {
+    log(r, Msg::CookieConflict, || {
+        format!(
+            "client sent the session cookie '{}' more than once with different values, \
+             session not loaded: {}",
+            printable(name),
+            printable(r.uri())
+        )
+    });
+}
+
+/// SCR0101: the cookie read, in one piece.
+fn log_read(r: &Request, name: &[u8], len: usize) {
+    log(r, Msg::CookieRead, || {
+        format!("session cookie '{}' read ({len} bytes)", printable(name))
+    });
+}
+
+/// SCR0102: a cookie found and not used.
+fn log_ignored(r: &Request, name: &[u8]) {
+    log(r, Msg::CookieIgnored, || {
+        format!("session cookie '{}' ignored", printable(name))
+    });
+}
+
+/// SCR0103: no cookie.
+fn log_no_cookie(r: &Request, name: &[u8]) {
+    log(r, Msg::NoCookie, || {
+        format!("no session cookie '{}' in the request", printable(name))
+    });
 }
 
 fn over_limits_text(name: &[u8], e: ReadError) -> String {
