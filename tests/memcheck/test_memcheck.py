@@ -117,7 +117,9 @@ def valgrind_command(out):
             # keep their symbols so that their frames still have names
             "--keep-debuginfo=yes",
             # mod_cgi(d)'s forks until exec: not ours, no report of their own
-            "--child-silent-after-fork=yes", "--vgdb=no", "-v",
+            "--child-silent-after-fork=yes", "-v",
+            # a hang at exit is answered with each thread's stack (vgdb)
+            "--vgdb=yes", f"--vgdb-prefix={out}/vgdb",
             f"--suppressions={SUPPRESSIONS}",
             "--xml=yes", f"--xml-file={out}/memcheck.%p.xml", f"--log-file={out}/valgrind.%p.log",
             "--xtree-memory=full", f"--xtree-memory-file={out}/xtree.%p.kcg"]
@@ -139,22 +141,49 @@ class ValgrindApache(Apache):
                            TIMEOUT, "apache2 -X under valgrind")
 
     def stop(self):
-        """SIGTERM: httpd exits cleanly (pools destroyed), then valgrind
-        runs its leak check; returns valgrind's exit status."""
+        """SIGTERM once httpd is idle: httpd exits cleanly (pools destroyed),
+        then valgrind runs its leak check; returns valgrind's exit status.
+
+        prefork's child handles SIGTERM by destroying its pools from the
+        signal handler (just_die), so a SIGTERM that lands while a request
+        is still being torn down (the client has its answer before httpd has
+        logged the request and freed its pool) can leave httpd's pool lists
+        half changed: wait until every request sent is in the access log.
+        A process that still does not exit fails with each thread's stack."""
         rc = None
         if self.proc and self.proc.poll() is None:
+            self.wait_idle()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 rc = self.proc.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
+                stacks = subprocess.run(
+                    ["vgdb", f"--vgdb-prefix={self.out}/vgdb", f"--pid={self.proc.pid}",
+                     "v.info", "scheduler"], capture_output=True, text=True, timeout=60)
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+                self.proc.stdout.close()
+                self.proc = None
+                raise AssertionError(
+                    f"apache2 -X under valgrind still ran {TIMEOUT} s after SIGTERM; its threads:\n"
+                    f"{stacks.stdout}{stacks.stderr}\nerror log (end):\n{self.error_log()[-4000:]}")
         elif self.proc:
             rc = self.proc.returncode
         if self.proc:
             self.proc.stdout.close()
         self.proc = None
         return rc
+
+    def wait_idle(self):
+        """Until the access log holds every request sent, and a second more
+        for the last one's pool to go."""
+        access = self.root / "logs" / "access.log"
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if access.exists() and len(access.read_text().splitlines()) >= self.sent:
+                time.sleep(1)
+                return
+            time.sleep(0.1)
 
     def request(self, path, headers=(), method="GET", body=b""):
         self.sent += 1
