@@ -8,11 +8,15 @@
  * into memory that is still there. The counting itself is atomic adds in
  * Rust, with no lock on the request path.
  *
- * Each module registers itself as a provider of the group
- * "session_metrics": the session-metrics handler (registered by both, the
- * first serves) shows every loaded module's counters, and the cookie
- * module leaves counting the status words to our crypto module when it is
- * loaded (its words are the last word). */
+ * Each module registers itself (its Rust entries and its module record) as
+ * a provider of the group "session_metrics". The first of our modules to
+ * register hooks the two calls every request passes, once for both: the
+ * session-metrics handler, which shows every loaded module's counters, and
+ * log_transaction, which counts the request's final status word. That word
+ * is read from the modules' own request state (scr_request_state), not
+ * from the environment: our crypto module's if it set one (it knows
+ * more), else our cookie module's. It is counted by our crypto module when
+ * it is loaded, else by our cookie module. */
 #include "metrics.h"
 
 #include <errno.h>
@@ -36,9 +40,21 @@
 static const char *const providers[] = {"mod_session_cookie_rs",
                                         "mod_session_crypto_rs", NULL};
 
+/* What a module registers in the provider group. */
+typedef struct {
+    const scr_metrics_entries *entries;
+    const module *record;
+} provider;
+
+/* This module's. */
 static const scr_metrics_entries *metrics;
 static const char *module_name;
-static int counts_words;
+
+/* Set in post_config for the hooks of the first module to register (the
+ * only one whose log_transaction is hooked): the modules whose words are
+ * read, the one that says more first, and the one that counts them. */
+static const provider *word_sources[2];
+static const scr_metrics_entries *word_counter;
 
 /* Finds this module's mapping through the process pool, or makes it. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -47,6 +63,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     apr_pool_t *process = s->process->pool;
     const char *key = apr_pstrcat(ptemp, module_name, ":metrics:v1", NULL);
     void *base = NULL;
+    const provider *cookie = ap_lookup_provider(GROUP, "mod_session_cookie_rs", VERSION);
+    const provider *crypto = ap_lookup_provider(GROUP, "mod_session_crypto_rs", VERSION);
+    int counts_words;
 
     (void)pconf, (void)plog;
     apr_pool_userdata_get(&base, key, process);
@@ -62,43 +81,44 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
         apr_pool_userdata_set(base, apr_pstrdup(process, key), NULL, process);
     }
-    counts_words = strcmp(module_name, "mod_session_cookie_rs") != 0
-                   || !ap_lookup_provider(GROUP, "mod_session_crypto_rs", VERSION);
+    counts_words = strcmp(module_name, "mod_session_cookie_rs") != 0 || !crypto;
     metrics->attach(base, counts_words);
+    word_sources[0] = crypto ? crypto : cookie;
+    word_sources[1] = crypto ? cookie : NULL;
+    word_counter = word_sources[0]->entries;
     return OK;
 }
 
 /* Counts the request's final status word: the last request of its chain
- * of internal redirects says what became of the session. Read here, so
- * that a request without a session costs a table lookup and no call. */
+ * of internal redirects says what became of the session. A few loads and
+ * one call, for the cost of counting to stay small beside a request's. */
 static int log_transaction(request_rec *r)
 {
-    const char *word;
+    int i, word = -1;
 
-    if (!counts_words) {
-        return DECLINED;
-    }
     while (r->next) {
         r = r->next;
     }
-    word = apr_table_get(r->subprocess_env, "SESSION_COOKIE_STATUS");
-    if (word) {
-        metrics->count_word(word);
+    for (i = 0; i < 2 && word < 0 && word_sources[i]; i++) {
+        const scr_request_state *state =
+            ap_get_module_config(r->request_config, word_sources[i]->record);
+        if (state) {
+            word = state->word;
+        }
+    }
+    if (word >= 0) {
+        word_counter->count_word(word);
     }
     return DECLINED;
 }
 
 /* SetHandler session-metrics: every loaded module's counters in
- * Prometheus' text exposition format. */
-static int handler(request_rec *r)
+ * Prometheus' text exposition format. Out of line: the hook every request
+ * passes (handler below) stays a few instructions. */
+static int __attribute__((noinline)) serve_metrics(request_rec *r)
 {
-    const char *h = r->handler;
     int i;
 
-    /* Every request passes here: most handler names differ at once. */
-    if (!h || h[0] != HANDLER[0] || strcmp(h, HANDLER)) {
-        return DECLINED;
-    }
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
@@ -109,13 +129,23 @@ static int handler(request_rec *r)
         return OK;
     }
     for (i = 0; providers[i]; i++) {
-        const scr_metrics_entries *m =
-            ap_lookup_provider(GROUP, providers[i], VERSION);
+        const provider *m = ap_lookup_provider(GROUP, providers[i], VERSION);
         if (m) {
-            ap_rputs(m->render(r, 0), r);
+            ap_rputs(m->entries->render(r, 0), r);
         }
     }
     return OK;
+}
+
+static int handler(request_rec *r)
+{
+    const char *h = r->handler;
+
+    /* Most handler names differ at once. */
+    if (!h || h[0] != HANDLER[0] || strcmp(h, HANDLER)) {
+        return DECLINED;
+    }
+    return serve_metrics(r);
 }
 
 /* mod_status: this module's section, HTML or ?auto. */
@@ -126,8 +156,10 @@ static int status_hook(request_rec *r, int flags)
 }
 
 void scr_register_metrics(apr_pool_t *p, const char *name,
-                          const scr_metrics_entries *entries)
+                          const scr_metrics_entries *entries,
+                          const module *record)
 {
+    provider *me = apr_palloc(p, sizeof(*me));
     int first = 1;
     int i;
 
@@ -136,13 +168,13 @@ void scr_register_metrics(apr_pool_t *p, const char *name,
     for (i = 0; providers[i]; i++) {
         first = first && !ap_lookup_provider(GROUP, providers[i], VERSION);
     }
-    ap_register_provider(p, GROUP, name, VERSION, entries);
+    me->entries = entries;
+    me->record = record;
+    ap_register_provider(p, GROUP, name, VERSION, me);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
-    /* One handler serves every loaded module's counters: the first of our
-     * modules to load registers it (a hook each request passes). */
     if (first) {
         ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+        ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     }
     APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -41,6 +41,17 @@ typedef struct {
     apr_status_t (*encode_done)(request_rec *r, session_rec *z);
 } scr_text_entries;
 
+/* What a module keeps on one request, in its slot of r->request_config:
+ * made in r's pool by the Rust side when it first needs it (src/ffi/httpd.rs),
+ * NULL in the slot until then. */
+typedef struct {
+    /* The Rust side's notes on the request, opaque here. */
+    const void *notes;
+    /* The status word this module set last on r: its index in the words of
+     * src/status.rs, or -1. Read by the counters' log_transaction hook. */
+    int word;
+} scr_request_state;
+
 /* The counters both modules keep in memory shared by every child
  * (shim/metrics.c; the Rust side: src/ffi/metrics.rs, src/metrics.rs). */
 typedef struct {
@@ -53,9 +64,9 @@ typedef struct {
     /* The counters as text in r's pool: format 0 Prometheus' text format,
      * 1 mod_status' HTML section, 2 its ?auto lines. */
     const char *(*render)(request_rec *r, int format);
-    /* log_transaction: counts a request's final status word (the value of
-     * SESSION_COOKIE_STATUS in its environment). */
-    void (*count_word)(const char *word);
+    /* log_transaction: counts a request's final status word, by its index
+     * (scr_request_state.word). */
+    void (*count_word)(int word);
 } scr_metrics_entries;
 
 typedef struct {

@@ -198,7 +198,8 @@ void scr_cookie_register_hooks(apr_pool_t *p, const scr_cookie_entries *entries)
     ap_hook_session_load(rust->load, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_session_save(rust->save, NULL, NULL, APR_HOOK_MIDDLE);
     scr_register_text_hooks(&rust->text);
-    scr_register_metrics(p, "mod_session_cookie_rs", &rust->metrics);
+    scr_register_metrics(p, "mod_session_cookie_rs", &rust->metrics,
+                         &session_cookie_module);
 }
 
 const scr_cookie_conf *scr_cookie_request_config(const request_rec *r)
@@ -211,12 +212,12 @@ int scr_cookie_module_index(void)
     return session_cookie_module.module_index;
 }
 
-void *scr_cookie_request_state(const request_rec *r)
+scr_request_state *scr_cookie_request_state(const request_rec *r)
 {
     return ap_get_module_config(r->request_config, &session_cookie_module);
 }
 
-void scr_cookie_set_request_state(request_rec *r, void *state)
+void scr_cookie_set_request_state(request_rec *r, scr_request_state *state)
 {
     ap_set_module_config(r->request_config, &session_cookie_module, state);
 }

@@ -24,10 +24,10 @@ const scr_cookie_conf *scr_cookie_request_config(const request_rec *r);
 /* The module index, for logging from Rust. */
 int scr_cookie_module_index(void);
 
-/* This module's slot in a request's request_config (the sessions the Rust
- * side loaded for the request; NULL until set). */
-void *scr_cookie_request_state(const request_rec *r);
-void scr_cookie_set_request_state(request_rec *r, void *state);
+/* This module's slot in a request's request_config: its state on the
+ * request (rust_entry.h), NULL until the Rust side makes it. */
+scr_request_state *scr_cookie_request_state(const request_rec *r);
+void scr_cookie_set_request_state(request_rec *r, scr_request_state *state);
 
 /* LimitRequestFieldSize of the request's server (r->server is opaque to
  * the Rust side). */

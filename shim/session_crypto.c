@@ -577,7 +577,8 @@ void scr_crypto_register_hooks(apr_pool_t *p, const scr_crypto_entries *entries)
     ap_hook_session_encode(rust->encode, NULL, NULL, APR_HOOK_LAST);
     ap_hook_session_decode(rust->decode, NULL, NULL, APR_HOOK_FIRST);
     scr_register_text_hooks(&rust->text);
-    scr_register_metrics(p, "mod_session_crypto_rs", &rust->metrics);
+    scr_register_metrics(p, "mod_session_crypto_rs", &rust->metrics,
+                         &session_crypto_module);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
@@ -600,12 +601,12 @@ int scr_crypto_module_index(void)
     return session_crypto_module.module_index;
 }
 
-void *scr_crypto_request_state(const request_rec *r)
+scr_request_state *scr_crypto_request_state(const request_rec *r)
 {
     return ap_get_module_config(r->request_config, &session_crypto_module);
 }
 
-void scr_crypto_set_request_state(request_rec *r, void *state)
+void scr_crypto_set_request_state(request_rec *r, scr_request_state *state)
 {
     ap_set_module_config(r->request_config, &session_crypto_module, state);
 }

@@ -62,9 +62,9 @@ const scr_cookie_dir_conf *scr_crypto_cookie_config(const request_rec *r);
 /* The module index, for logging from Rust. */
 int scr_crypto_module_index(void);
 
-/* This module's slot in a request's request_config (what the Rust side
- * keeps about the request's sessions; NULL until set). */
-void *scr_crypto_request_state(const request_rec *r);
-void scr_crypto_set_request_state(request_rec *r, void *state);
+/* This module's slot in a request's request_config: its state on the
+ * request (rust_entry.h), NULL until the Rust side makes it. */
+scr_request_state *scr_crypto_request_state(const request_rec *r);
+void scr_crypto_set_request_state(request_rec *r, scr_request_state *state);
 
 #endif

@@ -10,6 +10,7 @@
 //!   values, in our format and in stock `mod_session_crypto`'s, and the
 //!   passphrase files;
 //! - [`revoke`]: what the revocation store holds and for how long;
+//! - [`status`]: the status words (`SESSION_COOKIE_STATUS`);
 //! - [`metrics`]: the session counters' names and labels, and their texts
 //!   for mod_status and Prometheus.
 //!
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod revoke;
 pub mod seal;
 pub mod session;
+pub mod status;
 
 #[cfg(any(feature = "session-cookie-module", feature = "session-crypto-module"))]
 #[allow(unsafe_code)]

@@ -9,27 +9,7 @@
 
 use std::fmt::Write as _;
 
-/// The status words (docs/operations.md, "Status words"), in the order they are
-/// counted and shown.
-pub const WORDS: [&str; 12] = [
-    "ok",
-    "absent",
-    "expired",
-    "lifetime",
-    "revoked",
-    "unchecked",
-    "forged",
-    "unknown_key",
-    "malformed",
-    "duplicate",
-    "incomplete",
-    "stock_format",
-];
-
-/// The index of a status word in [`WORDS`].
-pub fn word_index(word: &[u8]) -> Option<usize> {
-    WORDS.iter().position(|w| w.as_bytes() == word)
-}
+use crate::status::Status;
 
 /// How many key ids are counted one by one; the others' openings are
 /// counted together (`key_id="other"`).
@@ -81,7 +61,7 @@ pub enum Module {
 pub struct Snapshot {
     /// Requests by their final status word, if this module counts them
     /// (`None`: the other of our modules does).
-    pub words: Option<[u64; WORDS.len()]>,
+    pub words: Option<[u64; Status::ALL.len()]>,
     pub counters: [u64; COUNTERS],
     /// Openings per key id, in the order the ids were first seen.
     pub keys: Vec<([u8; 4], u64)>,
@@ -202,10 +182,10 @@ fn families(module: Module, s: &Snapshot) -> Vec<Family> {
             name: "status_total",
             help: "Requests by their session status word (SESSION_COOKIE_STATUS).",
             auto: "SessionStatus",
-            samples: WORDS
+            samples: Status::ALL
                 .iter()
                 .zip(words)
-                .map(|(w, n)| (Some(("word", (*w).to_owned())), *n))
+                .map(|(w, n)| (Some(("word", w.name().to_owned())), *n))
                 .collect(),
         });
     }
@@ -323,10 +303,10 @@ mod tests {
 
     fn snapshot() -> Snapshot {
         let mut s = Snapshot {
-            words: Some([0; WORDS.len()]),
+            words: Some([0; Status::ALL.len()]),
             ..Snapshot::default()
         };
-        s.words.as_mut().unwrap()[word_index(b"unknown_key").unwrap()] = 3;
+        s.words.as_mut().unwrap()[Status::UnknownKey.index()] = 3;
         s.counters[Counter::SealedOurs as usize] = 5;
         s.keys.push(([0x1a, 0x2b, 0x3c, 0x4d], 7));
         s

@@ -331,7 +331,7 @@ fn inspect(secrets: &Secrets, cookie_names: &[String], value: &str) -> Result<()
         Err(why) => {
             return Err(Failure(
                 1,
-                format!("does not open ({}): {why}", why.status().to_string_lossy()),
+                format!("does not open ({}): {why}", why.status().name()),
             ));
         }
     };

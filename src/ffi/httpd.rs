@@ -13,12 +13,13 @@
 use std::cell::Cell;
 #[cfg(feature = "session-crypto-module")]
 use std::ffi::c_void;
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_int};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 #[cfg(feature = "session-crypto-module")]
 use crate::seal::Stamp;
+use crate::status::Status;
 
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::apr_table_addn;
@@ -26,7 +27,7 @@ use super::bindings::apr_table_addn;
 use super::bindings::apr_table_get;
 use super::bindings::{
     apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_entry_t, apr_table_make,
-    apr_table_setn, apr_table_t, apr_table_unset, request_rec, session_rec,
+    apr_table_setn, apr_table_t, apr_table_unset, request_rec, scr_request_state, session_rec,
 };
 
 /// A C string from httpd as bytes; `None` for NULL.
@@ -289,9 +290,12 @@ impl Request {
 
     /// This module's notes on this request, newest first.
     fn notes(&self) -> impl Iterator<Item = &Note> {
-        // SAFETY: the slot is NULL or the head of a list of NoteLink that
-        // add_note allocated in this request's pool.
-        let mut link = unsafe { note_slot(self.as_ptr()).cast::<NoteLink>().as_ref() };
+        // SAFETY: the state's notes are NULL or the head of a list of
+        // NoteLink that add_note allocated in this request's pool.
+        let mut link = unsafe {
+            self.state()
+                .and_then(|st| st.notes.cast::<NoteLink>().as_ref())
+        };
         std::iter::from_fn(move || {
             let current = link?;
             // SAFETY: as above, for each link.
@@ -303,13 +307,51 @@ impl Request {
     /// Adds `note` in front of this module's notes on this request, in the
     /// request's pool.
     fn add_note(&self, note: Note) {
-        // SAFETY: a new NoteLink in this request's pool, linked in front of
-        // the list in the slot (NULL or earlier links of this pool).
+        let state = self.state_or_new();
+        // SAFETY: `state` is this request's; a new NoteLink in its pool is
+        // linked in front of its list (NULL or earlier links of this pool).
         unsafe {
-            let next = note_slot(self.as_ptr()).cast::<NoteLink>();
             let link = apr_palloc(self.pool().as_ptr(), size_of::<NoteLink>()).cast::<NoteLink>();
-            link.write(NoteLink { note, next });
-            set_note_slot(self.as_ptr(), link.cast());
+            link.write(NoteLink {
+                note,
+                next: (*state).notes.cast(),
+            });
+            (*state).notes = link.cast_const().cast();
+        }
+    }
+
+    /// Keeps `word` as the status word this module set last on this
+    /// request, for the counters (shim/metrics.c).
+    pub(super) fn set_status(&self, word: Status) {
+        let state = self.state_or_new();
+        // SAFETY: `state` is this request's, in its pool.
+        unsafe { (*state).word = word.index() as c_int };
+    }
+
+    /// This module's state on this request, if it made one.
+    fn state(&self) -> Option<&scr_request_state> {
+        // SAFETY: the slot is NULL or a state state_or_new made in this
+        // request's pool.
+        unsafe { request_state(self.as_ptr()).as_ref() }
+    }
+
+    /// This module's state on this request, made in the request's pool if
+    /// it has none yet. A raw pointer: callers write through it at once
+    /// and keep no reference.
+    fn state_or_new(&self) -> *mut scr_request_state {
+        // SAFETY: the slot is NULL or a state of this request's pool; a new
+        // one is made there and put in the slot.
+        unsafe {
+            let mut state = request_state(self.as_ptr());
+            if state.is_null() {
+                state = apr_palloc(self.pool().as_ptr(), size_of::<scr_request_state>()).cast();
+                state.write(scr_request_state {
+                    notes: ptr::null(),
+                    word: -1,
+                });
+                set_request_state(self.as_ptr(), state);
+            }
+            state
         }
     }
 
@@ -480,17 +522,17 @@ enum Note {
 type Note = LoadedNote;
 
 /// A request's notes: a list in the request's pool, newest first, its head
-/// in the module's slot of the request's `request_config`.
+/// in the module's state on the request.
 struct NoteLink {
     note: Note,
     next: *const NoteLink,
 }
 
-/// This build's module's slot in `r`'s `request_config`.
+/// This build's module's state in `r`'s `request_config`.
 ///
 /// # Safety
 /// `r` is a live request.
-unsafe fn note_slot(r: *mut request_rec) -> *mut std::ffi::c_void {
+unsafe fn request_state(r: *mut request_rec) -> *mut scr_request_state {
     // SAFETY: per the contract above.
     unsafe {
         #[cfg(feature = "session-cookie-module")]
@@ -500,11 +542,11 @@ unsafe fn note_slot(r: *mut request_rec) -> *mut std::ffi::c_void {
     }
 }
 
-/// Sets this build's module's slot in `r`'s `request_config`.
+/// Sets this build's module's state in `r`'s `request_config`.
 ///
 /// # Safety
 /// `r` is a live request; `state` lives as long as it.
-unsafe fn set_note_slot(r: *mut request_rec, state: *mut std::ffi::c_void) {
+unsafe fn set_request_state(r: *mut request_rec, state: *mut scr_request_state) {
     // SAFETY: per the contract above.
     unsafe {
         #[cfg(feature = "session-cookie-module")]

@@ -11,16 +11,16 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering::Relaxed};
 
 use super::bindings::{request_rec, scr_metrics_entries};
 use super::guarded;
-use super::httpd::{Request, c_bytes};
+use super::httpd::Request;
 use crate::metrics::{
-    COUNTERS, Counter, KEY_SLOTS, Module, Snapshot, WORDS, prometheus, status_auto, status_html,
-    word_index,
+    COUNTERS, Counter, KEY_SLOTS, Module, Snapshot, prometheus, status_auto, status_html,
 };
+use crate::status::Status;
 
 /// The counters as they lie in shared memory (zeroed when made).
 #[repr(C)]
 struct Block {
-    words: [AtomicU64; WORDS.len()],
+    words: [AtomicU64; Status::ALL.len()],
     counters: [AtomicU64; COUNTERS],
     /// Key ids counted one by one: `1 << 32 | id`, 0 for a free slot.
     key_ids: [AtomicU64; KEY_SLOTS],
@@ -118,16 +118,17 @@ unsafe extern "C" fn attach(base: *mut c_void, count_words: c_int) {
     );
 }
 
-/// # Safety
-/// `word` is a C string.
-unsafe extern "C" fn count_word(word: *const c_char) {
-    // SAFETY: per the contract above.
-    let word = unsafe { c_bytes(word) }.unwrap_or_default();
+/// Counts a request's final status word, by its index in [`Status::ALL`]
+/// (one a module's state on the request holds; shim/metrics.c).
+extern "C" fn count_word(word: c_int) {
     guarded(
         || (),
         || {
-            if let (Some(b), Some(i)) = (block(), word_index(word)) {
-                b.words[i].fetch_add(1, Relaxed);
+            let slot = usize::try_from(word).ok();
+            if let (Some(b), Some(i)) = (block(), slot) {
+                if let Some(n) = b.words.get(i) {
+                    n.fetch_add(1, Relaxed);
+                }
             }
         },
     );

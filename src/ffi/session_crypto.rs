@@ -35,6 +35,7 @@ use crate::seal::{
     Format, FormatVersion, Keyring, NotOpened, Policy, Sealed, SecretWarning, Stamp, StockCipher,
     StockFormat, open_capacity, open_value_in, opened_key_id, parse_time, seal_value_in,
 };
+use crate::status::Status;
 
 /// `SessionCryptoCipher`'s values as the shim stores them (an index here):
 /// 0, what an unset directive leaves, is stock's default.
@@ -552,11 +553,11 @@ pub(super) enum Refused {
 
 impl Refused {
     /// The request's status word.
-    pub(super) fn word(self) -> &'static CStr {
+    pub(super) fn word(self) -> Status {
         match self {
             Self::Value(why) => why.status(),
-            Self::Revoked => c"revoked",
-            Self::Unchecked => c"unchecked",
+            Self::Revoked => Status::Revoked,
+            Self::Unchecked => Status::Unchecked,
         }
     }
 }
@@ -651,7 +652,7 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
         // kept (a session this module opened has one; no need to look).
         target_policy::enforce(r, z, conf.as_ref());
         if conf.is_some() && r.session_owner().opened(z).is_none() {
-            status::set_if_unset(r, c"absent");
+            status::set_if_unset(r, Status::Absent);
         }
         return OK as apr_status_t;
     };
@@ -684,7 +685,7 @@ fn decode_session(r: &Request, z: &mut Session) -> apr_status_t {
     if verdict == Verdict::Valid {
         status::set(r, format.status());
     } else {
-        status::set(r, c"unchecked");
+        status::set(r, Status::Unchecked);
     }
     if format == Format::Ours {
         metrics::opened(opened_key_id(buf));

@@ -7,21 +7,27 @@
 //! or refuses a value. mod_session runs the decode hooks a second time from
 //! its output filter, on a session already decoded (no text left): that
 //! run must not overwrite the word the first one set.
+//!
+//! Each module also keeps the last word it set in its own state on the
+//! request, where the counters read it (shim/metrics.c) without searching
+//! the environment.
 
 use std::ffi::CStr;
 
 use super::httpd::Request;
+use crate::status::Status;
 
 const STATUS: &CStr = c"SESSION_COOKIE_STATUS";
 
 /// Sets the word, replacing an earlier one.
-pub(super) fn set(r: &Request, word: &'static CStr) {
-    r.subprocess_env().set(STATUS, word);
+pub(super) fn set(r: &Request, word: Status) {
+    r.subprocess_env().set(STATUS, word.word());
+    r.set_status(word);
 }
 
 /// Sets the word unless one is set already.
 #[cfg(feature = "session-crypto-module")]
-pub(super) fn set_if_unset(r: &Request, word: &'static CStr) {
+pub(super) fn set_if_unset(r: &Request, word: Status) {
     if r.subprocess_env().get(STATUS).is_none() {
         set(r, word);
     }

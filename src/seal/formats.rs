@@ -13,9 +13,7 @@
 //! ours, and never costs stock's checks. A value that is neither format's
 //! encoding is reported as not ours.
 
-use std::ffi::CStr;
 use std::fmt;
-
 use std::ops::Range;
 
 use zeroize::Zeroizing;
@@ -26,6 +24,7 @@ use super::format::{
 };
 use super::keyring::Keyring;
 use super::stock::{StockCipher, StockOpenError, open_stock, seal_stock};
+use crate::status::Status;
 
 /// The origin a stock-format value opens with: the epoch, which no
 /// `SessionCryptoNotBefore` or `SessionCryptoMaxLifetime` accepts.
@@ -49,10 +48,10 @@ pub enum Format {
 
 impl Format {
     /// The word `SESSION_COOKIE_STATUS` gets for a value that opened.
-    pub fn status(self) -> &'static CStr {
+    pub fn status(self) -> Status {
         match self {
-            Self::Ours => c"ok",
-            Self::Stock => c"stock_format",
+            Self::Ours => Status::Ok,
+            Self::Stock => Status::StockFormat,
         }
     }
 }
@@ -71,31 +70,31 @@ pub enum NotOpened {
 
 impl NotOpened {
     /// The word `SESSION_COOKIE_STATUS` gets (docs/operations.md, "Status words").
-    pub fn status(self) -> &'static CStr {
+    pub fn status(self) -> Status {
         match self {
             Self::Ours(e) => match e {
-                OpenError::Empty => c"absent",
-                OpenError::Expired { .. } => c"expired",
-                OpenError::Lifetime { .. } => c"lifetime",
-                OpenError::Revoked { .. } => c"revoked",
-                OpenError::Forged | OpenError::OtherCookie | OpenError::NoContext => c"forged",
-                OpenError::UnknownKey(_) => c"unknown_key",
+                OpenError::Empty => Status::Absent,
+                OpenError::Expired { .. } => Status::Expired,
+                OpenError::Lifetime { .. } => Status::Lifetime,
+                OpenError::Revoked { .. } => Status::Revoked,
+                OpenError::Forged | OpenError::OtherCookie | OpenError::NoContext => Status::Forged,
+                OpenError::UnknownKey(_) => Status::UnknownKey,
                 OpenError::TooLong { .. }
                 | OpenError::NotBase64
                 | OpenError::Truncated { .. }
                 | OpenError::UnknownVersion(_)
-                | OpenError::NotText => c"malformed",
+                | OpenError::NotText => Status::Malformed,
             },
             Self::Stock(e) => match e {
-                StockOpenError::MacMismatch | StockOpenError::Undecryptable => c"forged",
+                StockOpenError::MacMismatch | StockOpenError::Undecryptable => Status::Forged,
                 StockOpenError::TooLong { .. }
                 | StockOpenError::NotBase64
                 | StockOpenError::TooShort { .. }
                 | StockOpenError::NotWholeBlocks
-                | StockOpenError::NotText => c"malformed",
+                | StockOpenError::NotText => Status::Malformed,
             },
-            Self::StockRevoked => c"revoked",
-            Self::StockLifetime => c"lifetime",
+            Self::StockRevoked => Status::Revoked,
+            Self::StockLifetime => Status::Lifetime,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::cookie::{
     Loaded, MAX_CHUNKED_LEN, MAX_PARTS, ReadError, RequestCookies, Stripped, find_session_cookie,
     part_name, strip_session_and_parts, strip_session_cookie,
 };
+use crate::status::Status;
 
 pub(super) fn load_session(r: &Request) -> Option<&Session> {
     let conf = Config::of(r)?;
@@ -55,9 +56,9 @@ fn load_single<'r>(
     status::set(
         r,
         match lookup.value {
-            _ if lookup.conflict => c"duplicate",
-            Some(_) => c"ok",
-            None => c"absent",
+            _ if lookup.conflict => Status::Duplicate,
+            Some(_) => Status::Ok,
+            None => Status::Absent,
         },
     );
 
@@ -94,11 +95,11 @@ fn load_chunked<'r>(
     status::set(
         r,
         match loaded {
-            Loaded::Single(_) | Loaded::Chunked { .. } => c"ok",
-            Loaded::Absent => c"absent",
-            Loaded::Refused(ReadError::Conflict | ReadError::Duplicate { .. }) => c"duplicate",
+            Loaded::Single(_) | Loaded::Chunked { .. } => Status::Ok,
+            Loaded::Absent => Status::Absent,
+            Loaded::Refused(ReadError::Conflict | ReadError::Duplicate { .. }) => Status::Duplicate,
             Loaded::Refused(ReadError::Missing { .. } | ReadError::PartsWithoutCookie { .. }) => {
-                c"incomplete"
+                Status::Incomplete
             }
             Loaded::Refused(
                 ReadError::BadCount { .. }
@@ -106,7 +107,7 @@ fn load_chunked<'r>(
                 | ReadError::TooManyParts { .. }
                 | ReadError::TooLong { .. }
                 | ReadError::TooLarge { .. },
-            ) => c"malformed",
+            ) => Status::Malformed,
         },
     );
     let pool = owner.pool();
