@@ -6,7 +6,8 @@
 #   chunk_reassembly  chunked session cookies: reassembly from any Cookie header,
 #                  and split values read back (fuzz_targets/chunk_reassembly.rs)
 #   session_text   decoding the session text, against a naive rendering of
-#                  mod_session's C decoder, and encoding it again, against
+#                  mod_session's C decoder, the table it leaves (Settled)
+#                  against a naive APR table, and encoding it again, against
 #                  httpd's escaping loop (fuzz_targets/session_text.rs)
 #   scripts/fuzz.sh [seconds per target]     (default 60)
 # Exits non-zero when the fuzzer finds a crash or a broken invariant; the

@@ -6,6 +6,12 @@
 //! two must take the same steps (set, unset, expiry) in the same order,
 //! with the same bytes; neither may panic.
 //!
+//! The entries a table is left with: `session::Settled` (what decoding a
+//! session of many pairs works out before filling httpd's table) against
+//! the steps applied one by one to a naive APR table (a set replaces the
+//! first key equal ignoring ASCII case and keeps its spelling, an unset
+//! removes them all).
+//!
 //! Then the encoder (`session::Encoder`, what both modules run in place of
 //! `session_identity_encode`): the pairs decoded (any bytes but NUL, from
 //! the escapes) encoded again, in a buffer of exactly the size it asks
@@ -16,7 +22,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_session_cookie_rs::session::{CText, Encoder, Entry, buffer_len, decode};
+use mod_session_cookie_rs::session::{CText, Encoder, Entry, Settled, buffer_len, decode};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
@@ -37,6 +43,11 @@ fuzz_target!(|data: &[u8]| {
         "decode (left) != mod_session's reference (right) for {:?}",
         String::from_utf8_lossy(data)
     );
+    assert_eq!(
+        settled(data),
+        naive_table(&want),
+        "Settled (left) != APR's table (right)"
+    );
     let pairs: Vec<(&[u8], &[u8])> = got
         .iter()
         .filter_map(|step| match step {
@@ -55,6 +66,40 @@ fuzz_target!(|data: &[u8]| {
         panic!("decoded {e:?} into a buffer too short")
     });
 });
+
+/// The table `session::Settled` works out from decoding `data`.
+fn settled(data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut buf = vec![0xaa; buffer_len(data.len())];
+    let mut table = Settled::with_capacity(8);
+    decode(data, &mut buf, |entry| match entry {
+        Entry::Set(key, value) => table.set(key.bytes(), value),
+        Entry::Unset(key) => table.unset(key.bytes()),
+        Entry::Expiry(_) => {}
+    });
+    table
+        .entries()
+        .map(|(k, v)| (k.to_vec(), v.bytes().to_vec()))
+        .collect()
+}
+
+/// `apr_table_set` and `apr_table_unset`, one step at a time, on a table
+/// that was empty.
+fn naive_table(steps: &[Step]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut table: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for step in steps {
+        match step {
+            Step::Set(key, value) => {
+                match table.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                    Some(entry) => entry.1 = value.clone(),
+                    None => table.push((key.clone(), value.clone())),
+                }
+            }
+            Step::Unset(key) => table.retain(|(k, _)| !k.eq_ignore_ascii_case(key)),
+            Step::Expiry(_) => {}
+        }
+    }
+    table
+}
 
 /// `pairs` through `session::Encoder`, in a buffer of exactly the size it
 /// asks for, filled with garbage first.

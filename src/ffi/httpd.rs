@@ -21,13 +21,12 @@ use std::ptr::{self, NonNull};
 use crate::seal::Stamp;
 use crate::status::Status;
 
-#[cfg(feature = "session-cookie-module")]
-use super::bindings::apr_table_addn;
 #[cfg(feature = "session-crypto-module")]
 use super::bindings::apr_table_get;
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_entry_t, apr_table_make,
-    apr_table_setn, apr_table_t, apr_table_unset, request_rec, scr_request_state, session_rec,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_addn, apr_table_entry_t,
+    apr_table_make, apr_table_setn, apr_table_t, apr_table_unset, request_rec, scr_request_state,
+    session_rec,
 };
 
 /// A C string from httpd as bytes; `None` for NULL.
@@ -734,6 +733,23 @@ impl<'a> Table<'a> {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
         // SAFETY: NUL-terminated strings that live as long as the table.
         unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// `apr_table_addn` of strings already in the table's own pool: a new
+    /// entry, whatever entries of the same key there are. Both end with
+    /// their NUL (checked).
+    ///
+    /// # Safety
+    /// As for [`Table::set_kept`].
+    pub(super) unsafe fn add_kept(self, key: &[u8], value: &[u8]) {
+        assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
+        // SAFETY: NUL-terminated strings that live as long as the table.
+        unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// Whether the table has no entries.
+    pub(super) fn is_empty(self) -> bool {
+        self.entries().is_empty()
     }
 
     /// `apr_table_unset`: removes every entry of `key` (ignoring ASCII

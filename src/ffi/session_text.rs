@@ -10,7 +10,8 @@ use super::guarded;
 use super::httpd::{Request, Session};
 use super::log::log;
 use super::messages::Msg;
-use crate::session::{Entry, buffer_len, decode};
+use crate::session::{Entry, Settled, buffer_len, decode};
+use memchr::memchr_iter;
 
 /// `session_decode`, just before mod_session's `session_identity_decode`.
 ///
@@ -76,6 +77,12 @@ struct Steps {
     expiry: usize,
 }
 
+/// Above this many pairs, a session decoded into an empty table is worked
+/// out first ([`Settled`]) and each entry added once: `apr_table_set`
+/// compares each key with every entry before it, which costs the square of
+/// the number of keys. Below it, those compares cost less than hashing.
+const FEW_PAIRS: usize = 32;
+
 /// Decodes the session's text into its entries; `None` if there was no
 /// text (or no table) to decode.
 fn decode_into(z: &mut Session) -> Option<Steps> {
@@ -89,22 +96,38 @@ fn decode_into(z: &mut Session) -> Option<Steps> {
     let out = entries.pool().zeroed(buffer_len(text.len()));
     let mut expiry = None;
     let mut steps = Steps::default();
-    decode(text, out, |entry| match entry {
-        Entry::Set(key, value) => {
+    let pairs = memchr_iter(b'&', text).count() + 1;
+    let mut settled =
+        (pairs > FEW_PAIRS && entries.is_empty()).then(|| Settled::with_capacity(pairs));
+    decode(text, out, |entry| match (entry, settled.as_mut()) {
+        (Entry::Set(key, value), Some(settled)) => {
+            steps.set += 1;
+            settled.set(key.with_nul(), value);
+        }
+        (Entry::Set(key, value), None) => {
             steps.set += 1;
             // SAFETY: the strings are in the table's pool, and decode never
             // writes over a string it has handed out.
             unsafe { entries.set_kept(key.with_nul(), value.with_nul()) }
         }
-        Entry::Unset(key) => {
+        (Entry::Unset(key), Some(settled)) => {
+            steps.unset += 1;
+            settled.unset(key.with_nul());
+        }
+        (Entry::Unset(key), None) => {
             steps.unset += 1;
             entries.unset(key.with_nul());
         }
-        Entry::Expiry(at) => {
+        (Entry::Expiry(at), _) => {
             steps.expiry += 1;
             expiry = Some(at);
         }
     });
+    for (key, value) in settled.into_iter().flat_map(Settled::entries) {
+        // SAFETY: as for set_kept above; each key is added once, so the
+        // table is the one the sets and unsets would have left.
+        unsafe { entries.add_kept(key, value.with_nul()) }
+    }
     if let Some(at) = expiry {
         z.set_expiry(at);
     }

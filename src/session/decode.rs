@@ -72,37 +72,66 @@ pub fn buffer_len(text_len: usize) -> usize {
 /// caller has measured it, so it is not scanned again here), writing keys
 /// and values into `out` (at least [`buffer_len`] bytes: a shorter one
 /// decodes nothing) and handing each step to `apply`. Every string handed
-/// out keeps its own place in `out`: none is overwritten later, so the
-/// caller may keep them all.
-pub fn decode(text: &[u8], out: &mut [u8], mut apply: impl FnMut(Entry<'_>)) {
+/// out keeps its own place in `out`, borrowed for as long as `out` is: none
+/// is overwritten later, so the caller may keep them all.
+pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o>)) {
     if out.len() < buffer_len(text.len()) {
         return;
     }
-    let (mut at, mut used) = (0, 0);
+    let mut at = 0;
+    let mut rest = out;
     loop {
         at += text[at..].iter().take_while(|&&b| b == b'&').count();
         if at == text.len() {
             return;
         }
         let end = memchr(b'&', &text[at..]).map_or(text.len(), |i| at + i);
-        used += decode_pair(text, at, end, &mut out[used..], &mut apply);
+        let (used, step) = decode_pair(text, at, end, rest);
+        // What the pair's strings took is handed out for good; the rest of
+        // the buffer goes on to the next pair.
+        let (written, tail) = std::mem::take(&mut rest).split_at_mut(used);
+        rest = tail;
+        if let Some(step) = step {
+            apply(step.entry(written));
+        }
         at = end;
     }
 }
 
+/// Where a pair's strings lie in what it wrote (see [`decode_pair`]).
+enum Step {
+    /// The key as written, `len` bytes and its NUL.
+    Unset {
+        len: usize,
+    },
+    /// The key and its NUL, then the value and its NUL.
+    Set {
+        key_nul: usize,
+    },
+    Expiry(i64),
+}
+
+impl Step {
+    fn entry(self, written: &[u8]) -> Entry<'_> {
+        match self {
+            Self::Unset { len } => Entry::Unset(CText(&written[..=len])),
+            Self::Set { key_nul } => {
+                let (key, value) = written.split_at(key_nul + 1);
+                Entry::Set(CText(key), CText(value))
+            }
+            Self::Expiry(at) => Entry::Expiry(at),
+        }
+    }
+}
+
 /// The pair `text[start..end]` (no `&` inside, not empty), written at the
-/// start of `out`; returns how many bytes of `out` its strings took (at
-/// most the pair's bytes plus one).
-fn decode_pair(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    out: &mut [u8],
-    apply: &mut impl FnMut(Entry<'_>),
-) -> usize {
+/// start of `out`: how many bytes of `out` its strings took (at most the
+/// pair's bytes plus one) and the step it is, if any. Bytes past them may
+/// have been written over too (plain runs are copied a word at a time).
+fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize, Option<Step>) {
     let start = start + text[start..end].iter().take_while(|&&b| b == b'=').count();
     if start == end {
-        return 0;
+        return (0, None);
     }
     // Keys are short: a plain scan beats memchr's setup.
     let key_end = text[start..end]
@@ -114,11 +143,10 @@ fn decode_pair(
         let len = key_end - start;
         out[..len].copy_from_slice(&text[start..key_end]);
         out[len] = 0;
-        apply(Entry::Unset(CText(&out[..=len])));
-        return len + 1;
+        return (len + 1, Some(Step::Unset { len }));
     }
     let Some(key_nul) = unescape(&text[start..], key_end - start, out) else {
-        return 0;
+        return (0, None);
     };
     let value_at = key_nul + 1;
     let Some(value_len) = unescape(
@@ -126,17 +154,16 @@ fn decode_pair(
         end - key_end - 1,
         &mut out[value_at..],
     ) else {
-        return 0;
+        return (0, None);
     };
     let value_nul = value_at + value_len;
-    let (key, value) = out[..=value_nul].split_at(key_nul + 1);
-    let (key, value) = (CText(key), CText(value));
-    if key.bytes() == b"expiry" {
-        apply(Entry::Expiry(atoi64(value.bytes())));
-    } else {
-        apply(Entry::Set(key, value));
+    if &out[..key_nul] == b"expiry" {
+        return (
+            value_nul + 1,
+            Some(Step::Expiry(atoi64(&out[value_at..value_nul]))),
+        );
     }
-    value_nul + 1
+    (value_nul + 1, Some(Step::Set { key_nul }))
 }
 
 /// `ap_unescape_urlencoded` of the first `len` bytes of `src` into the

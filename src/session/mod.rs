@@ -5,6 +5,8 @@
 
 mod decode;
 mod encode;
+mod settle;
 
 pub use decode::{CText, Entry, buffer_len, decode};
 pub use encode::Encoder;
+pub use settle::Settled;

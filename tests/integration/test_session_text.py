@@ -345,6 +345,23 @@ def random_text(rnd):
     return rnd.choice(["", "", "", "&", "=", "&="]) + text + rnd.choice(["", "", "", "&", "="])
 
 
+def random_long_text(rnd):
+    """Many pairs (33 to 160: our decoder works out a session of more than
+    32 pairs before it fills the table, src/session/settle.rs): keys of a
+    small family in every case, set again, unset and set after their unset,
+    among keys set once. (No expiry: a past one drops the whole session.)"""
+    family = ["a", "A", "kA", "ka", "KA", "k%41", "x+y", "%C3%A9", "%c3%a9", "b"]
+    pairs = []
+    for i in range(rnd.randint(33, 160)):
+        if rnd.random() < 0.45:
+            k = rnd.choice(family)
+            pairs.append(rnd.choice([k, k + "=", f"{k}={rnd.choice(VALUES)}",
+                                     f"{k}={rnd.choice(VALUES)}"]))
+        else:
+            pairs.append(f"u{i}{rnd.choice(['', 'x', 'X'])}={rnd.choice(VALUES)}")
+    return "&".join(pairs)
+
+
 def random_texts(count, seed=SEED):
     rnd = random.Random(seed)
     return [random_text(rnd) for _ in range(count)]
@@ -436,6 +453,26 @@ def test_random_texts_same_as_stock(apache):
                  "'expiry' in other case, an entry", "empty '&' token", "leading '=' skipped",
                  "unset as written spares the unescaped key", "stock shows a non-empty session"):
         assert counts[case] >= min(20, COUNT // 250), (case, dict(counts), WHERE)
+
+
+def test_long_random_texts_same_as_stock(apache):
+    """Sessions of many pairs, which our decoder works out before it fills
+    the table: every entry, its order and its key's spelling as stock's
+    apr_table_set and apr_table_unset leave them."""
+    rnd = random.Random(SEED + 3)
+    texts = [random_long_text(rnd) for _ in range(max(COUNT // 20, 50))]
+    mixes = [STOCK, OURS, Mix("stock", "ours")]
+    servers = [serve(apache, mix) for mix in mixes]
+    seen = {srv.mix: observe_all(srv, texts) for srv in servers}
+    replaced = 0
+    for i, text in enumerate(texts):
+        want = seen[STOCK][i]
+        for mix in mixes[1:]:
+            assert seen[mix][i] == want, f"{WHERE} text {text!r}: {mix} (left) != stock (right)"
+        replaced += "set replaces a key of other case" in cases(text.encode(), time.time() * 1e6)
+    # The texts did what they are for: long sessions shown, keys replaced.
+    assert sum(len(w[1]) > 200 for w in seen[STOCK]) >= len(texts) // 2
+    assert replaced >= len(texts) // 2, replaced
 
 
 @pytest.mark.parametrize("mix", MIXES, ids=str)
