@@ -47,6 +47,9 @@ typedef struct {
 typedef struct {
     /* The Rust side's notes on the request, opaque here. */
     const void *notes;
+    /* The session the text encoder's first hook took over, until its second
+     * hook puts it back (src/ffi/session_encode.rs); NULL otherwise. */
+    void *encoding;
     /* The status word this module set last on r: its index in the words of
      * src/status.rs, or -1. Read by the counters' log_transaction hook. */
     int word;

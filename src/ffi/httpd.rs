@@ -17,6 +17,7 @@ use std::ffi::{CStr, c_char, c_int};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
+use super::session_encode::Taken;
 #[cfg(feature = "session-crypto-module")]
 use crate::seal::Stamp;
 use crate::status::Status;
@@ -327,6 +328,34 @@ impl Request {
         unsafe { (*state).word = word.index() as c_int };
     }
 
+    /// What the session text encoder's first hook handed its second on
+    /// this request (src/ffi/session_encode.rs), taken: the slot is empty
+    /// again.
+    pub(super) fn take_encoding(&self) -> Option<Taken> {
+        let state = self.state()?;
+        let held = state.encoding.cast::<Taken>();
+        // SAFETY: `state` is this request's; the slot is NULL or a Taken
+        // that set_encoding put in this request's pool.
+        unsafe {
+            (*ptr::from_ref(state).cast_mut()).encoding = ptr::null_mut();
+            held.as_ref().copied()
+        }
+    }
+
+    /// Hands `value` from the session text encoder's first hook to its
+    /// second on this request, in the request's pool.
+    pub(super) fn set_encoding(&self, value: Taken) {
+        let state = self.state_or_new();
+        // SAFETY: `state` is this request's; the value is copied into
+        // fresh memory of the request's pool (Taken is Copy: nothing to
+        // drop).
+        unsafe {
+            let held = apr_palloc(self.pool().as_ptr(), size_of::<Taken>()).cast::<Taken>();
+            held.write(value);
+            (*state).encoding = held.cast();
+        }
+    }
+
     /// This module's state on this request, if it made one.
     fn state(&self) -> Option<&scr_request_state> {
         // SAFETY: the slot is NULL or a state state_or_new made in this
@@ -346,6 +375,7 @@ impl Request {
                 state = apr_palloc(self.pool().as_ptr(), size_of::<scr_request_state>()).cast();
                 state.write(scr_request_state {
                     notes: ptr::null(),
+                    encoding: ptr::null_mut(),
                     word: -1,
                 });
                 set_request_state(self.as_ptr(), state);

@@ -15,13 +15,15 @@
 //! Between the two, the session is only mod_session's encoder's to see
 //! (the shim names `mod_session.c` as the successor of the first and the
 //! predecessor of the second), and the first hook's work is kept for the
-//! second in a thread-local slot: one hook run is one call on one thread,
-//! and the second hook takes the slot empty again. Where both our modules
-//! are loaded, the first to run does the work; the other sees an empty
-//! session, which it leaves to mod_session, as it does any session without
-//! entries and expiry.
+//! second in the module's state on the request, which the second hook
+//! takes empty again. The second puts a session back only if it is the one
+//! taken and still holds the stand-in. Should it not run (a hook between
+//! failed, and mod_session gave up saving), the first hook of the next
+//! save in the same request puts the session back before anything else.
+//! Where both our modules are loaded, the first to run does the work; the
+//! other sees an empty session, which it leaves to mod_session, as it does
+//! any session without entries and expiry.
 
-use std::cell::Cell;
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
@@ -32,23 +34,15 @@ use super::messages::Msg;
 use super::session_text::text_hook;
 use crate::session::Encoder;
 
-/// What [`encode_text`] took out of a session, for [`encode_text_done`].
+/// What [`encode_text`] took out of a session, for [`encode_text_done`]
+/// (kept in the module's state on the request: [`Request::set_encoding`]).
 #[derive(Clone, Copy)]
-struct Taken {
+pub(super) struct Taken {
     session: *const session_rec,
     entries: *mut apr_table_t,
     stand_in: *mut apr_table_t,
     expiry: i64,
     text: *const c_char,
-}
-
-thread_local! {
-    /// The session [`encode_text`] took over on this thread, until
-    /// [`encode_text_done`] puts it back. `Taken` is `Copy` and the slot
-    /// const-initialised: no destructor is registered for thread exit,
-    /// which would outlive this module when httpd unloads it on a graceful
-    /// restart.
-    static TAKEN: Cell<Option<Taken>> = const { Cell::new(None) };
 }
 
 /// `session_encode`, just before mod_session's `session_identity_encode`.
@@ -68,9 +62,13 @@ pub(super) unsafe extern "C" fn encode_text(
     // SAFETY: httpd's request and session, as passed to the hook.
     unsafe {
         text_hook(r, z, on_panic, |r, z| {
-            // Empty first: nothing of an earlier run survives a panic.
-            TAKEN.set(None);
-            TAKEN.set(take_over(r, z));
+            // A session an earlier save took and did not put back.
+            if let Some(taken) = r.take_encoding() {
+                put_back(z, taken);
+            }
+            if let Some(taken) = take_over(r, z) {
+                r.set_encoding(taken);
+            }
             OK as apr_status_t
         })
     }
@@ -90,8 +88,8 @@ pub(super) unsafe extern "C" fn encode_text_done(
     );
     // SAFETY: httpd's request and session, as passed to the hook.
     unsafe {
-        text_hook(r, z, on_panic, |_, z| {
-            if let Some(taken) = TAKEN.take() {
+        text_hook(r, z, on_panic, |r, z| {
+            if let Some(taken) = r.take_encoding() {
                 put_back(z, taken);
             }
             OK as apr_status_t
