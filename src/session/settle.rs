@@ -16,6 +16,8 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use foldhash::fast::RandomState;
+
 /// A key compared and hashed as APR compares table keys: ASCII letters in
 /// either case are equal (`strcasecmp` in httpd's C locale).
 #[derive(Clone, Copy)]
@@ -31,26 +33,46 @@ impl Eq for Folded<'_> {}
 
 impl Hash for Folded<'_> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        let mut folded = [0u8; 32];
-        for chunk in self.0.chunks(folded.len()) {
-            let part = &mut folded[..chunk.len()];
-            part.copy_from_slice(chunk);
-            part.make_ascii_lowercase();
-            h.write(part);
+        // Eight bytes at a time, folded to lower case as one word.
+        let mut words = self.0.chunks_exact(8);
+        for word in &mut words {
+            h.write_u64(folded(u64::from_le_bytes(
+                word.try_into().expect("8 bytes"),
+            )));
         }
+        let mut last = [0; 8];
+        last[..words.remainder().len()].copy_from_slice(words.remainder());
+        h.write_u64(folded(u64::from_le_bytes(last)));
         h.write_usize(self.0.len());
     }
 }
 
+/// `word`'s bytes with ASCII upper-case letters made lower case (what
+/// `to_ascii_lowercase` does to each), all eight at once: a byte of
+/// 'A'..='Z' has bit 5 set, no other changes.
+fn folded(word: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = ONES * 0x80;
+    // Each byte's low seven bits plus a constant sets its high bit where
+    // they reach 'A' (or pass 'Z'), with no carry into the next byte.
+    let low = word & !HIGHS;
+    let from_a = low + ONES * (0x80 - u64::from(b'A'));
+    let past_z = low + ONES * (0x80 - u64::from(b'Z') - 1);
+    let upper = from_a & !past_z & !word & HIGHS;
+    word | upper >> 2
+}
+
 /// The entries of a table that was empty, after a run of sets and unsets,
-/// in the table's order. Keys are hashed with the standard library's
-/// randomly keyed SipHash: a client cannot choose keys that collide.
+/// in the table's order. Keys are hashed with foldhash seeded at random
+/// per process (hashbrown's default): a client cannot choose keys that
+/// collide without the seed, and std's SipHash would cost a hundred
+/// instructions and more per short key.
 pub struct Settled<'a, T> {
     /// (key, what it is set to), in the order APR's table would hold
     /// them; `None` where a key was unset.
     slots: Vec<Option<(&'a [u8], T)>>,
     /// Each key that is set, and its slot.
-    index: HashMap<Folded<'a>, usize>,
+    index: HashMap<Folded<'a>, usize, RandomState>,
 }
 
 impl<'a, T> Settled<'a, T> {
@@ -58,7 +80,7 @@ impl<'a, T> Settled<'a, T> {
     pub fn with_capacity(n: usize) -> Self {
         Settled {
             slots: Vec::with_capacity(n),
-            index: HashMap::with_capacity(n),
+            index: HashMap::with_capacity_and_hasher(n, RandomState::default()),
         }
     }
 
@@ -117,6 +139,15 @@ mod tests {
         s.entries()
             .map(|(k, v)| (std::str::from_utf8(k).unwrap(), v))
             .collect()
+    }
+
+    #[test]
+    fn words_fold_as_each_byte_would() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, b'Z', b'a', b'@', b'[', b, 0x80 | b'A', b'M']);
+            let want = word.to_le_bytes().map(|c| c.to_ascii_lowercase());
+            assert_eq!(folded(word).to_le_bytes(), want, "byte {b:#x}");
+        }
     }
 
     #[test]

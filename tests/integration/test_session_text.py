@@ -346,13 +346,13 @@ def random_text(rnd):
 
 
 def random_long_text(rnd):
-    """Many pairs (33 to 160: our decoder works out a session of more than
-    32 pairs before it fills the table, src/session/settle.rs): keys of a
+    """Many pairs (40 to 200: our decoder works out a session of more than
+    64 pairs before it fills the table, src/session/settle.rs): keys of a
     small family in every case, set again, unset and set after their unset,
     among keys set once. (No expiry: a past one drops the whole session.)"""
     family = ["a", "A", "kA", "ka", "KA", "k%41", "x+y", "%C3%A9", "%c3%a9", "b"]
     pairs = []
-    for i in range(rnd.randint(33, 160)):
+    for i in range(rnd.randint(40, 200)):
         if rnd.random() < 0.45:
             k = rnd.choice(family)
             pairs.append(rnd.choice([k, k + "=", f"{k}={rnd.choice(VALUES)}",
