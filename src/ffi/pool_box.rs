@@ -72,14 +72,13 @@ impl<T> PoolBox<T> {
 }
 
 unsafe extern "C" fn drop_pool_box<T>(data: *mut c_void) -> apr_status_t {
-    let dropped = std::panic::catch_unwind(|| {
-        // SAFETY: `data` is the pointer Pool::keep registered; APR runs the
-        // cleanup once.
-        drop(unsafe { Box::from_raw(data.cast::<PoolBox<T>>()) });
-    });
-    if dropped.is_ok() {
-        0
-    } else {
-        super::bindings::APR_EGENERAL as apr_status_t
-    }
+    super::guarded(
+        || super::bindings::APR_EGENERAL as apr_status_t,
+        || {
+            // SAFETY: `data` is the pointer Pool::keep registered; APR runs
+            // the cleanup once.
+            drop(unsafe { Box::from_raw(data.cast::<PoolBox<T>>()) });
+            0
+        },
+    )
 }
