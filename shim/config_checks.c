@@ -28,6 +28,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "revocation_store.h"
+#include "scr_messages.h"
 
 APLOG_USE_MODULE(session_crypto);
 
@@ -111,13 +112,13 @@ static void check_level(const checker *c, const ap_directive_t *first, scope abo
                        || named(d, "SessionCryptoPassphraseFile");
     }
     if (secret_line && here.stock_seal) {
-        warn(s, secret_line, "SCR0218", "SessionCryptoStockFormat Seal keys "
+        warn(s, secret_line, SCR_STOCK_SECRET_SEALS_OURS, "SessionCryptoStockFormat Seal keys "
              "stock's MAC with the MD5 of the first secret: one stock cookie "
              "lets it be guessed at MD5 speed, so put a new secret "
              "(session-crypto-rs keygen) first once the switch is over");
     }
     else if (secret_line && !here.stock_off && secrets_set(c, first) == 1) {
-        warn(s, secret_line, "SCR0218", "this one secret opens stock-format "
+        warn(s, secret_line, SCR_STOCK_SECRET_SEALS_OURS, "this one secret opens stock-format "
              "values and seals ours: one stock cookie lets it be guessed at "
              "MD5 speed, which undoes Argon2id; put a new secret "
              "(session-crypto-rs keygen) first and keep this one second "
@@ -126,24 +127,24 @@ static void check_level(const checker *c, const ap_directive_t *first, scope abo
     for (d = first; d; d = d->next) {
         if (named(d, "SessionMaxAge") && here.sealed && !here.lifetime
             && d->args && strcmp(d->args, "0")) {
-            warn(s, d, "SCR0214", "sealed sessions are re-sealed with a later "
+            warn(s, d, SCR_MAX_AGE_WITHOUT_LIFETIME, "sealed sessions are re-sealed with a later "
                  "expiry on every use, so a copied cookie can be kept alive "
                  "forever: set SessionCryptoMaxLifetime too");
         }
         if (named(d, "SessionCryptoSubjectKey") && !here.lifetime) {
-            warn(s, d, "SCR0215", "without SessionCryptoMaxLifetime (30 days "
+            warn(s, d, SCR_SUBJECT_WITHOUT_LIFETIME, "without SessionCryptoMaxLifetime (30 days "
                  "or less) a subject's revocation is kept 30 days, after which "
                  "an older session of that subject could open again");
         }
         if (named(d, "SessionCryptoFormatVersion") && scr_revocation_named()
             && d->args && (!strcmp(d->args, "2") || !strcmp(d->args, "3"))) {
-            warn(s, d, "SCR0216", "values sealed in format 2 or 3 carry no "
+            warn(s, d, SCR_OLD_FORMAT_WITH_STORE, "values sealed in format 2 or 3 carry no "
                  "session id: a logout cannot revoke them (use 4 once every "
                  "node opens it)");
         }
         if ((named(d, "SessionCryptoNotBefore") || named(d, "SessionCryptoMaxLifetime"))
             && here.stock_seal) {
-            warn(s, d, "SCR0217", "stock-format values carry no origin: while "
+            warn(s, d, SCR_ORIGIN_LIMITS_WITH_STOCK_SEAL, "stock-format values carry no origin: while "
                  "SessionCryptoStockFormat Seal writes them, this limit does "
                  "not apply to them (it does once the switch is over)");
         }

@@ -31,6 +31,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_status.h"
+#include "scr_messages.h"
 
 #define GROUP "session_metrics"
 #define VERSION "1"
@@ -75,7 +76,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (base == MAP_FAILED) {
             ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
-                         "SCR0400: %s: no shared memory for the session "
+                         SCR_NO_COUNTER_MEMORY ": %s: no shared memory for the session "
                          "counters: nothing is counted", module_name);
             return OK;
         }

@@ -18,6 +18,7 @@
 #include "ap_socache.h"
 #include "http_log.h"
 #include "util_mutex.h"
+#include "scr_messages.h"
 
 APLOG_USE_MODULE(session_crypto);
 
@@ -120,14 +121,14 @@ static apr_status_t create_instance(server_rec *s, apr_pool_t *pconf,
     err = store.provider->create(&store.instance, store.args, ptemp, pconf);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     "SCR0213: SessionCryptoRevocationStore %s: %s", store.spec, err);
+                     SCR_REVOCATION_STORE ": SessionCryptoRevocationStore %s: %s", store.spec, err);
         store.instance = NULL;
         return APR_EINVAL;
     }
     rv = store.provider->init(store.instance, SCR_REVOKE_NAMESPACE, &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "SCR0213: SessionCryptoRevocationStore %s: cannot be "
+                     SCR_REVOCATION_STORE ": SessionCryptoRevocationStore %s: cannot be "
                      "initialised", store.spec);
         store.instance = NULL;
         return rv;
@@ -147,7 +148,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                                  NULL, s, pconf, 0);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         "SCR0213: SessionCryptoRevocationStore %s: cannot "
+                         SCR_REVOCATION_STORE ": SessionCryptoRevocationStore %s: cannot "
                          "create its mutex", store.spec);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -166,7 +167,7 @@ static void child_init(apr_pool_t *p, server_rec *s)
                                      apr_global_mutex_lockfile(store.mutex), p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "SCR0213: SessionCryptoRevocationStore %s: cannot attach "
+                     SCR_REVOCATION_STORE ": SessionCryptoRevocationStore %s: cannot attach "
                      "its mutex in this child: revocations unchecked", store.spec);
         store.instance = NULL;
     }
@@ -211,7 +212,7 @@ static int lock(request_rec *r)
     rv = apr_global_mutex_lock(store.mutex);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "SCR0213: revocation store mutex not taken");
+                      SCR_REVOCATION_STORE ": revocation store mutex not taken");
         return 0;
     }
     return 1;

@@ -22,6 +22,7 @@
 #include "util_filter.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "scr_messages.h"
 
 APLOG_USE_MODULE(session_crypto);
 
@@ -109,14 +110,14 @@ static const char *add_secret(cmd_parms *cmd, scr_crypto_dir_conf *conf,
     conf->keys_set = 1;
     if (stretch_ms >= 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, cmd->server,
-                     "SCR0212: %s (%s:%d): secret (key id %s) stretched with "
+                     SCR_SECRET_STRETCHED ": %s (%s:%d): secret (key id %s) stretched with "
                      "Argon2id in %ld ms, once per process", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num,
                      key_id, stretch_ms);
     }
     if (rv == SCR_WARNED && scr_config_warning_due(&warned_at_runtime)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "SCR0210: %s (%s:%d): %s", cmd->cmd->name,
+                     SCR_SECRET_WARNED ": %s (%s:%d): %s", cmd->cmd->name,
                      cmd->directive->filename, cmd->directive->line_num, msg);
     }
     return NULL;
@@ -528,7 +529,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     scr_check_crypto_config(s, ptemp, passfile_count);
     if (conf->driver) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "SCR0211: SessionCryptoDriver %s is ignored: sessions are sealed "
+                     SCR_DRIVER_IGNORED ": SessionCryptoDriver %s is ignored: sessions are sealed "
                      "with the built-in AES-256-GCM of mod_session_cookie_rs",
                      conf->driver);
     }

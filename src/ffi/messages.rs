@@ -1,8 +1,9 @@
 //! Every line the modules log, with its stable message id and level: what
 //! an admin greps and alerts on (docs/operations.md, "Log messages"). Ids are never
 //! reused: a line whose meaning changes gets a new id. The lines the C shim
-//! logs at configuration time carry ids of the same series (SCR0210,
-//! SCR0211 in shim/session_crypto.c).
+//! logs carry ids of the same series, from the other half of the table,
+//! src/ffi/shim_messages.rs (build.rs turns it into the shim's
+//! `scr_messages.h`).
 
 #[cfg(feature = "session-cookie-module")]
 use super::bindings::scr_cookie_log_level_SCR_COOKIE_APLOG_NOTICE as APLOG_NOTICE;
