@@ -169,7 +169,7 @@ fn generate_bindings(include_dirs: &[PathBuf]) {
         // generated too, but the rest of httpd's API is not.
         .allowlist_type("request_rec|session_rec|module_struct|scr_.*")
         .allowlist_type("apr_table_entry_t|apr_array_header_t")
-        .allowlist_function("apr_table_(make|get|set|setn|addn|unset)")
+        .allowlist_function("apr_table_(make|get|set|setn|addn|unset|clear)")
         .allowlist_function("apr_palloc|apr_pstrmemdup|apr_pool_cleanup_(register|null)")
         .allowlist_function("apr_pool_userdata_(get|set)|apr_hash_(make|get|set)")
         .allowlist_function("scr_.*")

@@ -25,9 +25,9 @@ use crate::status::Status;
 #[cfg(feature = "session-crypto-module")]
 use super::bindings::apr_table_get;
 use super::bindings::{
-    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_addn, apr_table_entry_t,
-    apr_table_make, apr_table_setn, apr_table_t, apr_table_unset, request_rec, scr_request_state,
-    session_rec,
+    apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_addn, apr_table_clear,
+    apr_table_entry_t, apr_table_make, apr_table_setn, apr_table_t, apr_table_unset, request_rec,
+    scr_request_state, session_rec,
 };
 
 /// A C string from httpd as bytes; `None` for NULL.
@@ -775,6 +775,12 @@ impl<'a> Table<'a> {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
         // SAFETY: NUL-terminated strings that live as long as the table.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// `apr_table_clear`: no entries left.
+    pub(super) fn clear(self) {
+        // SAFETY: a live table; its entries are forgotten, not freed.
+        unsafe { apr_table_clear(self.as_ptr()) }
     }
 
     /// Whether the table has no entries.

@@ -7,11 +7,10 @@
 
 use super::bindings::{APR_EGENERAL, OK, apr_status_t, request_rec, session_rec};
 use super::guarded;
-use super::httpd::{Request, Session};
+use super::httpd::{Request, Session, Table};
 use super::log::log;
 use super::messages::Msg;
 use crate::session::{Entry, Settled, buffer_len, decode};
-use memchr::memchr_iter;
 
 /// `session_decode`, just before mod_session's `session_identity_decode`.
 ///
@@ -77,14 +76,35 @@ struct Steps {
     expiry: usize,
 }
 
-/// Above this many pairs, a session decoded into an empty table is worked
-/// out first ([`Settled`]) and each entry added once: `apr_table_set`
-/// compares each key with every entry before it (those of the same first
-/// letter), which costs the square of the number of keys. Below it, those
-/// compares cost less than hashing: about 160 instructions a key for
-/// `Settled` and 45 for `apr_table_addn`, against `apr_table_setn`'s 115
-/// at 24 keys and about 200 at 64 (callgrind, keys of one first letter).
+/// Past this many keys set, a session decoded into a table that was empty
+/// is worked out in [`Settled`] from there on, and each entry added once
+/// at the end: `apr_table_set` compares each key with every entry before it
+/// (those of the same first letter), which costs the square of the number
+/// of keys. Below it, those compares cost less than hashing: about 160
+/// instructions a key for `Settled` and 45 for `apr_table_addn`, against
+/// `apr_table_setn`'s 115 at 24 keys and about 200 at 64 (callgrind, keys
+/// of one first letter). Sessions that stay under it pay nothing for this.
 const FEW_PAIRS: usize = 64;
+
+/// Where decoding puts the entries: httpd's table, until a session that
+/// began in an empty table has more than [`FEW_PAIRS`] keys set.
+enum Target<'a> {
+    Table { sets: usize, was_empty: bool },
+    Settled(Settled<'a, &'a [u8]>),
+}
+
+/// The entries of `table` (the first keys of a session decoded into it
+/// when it was empty) moved into a [`Settled`], and the table emptied.
+fn settled_from(table: Table<'_>) -> Settled<'_, &[u8]> {
+    let mut settled = Settled::with_capacity(4 * FEW_PAIRS);
+    for (key, value) in table.pairs() {
+        if let Some(value) = value {
+            settled.set(key.to_bytes_with_nul(), value.to_bytes_with_nul());
+        }
+    }
+    table.clear();
+    settled
+}
 
 /// Decodes the session's text into its entries; `None` if there was no
 /// text (or no table) to decode.
@@ -99,37 +119,44 @@ fn decode_into(z: &mut Session) -> Option<Steps> {
     let out = entries.pool().zeroed(buffer_len(text.len()));
     let mut expiry = None;
     let mut steps = Steps::default();
-    let pairs = memchr_iter(b'&', text).count() + 1;
-    let mut settled =
-        (pairs > FEW_PAIRS && entries.is_empty()).then(|| Settled::with_capacity(pairs));
-    decode(text, out, |entry| match (entry, settled.as_mut()) {
-        (Entry::Set(key, value), Some(settled)) => {
+    let mut into = Target::Table {
+        sets: 0,
+        was_empty: entries.is_empty(),
+    };
+    decode(text, out, |entry| match entry {
+        Entry::Set(key, value) => {
             steps.set += 1;
-            settled.set(key.with_nul(), value);
+            if let Target::Table { sets, was_empty } = &mut into {
+                *sets += 1;
+                if *was_empty && *sets > FEW_PAIRS {
+                    into = Target::Settled(settled_from(entries));
+                }
+            }
+            match &mut into {
+                Target::Settled(settled) => settled.set(key.with_nul(), value.with_nul()),
+                // SAFETY: the strings are in the table's pool, and decode
+                // never writes over a string it has handed out.
+                _ => unsafe { entries.set_kept(key.with_nul(), value.with_nul()) },
+            }
         }
-        (Entry::Set(key, value), None) => {
-            steps.set += 1;
-            // SAFETY: the strings are in the table's pool, and decode never
-            // writes over a string it has handed out.
-            unsafe { entries.set_kept(key.with_nul(), value.with_nul()) }
-        }
-        (Entry::Unset(key), Some(settled)) => {
+        Entry::Unset(key) => {
             steps.unset += 1;
-            settled.unset(key.with_nul());
+            match &mut into {
+                Target::Settled(settled) => settled.unset(key.with_nul()),
+                _ => entries.unset(key.with_nul()),
+            }
         }
-        (Entry::Unset(key), None) => {
-            steps.unset += 1;
-            entries.unset(key.with_nul());
-        }
-        (Entry::Expiry(at), _) => {
+        Entry::Expiry(at) => {
             steps.expiry += 1;
             expiry = Some(at);
         }
     });
-    for (key, value) in settled.into_iter().flat_map(Settled::entries) {
-        // SAFETY: as for set_kept above; each key is added once, so the
-        // table is the one the sets and unsets would have left.
-        unsafe { entries.add_kept(key, value.with_nul()) }
+    if let Target::Settled(settled) = into {
+        for (key, value) in settled.entries() {
+            // SAFETY: as for set_kept above; each key is added once, so the
+            // table is the one the sets and unsets would have left.
+            unsafe { entries.add_kept(key, value) }
+        }
     }
     if let Some(at) = expiry {
         z.set_expiry(at);

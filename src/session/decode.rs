@@ -112,6 +112,7 @@ enum Step {
 }
 
 impl Step {
+    #[inline(always)]
     fn entry(self, written: &[u8]) -> Entry<'_> {
         match self {
             Self::Unset { len } => Entry::Unset(CText(&written[..=len])),
@@ -128,6 +129,8 @@ impl Step {
 /// start of `out`: how many bytes of `out` its strings took (at most the
 /// pair's bytes plus one) and the step it is, if any. Bytes past them may
 /// have been written over too (plain runs are copied a word at a time).
+// Inlined into decode's loop, as it was when it took the callback.
+#[inline(always)]
 fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize, Option<Step>) {
     let start = start + text[start..end].iter().take_while(|&&b| b == b'=').count();
     if start == end {
