@@ -1,7 +1,7 @@
 //! Revocation: what ends a session before its cookie would stop opening.
 //!
 //! A sealed value of format version 4 carries a random session id
-//! (format.rs). A revocation store, one of httpd's `mod_socache` providers
+//! (seal/format/). A revocation store, one of httpd's `mod_socache` providers
 //! (`shmcb`, `memcache`, `redis`), holds two kinds of entry, and nothing
 //! else, never session data:
 //! - a **session entry** for an id that was logged out: the value with that

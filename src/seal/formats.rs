@@ -1,4 +1,4 @@
-//! Which format a session value is in: ours (format.rs) or stock
+//! Which format a session value is in: ours (format/) or stock
 //! `mod_session_crypto`'s (stock.rs), and which one new values get.
 //!
 //! `SessionCryptoStockFormat` decides: `Open` (the default) opens both and

@@ -2,7 +2,7 @@
 //!
 //! A sealed value is authenticated encryption (AES-256-GCM) of the encoded
 //! session, bound to where it may be used, with an authenticated not-after
-//! time, in cookie-safe unpadded base64url. See `format.rs` for the layout
+//! time, in cookie-safe unpadded base64url. See `format/mod.rs` for the layout
 //! and the reasoning behind it, `keyring.rs` for key derivation and
 //! rotation, `stock.rs` for stock `mod_session_crypto`'s format (opened so
 //! that switching from stock logs nobody out) and `formats.rs` for which
