@@ -18,6 +18,8 @@ use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use super::session_encode::Taken;
+#[cfg(feature = "session-cookie-module")]
+use crate::cookie::PartSet;
 #[cfg(feature = "session-crypto-module")]
 use crate::seal::Stamp;
 use crate::status::Status;
@@ -263,29 +265,64 @@ impl Request {
     /// [`Request::note_loaded`] noted one.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn loaded(&self, name: &[u8]) -> Option<&Session> {
-        let note = self.notes().find(|n| {
-            // SAFETY: note_loaded copied the name into this request's pool.
-            unsafe { std::slice::from_raw_parts(n.name, n.name_len) == name }
+        let session = self.notes().find_map(|n| match n {
+            Note::Loaded(loaded) if loaded.name.bytes() == name => Some(loaded.session),
+            _ => None,
         })?;
         // SAFETY: note_loaded noted a session of this request's pool.
-        unsafe { note.session.cast::<Session>().as_ref() }
+        unsafe { session.cast::<Session>().as_ref() }
     }
 
     /// Notes `session` as the one loaded on this request for the cookie
-    /// `name`, in this module's slot of the request's `request_config`:
-    /// internal redirects and subrequests (whose owner this request is)
-    /// reuse it, as stock's note by name does, without building and
-    /// looking up a note name on every request.
+    /// `name`, in this module's state on the request: internal redirects
+    /// and subrequests (whose owner this request is) reuse it, as stock's
+    /// note by name does, without building and looking up a note name on
+    /// every request.
     #[cfg(feature = "session-cookie-module")]
     pub(super) fn note_loaded(&self, name: &[u8], session: &Session) {
-        // The name is copied: a subrequest's configuration (.htaccess) may
-        // live in a pool that goes before this request's.
-        let copy = self.pool().c_str(name);
-        self.add_note(LoadedNote {
-            name: copy.as_ptr().cast(),
-            name_len: name.len(),
+        self.add_note(Note::Loaded(LoadedNote {
+            name: self.kept_name(name),
             session: session.as_ptr(),
+        }));
+    }
+
+    /// Which parts of the chunked session `name` this request carried, if
+    /// [`Request::note_parts`] noted them.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn parts(&self, name: &[u8]) -> Option<PartSet> {
+        self.notes().find_map(|n| match n {
+            Note::Parts { name: noted, parts } if noted.bytes() == name => Some(*parts),
+            _ => None,
+        })
+    }
+
+    /// Notes which parts of the chunked session `name` this request
+    /// carried: saving removes those no longer used, after
+    /// `SessionCookieRemove On` took them out of the request's headers.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn note_parts(&self, name: &[u8], parts: PartSet) {
+        self.add_note(Note::Parts {
+            name: self.kept_name(name),
+            parts,
         });
+    }
+
+    /// Whether a size warning was logged for this request already; notes
+    /// that one is now (one per request).
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn first_size_warning(&self) -> bool {
+        if self.notes().any(|n| matches!(n, Note::SizeWarned)) {
+            return false;
+        }
+        self.add_note(Note::SizeWarned);
+        true
+    }
+
+    /// A cookie name copied into this request's pool: a subrequest's
+    /// configuration (.htaccess) may live in a pool that goes before it.
+    #[cfg(feature = "session-cookie-module")]
+    fn kept_name(&self, name: &[u8]) -> KeptName {
+        KeptName(self.pool().c_str(name).as_ptr().cast(), name.len())
     }
 
     /// This module's notes on this request, newest first.
@@ -405,25 +442,6 @@ impl Request {
         unsafe { c_bytes(super::bindings::scr_cookie_http_scheme(self.as_ptr())) }
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"http"))
     }
-
-    /// The request note `key`, as a string.
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn note_text(&self, key: &[u8]) -> Option<&[u8]> {
-        let key = std::ffi::CString::new(key).ok()?;
-        // SAFETY: notes is a live table; the value is NULL or a string in
-        // the request's pool (only set_note_text writes our keys).
-        unsafe { c_bytes(super::bindings::apr_table_get(self.0.notes, key.as_ptr())) }
-    }
-
-    /// Sets the request note `key` to `value`; both are copied into the
-    /// request's pool, which outlives its notes.
-    #[cfg(feature = "session-cookie-module")]
-    pub(super) fn set_note_text(&self, key: &[u8], value: &[u8]) {
-        let (key, value) = (self.pool().c_str(key), self.pool().c_str(value));
-        // SAFETY: both strings live in the request's pool, as long as the
-        // table; setn stores the pointers.
-        unsafe { super::bindings::apr_table_setn(self.0.notes, key.as_ptr(), value.as_ptr()) }
-    }
 }
 
 /// The configuration a request ran under, by address: the crypto
@@ -536,9 +554,22 @@ pub(super) struct Hidden {
 /// cookie name).
 #[cfg(feature = "session-cookie-module")]
 struct LoadedNote {
-    name: *const u8,
-    name_len: usize,
+    name: KeptName,
     session: *const session_rec,
+}
+
+/// A cookie name in a request's pool ([`Request::kept_name`]).
+#[cfg(feature = "session-cookie-module")]
+#[derive(Clone, Copy)]
+struct KeptName(*const u8, usize);
+
+#[cfg(feature = "session-cookie-module")]
+impl KeptName {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: kept_name copied the name into the request's pool, which
+        // outlives the note that holds it.
+        unsafe { std::slice::from_raw_parts(self.0, self.1) }
+    }
 }
 
 /// What this build's module notes on a request: one kind per module.
@@ -548,7 +579,16 @@ enum Note {
     Checked(CheckedNote),
 }
 #[cfg(feature = "session-cookie-module")]
-type Note = LoadedNote;
+enum Note {
+    Loaded(LoadedNote),
+    /// The parts of a chunked session the request carried.
+    Parts {
+        name: KeptName,
+        parts: PartSet,
+    },
+    /// A size warning was logged for the request.
+    SizeWarned,
+}
 
 /// A request's notes: a list in the request's pool, newest first, its head
 /// in the module's state on the request.

@@ -152,16 +152,6 @@ impl PartSet {
     pub fn above(self, count: usize) -> PartSet {
         PartSet(self.0 & !((2u32 << count.min(MAX_PARTS)) - 1))
     }
-
-    /// A compact text form (for a request note), read back by [`PartSet::from_text`].
-    pub fn to_text(self) -> String {
-        self.0.to_string()
-    }
-
-    pub fn from_text(text: &[u8]) -> Option<PartSet> {
-        let bits: u32 = std::str::from_utf8(text).ok()?.parse().ok()?;
-        Some(PartSet(bits & Self::MASK))
-    }
 }
 
 #[cfg(test)]
@@ -223,11 +213,5 @@ mod tests {
         assert_eq!(s.above(0), s);
         assert!(s.above(16).is_empty());
         assert!(s.above(100).is_empty());
-        assert_eq!(PartSet::from_text(s.to_text().as_bytes()), Some(s));
-        assert_eq!(PartSet::from_text(b"x"), None);
-        assert_eq!(
-            PartSet::from_text(b"4294967295").unwrap().iter().count(),
-            MAX_PARTS
-        );
     }
 }

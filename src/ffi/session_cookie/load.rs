@@ -6,7 +6,7 @@ use super::super::httpd::{PoolCStr, Request, Session};
 use super::super::log::{log, printable};
 use super::super::messages::Msg;
 use super::super::status;
-use super::{COOKIE, COOKIE2, Config, CookieHeaders, PARTS_NOTE_PREFIX, warn_once};
+use super::{COOKIE, COOKIE2, Config, CookieHeaders, warn_once};
 use crate::cookie::{
     Loaded, MAX_CHUNKED_LEN, MAX_PARTS, ReadError, RequestCookies, Stripped, find_session_cookie,
     part_name, strip_session_and_parts, strip_session_cookie,
@@ -83,10 +83,7 @@ fn load_chunked<'r>(
     let scan = RequestCookies::scan(name, headers);
     let carried = scan.carried();
     if !carried.is_empty() {
-        owner.set_note_text(
-            &[PARTS_NOTE_PREFIX, name].concat(),
-            carried.to_text().as_bytes(),
-        );
+        owner.note_parts(name, carried);
     }
     let loaded = scan.load(name, r.limit_req_fieldsize());
     if conf.remove && scan.found() {

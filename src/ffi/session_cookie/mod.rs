@@ -40,15 +40,6 @@ const COOKIE2: &CStr = c"Cookie2";
 const SET_COOKIE: &CStr = c"Set-Cookie";
 const SET_COOKIE2: &CStr = c"Set-Cookie2";
 
-/// Prefix of the request note that keeps, per cookie name, which parts of
-/// a chunked session the request carried ([`PartSet::to_text`]): saving
-/// removes those no longer used, and `SessionCookieRemove On` has taken
-/// them out of the request headers by then.
-const PARTS_NOTE_PREFIX: &[u8] = b"mod_session_cookie_rs-parts:";
-
-/// Request note set once a size warning was logged: one per request.
-const WARNED_NOTE: &[u8] = b"mod_session_cookie_rs-warned";
-
 /// Whether this process has logged the notice about a Secure cookie on
 /// plain HTTP (SCR0115): once per child.
 static SECURE_ON_HTTP_NOTED: AtomicBool = AtomicBool::new(false);
@@ -285,11 +276,9 @@ impl<'a> Config<'a> {
 /// one per request. `client_made`: the session is the one the client sent,
 /// saved again unchanged, so the line is the client's doing and at info.
 fn warn_once(r: &Request, msg: Msg, client_made: bool, text: impl FnOnce() -> String) {
-    let owner = r.session_owner();
-    if owner.note_text(WARNED_NOTE).is_some() {
+    if !r.session_owner().first_size_warning() {
         return;
     }
-    owner.set_note_text(WARNED_NOTE, b"1");
     if client_made {
         log_as(r, msg.client_made(), text);
     } else {

@@ -9,7 +9,7 @@ use super::super::httpd::{PoolCStr, Request, Session};
 use super::super::log::{log, printable};
 use super::super::messages::Msg;
 use super::super::metrics;
-use super::{Config, Cookie, CookieHeaders, PARTS_NOTE_PREFIX, SECURE_ON_HTTP_NOTED, warn_once};
+use super::{Config, Cookie, CookieHeaders, SECURE_ON_HTTP_NOTED, warn_once};
 use crate::cookie::{
     BROWSER_COOKIE_LIMIT, CookieSpec, MAX_CHUNKED_LEN, MAX_PARTS, PartSet, RequestCookies,
     SaveError, SavePlan, has_secure, is_session_or_part, part_name, plan_save, removal_cookie_line,
@@ -62,14 +62,9 @@ fn log_written(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64) {
 /// The parts of the chunked session `name` the request carried: what
 /// loading noted, else what the request headers hold now.
 fn carried_parts(r: &Request, name: &[u8]) -> PartSet {
-    let owner = r.session_owner();
-    if let Some(set) = owner
-        .note_text(&[PARTS_NOTE_PREFIX, name].concat())
-        .and_then(PartSet::from_text)
-    {
-        return set;
-    }
-    RequestCookies::scan(name, &CookieHeaders::of(r)).carried()
+    r.session_owner()
+        .parts(name)
+        .unwrap_or_else(|| RequestCookies::scan(name, &CookieHeaders::of(r)).carried())
 }
 
 /// Writes the SessionCookieName cookie: in one piece or, with
