@@ -13,14 +13,16 @@
 #      (tests/integration, pytest);
 #   4. the same flows once under valgrind memcheck, and a one-minute soak
 #      with graceful restarts (tests/memcheck, tests/soak);
-#   5. the Debian admin path in a container: install.sh (no apxs), a2enmod,
-#      configtest, Apache on a test port, uninstall.sh (tests/system; the
-#      host's own Apache is never touched; root for docker, sudo otherwise);
+#   5. the Debian admin path in a container, on Debian 12 and 13:
+#      install.sh (no apxs), a2enmod, configtest, Apache on a test port,
+#      uninstall.sh (tests/system; the host's own Apache is never touched;
+#      root for docker, sudo otherwise);
 #   6. the demo in headless Chromium (tests/browser);
 #   7. the Docker image, a load-balanced cluster and the switch from stock
-#      in it, and the Debian package installed with apt in a container
-#      (tests/docker, tests/package; the base image is built from Debian
-#      packages with debootstrap and cached);
+#      in it, and the Debian package installed with apt in a Debian 12 and
+#      a Debian 13 container, with Debian 13's lintian too (tests/docker,
+#      tests/package; the base images are built from Debian packages with
+#      debootstrap and cached);
 #   8. a bounded fuzzing run of the safe core (FUZZ_SECONDS per target, 30).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,7 +1,7 @@
-"""A throw-away container of the debootstrap base image (Debian bookworm
-with apache2 and curl, scripts/docker-base.sh) standing in for an admin's
-Debian server: --init reaps Apache's processes once they exit, and a
-policy-rc.d allowing every action stands in for systemd, so that
+"""A throw-away container of a debootstrap base image (Debian 12 bookworm or
+13 trixie, with apache2 and curl, scripts/docker-base.sh) standing in for
+an admin's Debian server: --init reaps Apache's processes once they exit,
+and a policy-rc.d allowing every action stands in for systemd, so that
 invoke-rc.d (in apache2's maintainer scripts, in a2enmod's advice) acts as
 on a real server instead of refusing for want of an init system.
 

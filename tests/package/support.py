@@ -1,8 +1,11 @@
 """Helpers of the packaging tests: scripts/package.sh, and containers of
-the debootstrap base image (Debian's apache2) the packages are installed
-into. A module of the tests/package package, not `conftest`, so that it
-never shadows tests/docker's conftest when both suites run together."""
+the debootstrap base images (Debian 12 and 13, with Debian's apache2) the
+packages are installed into. A module of the tests/package package, not
+`conftest`, so that it never shadows tests/docker's conftest when both
+suites run together."""
+import functools
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +34,37 @@ def package(*args, **env):
     path = Path(sh(str(REPO / "scripts/package.sh"), *args, env=env).splitlines()[-1])
     assert path.is_file() and path.is_relative_to(REPO / "target"), path
     return path
+
+
+@functools.cache
+def base_image_of(suite):
+    """scripts/docker-base.sh's image of a Debian release (bookworm, trixie):
+    built once, then cached by Docker under a tag naming the suite."""
+    assert shutil.which("docker"), "docker is missing: the package tests need a Docker engine"
+    tag = sh(str(REPO / "scripts/docker-base.sh"), suite).splitlines()[-1]
+    assert tag.startswith(f"mod-session-cookie-rs-base:{suite}-"), tag
+    return tag
+
+
+@functools.cache
+def lintian_image_of(suite):
+    """The release's base image with the release's own lintian, installed
+    by apt-get in a container of it from the release's archive, committed
+    once (the download and install take about 45 s) under a tag naming the
+    base image's id: a rebuilt base image gets a lintian image of its own."""
+    base = base_image_of(suite)
+    base_id = sh("docker", "image", "inspect", "-f", "{{.Id}}", base).removeprefix("sha256:")
+    tag = f"mod-session-cookie-rs-lintian:{suite}-{base_id[:12]}"
+    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode != 0:
+        c = Container(base)
+        try:
+            c.apt("update")
+            c.apt("install", "lintian")
+            c.sh("apt-get clean && rm -rf /var/lib/apt/lists/*")  # as the base image: no lists, no .debs
+            sh("docker", "commit", c.name, tag)
+        finally:
+            c.remove()
+    return tag
 
 
 class Container(DebianContainer):

@@ -1,11 +1,14 @@
-"""The .deb in a Debian bookworm container with Debian's apache2, used as
-an admin would: install (enables nothing), switch both modules with
-a2dismod/a2enmod, serve sealed sessions, apt remove, back to stock, apt
-purge; and an upgrade that keeps an edited conffile."""
+"""The .deb in a Debian 12 (bookworm) and a Debian 13 (trixie) container
+with Debian's apache2, used as an admin would: install (enables nothing),
+switch both modules with a2dismod/a2enmod, serve sealed sessions, apt
+remove, back to stock, apt purge; and an upgrade that keeps an edited
+conffile. The same .deb, built on Debian 12, goes into both releases (the
+`container` fixture runs each test once per release): each release's
+apache2-bin provides the module ABI the package depends on."""
 import base64
 import re
 
-from .support import PACKAGE
+from .support import PACKAGE, sh
 
 CGI = r"""#!/bin/sh
 printf 'Content-Type: text/plain\r\n'
@@ -153,3 +156,15 @@ def test_upgrade_keeps_edited_conf(container, deb, deb_v2):
     assert "session_cookie_rs.load" in enabled_modules(c)
     assert SWITCH[0] not in out, out
     assert "Syntax OK" in c.sh("apache2ctl configtest 2>&1")
+
+
+def test_module_abi_is_the_releases(container, deb):
+    """The Apache module ABI the .deb depends on (dh_apache2's
+    apache2-api-<magic number>) is what the release's apache2-bin provides,
+    and the magic number its Apache reports."""
+    (api,) = [d.strip() for d in sh("dpkg-deb", "-f", str(deb), "Depends").split(",")
+              if d.strip().startswith("apache2-api-")]
+    provides = container.sh("dpkg-query -W -f='${Provides}' apache2-bin").split(", ")
+    assert api in provides, provides
+    magic = re.search(r"Module Magic Number: (\d+):", container.sh("apache2ctl -V 2>&1"))
+    assert magic and api == f"apache2-api-{magic.group(1)}", magic

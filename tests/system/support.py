@@ -1,5 +1,5 @@
-"""Helpers of the system test: a throw-away container of the debootstrap
-base image (Debian bookworm with apache2 and curl, scripts/docker-base.sh)
+"""Helpers of the system test: a throw-away container of a debootstrap
+base image (Debian 12 or 13 with apache2 and curl, scripts/docker-base.sh)
 standing in for an admin's Debian server, and the admin's copy of this
 project in it. A module of the tests/system package, not `conftest`, so
 that it never shadows another suite's conftest when suites run together.

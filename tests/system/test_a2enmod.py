@@ -1,20 +1,21 @@
 """The Debian admin path, for real, in a throw-away container.
 
-A container of the debootstrap base image (scripts/docker-base.sh: Debian
-bookworm with apache2 and curl, no apache2-dev) stands in for the admin's
-server; the admin's copy of the project goes into /opt/mod_session_cookie_rs
-(scripts/install.sh, scripts/uninstall.sh, conf/, the two built modules in
-target/module/, nothing to build with). In it, as root: scripts/install.sh
-(twice; without apxs it uses Debian's /usr/lib/apache2/modules, and refuses
-when that is missing too), both module files and the a2enmod files; a2enmod
-pulling in mod_session (# Depends) and refusing each of ours beside its own
-stock twin only (# Conflicts); then the switch an admin makes on a running
-stock deployment, one module at a time, with the steps install.sh prints:
-stock session_cookie + session_crypto, then stock session_cookie + our
+A container of a debootstrap base image (scripts/docker-base.sh: Debian 12
+bookworm, then Debian 13 trixie, with apache2 and curl, no apache2-dev)
+stands in for the admin's server; the admin's copy of the project goes into
+/opt/mod_session_cookie_rs (scripts/install.sh, scripts/uninstall.sh,
+conf/, the two built modules in target/module/, nothing to build with). In
+it, as root: scripts/install.sh (twice; without apxs it uses Debian's
+/usr/lib/apache2/modules, and refuses when that is missing too), both
+module files and the a2enmod files; a2enmod pulling in mod_session
+(# Depends) and refusing each of ours beside its own stock twin only
+(# Conflicts); then the switch an admin makes on a running stock
+deployment, one module at a time, with the steps install.sh prints: stock
+session_cookie + session_crypto, then stock session_cookie + our
 session_crypto, then ours + ours. After each step: apache2ctl configtest,
-the container's Apache (apache2ctl start) on a test port loading exactly the
-module files it should (/proc/PID/maps), serving a sealed session, and the
-session sealed by the step before still open (nobody is logged out by a
+the container's Apache (apache2ctl start) on a test port loading exactly
+the module files it should (/proc/PID/maps), serving a sealed session, and
+the session sealed by the step before still open (nobody is logged out by a
 switch). Then scripts/uninstall.sh (twice) putting stock back, and stock
 serving again.
 
