@@ -73,16 +73,18 @@ def shapes_chart():
     width = 0.2
     for i, (col, label, color, target) in enumerate(SHAPE_COLUMNS):
         base = data["no_session"][col.split("-")[0]]
-        xs, ys = [], []
+        xs, ys, targeted = [], [], []
         for x, name in enumerate(names):
             value = shapes[name]["instructions_per_request"].get(col)
             if value:
                 xs.append(x + (i - 1.5) * width)
                 ys.append(value / base)
+                if shapes[name]["session_bytes"] <= 4096:
+                    targeted.append(xs[-1])
         bars = ax.bar(xs, ys, width, label=label, color=color)
         ax.bar_label(bars, [f"{y:.2f}" for y in ys], fontsize=7, padding=1, rotation=90)
         if target:
-            for x in xs:
+            for x in targeted:
                 ax.hlines(target, x - width / 2, x + width / 2, colors="black", linewidth=1.2)
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)), [f"{n}\n{shapes[n]['session_bytes']:,} B, "
