@@ -9,6 +9,7 @@ use super::{
 };
 use crate::cookie::request::{Stripped, cookie_pairs, strip_cookies};
 use crate::cookie::{CookieLookup, find_session_cookie};
+use crate::status::Status;
 
 /// Takes the session cookie `name` and all its parts (with the `$`
 /// attributes that follow them) out of one cookie header
@@ -53,6 +54,68 @@ impl ReadError {
             self,
             Self::TooManyParts { .. } | Self::TooLong { .. } | Self::TooLarge { .. }
         )
+    }
+
+    /// The request's status word (`SESSION_COOKIE_STATUS`).
+    pub fn status(self) -> Status {
+        match self {
+            Self::Conflict | Self::Duplicate { .. } => Status::Duplicate,
+            Self::Missing { .. } | Self::PartsWithoutCookie { .. } => Status::Incomplete,
+            Self::BadCount { .. }
+            | Self::Extra { .. }
+            | Self::TooManyParts { .. }
+            | Self::TooLong { .. }
+            | Self::TooLarge { .. } => Status::Malformed,
+        }
+    }
+
+    /// What is wrong with the chunked session cookie `name`, for a log
+    /// line: `show` renders a name (the caller's escaping for logs).
+    pub fn explained(self, name: &[u8], show: impl Fn(&[u8]) -> String) -> String {
+        let part = |index: u32| show(&part_name(name, index as usize));
+        let shown = show(name);
+        match self {
+            Self::TooManyParts { count } => format!(
+                "session cookie '{shown}' in the request announces {count} parts, over the \
+                 limit of {MAX_PARTS}: session not loaded (no session needing more is ever \
+                 written; a larger SessionCookieChunkSize needs fewer parts)"
+            ),
+            Self::TooLarge { size, limit } => format!(
+                "session cookie '{shown}' in the request: with its parts it makes a \
+                 {size}-byte Cookie header line, over LimitRequestFieldSize {limit}: session \
+                 not loaded; raise LimitRequestFieldSize"
+            ),
+            Self::TooLong { len } => format!(
+                "session cookie '{shown}' in the request: its parts hold {len} bytes, over the \
+                 limit of {MAX_CHUNKED_LEN}: session not loaded (no longer session is ever \
+                 written; keep less in the session)"
+            ),
+            refused => {
+                let why = match refused {
+                    Self::Conflict => "sent more than once with different values".to_owned(),
+                    Self::BadCount { count } => {
+                        format!("it announces {count} part(s), which is never written")
+                    }
+                    Self::Missing { index, count } => {
+                        format!("part '{}' of {count} is missing", part(index))
+                    }
+                    Self::Duplicate { index } => {
+                        format!("part '{}' was sent more than once", part(index))
+                    }
+                    Self::Extra { index, count } => format!(
+                        "part '{}' was sent, but the session has {count} parts",
+                        part(index)
+                    ),
+                    Self::PartsWithoutCookie { parts } => {
+                        format!("{parts} part(s) were sent without the cookie itself")
+                    }
+                    Self::TooManyParts { .. } | Self::TooLarge { .. } | Self::TooLong { .. } => {
+                        unreachable!("over the limits, above")
+                    }
+                };
+                format!("chunked session cookie '{shown}' ignored: {why}; session not loaded")
+            }
+        }
     }
 }
 
@@ -193,6 +256,32 @@ mod tests {
 
     fn load<'a>(headers: &[&'a [u8]]) -> Loaded<'a> {
         RequestCookies::scan(b"session", headers).load(b"session", LIMIT)
+    }
+
+    #[test]
+    fn refusals_say_their_word_and_why() {
+        let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(ReadError::Conflict.status(), Status::Duplicate);
+        assert_eq!(
+            ReadError::Missing { index: 2, count: 3 }.status(),
+            Status::Incomplete
+        );
+        assert_eq!(
+            ReadError::TooLong { len: 70000 }.status(),
+            Status::Malformed
+        );
+        assert_eq!(
+            ReadError::Missing { index: 2, count: 3 }.explained(b"s", show),
+            "chunked session cookie 's' ignored: part 's~2' of 3 is missing; session not loaded"
+        );
+        assert!(
+            ReadError::TooLarge {
+                size: 9000,
+                limit: 8190
+            }
+            .explained(b"s", show)
+            .contains("9000-byte Cookie header line, over LimitRequestFieldSize 8190")
+        );
     }
 
     #[test]

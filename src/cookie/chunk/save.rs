@@ -71,6 +71,63 @@ pub enum SaveError {
     TooLong { len: usize },
 }
 
+impl SaveError {
+    /// What the admin can do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Self::OverFieldLimit { .. } => {
+                "raise LimitRequestFieldSize or keep less in the session"
+            }
+            Self::TooManyParts { .. } => {
+                "raise SessionCookieChunkSize (up to 4096) or keep less in the session"
+            }
+            Self::NoRoom { .. } => "raise SessionCookieChunkSize or shorten the attributes",
+            Self::TooLong { .. } => "keep less in the session",
+        }
+    }
+}
+
+/// Why the session cannot be written, as the end of "the session is N
+/// bytes and ...".
+impl std::fmt::Display for SaveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::OverFieldLimit { size, limit, parts } => {
+                write!(
+                    f,
+                    "the browser would send it back in a {size}-byte Cookie header line"
+                )?;
+                if parts > 1 {
+                    write!(f, " ({parts} parts)")?;
+                }
+                write!(
+                    f,
+                    ", over LimitRequestFieldSize {limit}, and httpd would refuse every later \
+                     request with a 400"
+                )
+            }
+            Self::TooManyParts { needed, chunk_size } => write!(
+                f,
+                "it needs {needed} parts of SessionCookieChunkSize {chunk_size} bytes, over the \
+                 limit of {MAX_PARTS}"
+            ),
+            Self::NoRoom {
+                chunk_size,
+                overhead,
+            } => write!(
+                f,
+                "its attributes leave no room for a value in SessionCookieChunkSize \
+                 {chunk_size} ({overhead} bytes without any value)"
+            ),
+            Self::TooLong { .. } => write!(
+                f,
+                "a chunked session holds at most {MAX_CHUNKED_LEN} bytes (what \
+                 session_crypto_module opens)"
+            ),
+        }
+    }
+}
+
 /// Plans the `Set-Cookie` lines for a session whose encoded text is
 /// `value` (empty: the session is removed).
 pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveError> {
@@ -240,6 +297,24 @@ mod tests {
 
     fn value(len: usize) -> Vec<u8> {
         (0..len).map(|i| b"abcdefghij=&%0123"[i % 17]).collect()
+    }
+
+    #[test]
+    fn errors_say_why_and_what_to_do() {
+        let e = SaveError::OverFieldLimit {
+            size: 9000,
+            limit: 8190,
+            parts: 3,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the browser would send it back in a 9000-byte Cookie header line (3 parts), over \
+             LimitRequestFieldSize 8190, and httpd would refuse every later request with a 400"
+        );
+        assert_eq!(
+            e.fix(),
+            "raise LimitRequestFieldSize or keep less in the session"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use super::super::messages::Msg;
 use super::super::status;
 use super::{COOKIE, COOKIE2, Config, CookieHeaders, warn_once};
 use crate::cookie::{
-    Loaded, MAX_CHUNKED_LEN, MAX_PARTS, ReadError, RequestCookies, Stripped, find_session_cookie,
-    part_name, strip_session_and_parts, strip_session_cookie,
+    Loaded, ReadError, RequestCookies, Stripped, find_session_cookie, strip_session_and_parts,
+    strip_session_cookie,
 };
 use crate::status::Status;
 
@@ -94,17 +94,7 @@ fn load_chunked<'r>(
         match loaded {
             Loaded::Single(_) | Loaded::Chunked { .. } => Status::Ok,
             Loaded::Absent => Status::Absent,
-            Loaded::Refused(ReadError::Conflict | ReadError::Duplicate { .. }) => Status::Duplicate,
-            Loaded::Refused(ReadError::Missing { .. } | ReadError::PartsWithoutCookie { .. }) => {
-                Status::Incomplete
-            }
-            Loaded::Refused(
-                ReadError::BadCount { .. }
-                | ReadError::Extra { .. }
-                | ReadError::TooManyParts { .. }
-                | ReadError::TooLong { .. }
-                | ReadError::TooLarge { .. },
-            ) => Status::Malformed,
+            Loaded::Refused(e) => e.status(),
         },
     );
     let pool = owner.pool();
@@ -134,12 +124,12 @@ fn load_chunked<'r>(
         }
         Loaded::Refused(e) if e.over_limits() => {
             warn_once(r, Msg::RequestOverLimits, true, || {
-                over_limits_text(name, e)
+                e.explained(name, printable)
             });
             pool.new_session(None)
         }
         Loaded::Refused(e) => {
-            log(r, Msg::PartsRefused, || refused_text(name, e));
+            log(r, Msg::PartsRefused, || e.explained(name, printable));
             pool.new_session(None)
         }
     }
@@ -176,62 +166,6 @@ fn log_no_cookie(r: &Request, name: &[u8]) {
     log(r, Msg::NoCookie, || {
         format!("no session cookie '{}' in the request", printable(name))
     });
-}
-
-fn over_limits_text(name: &[u8], e: ReadError) -> String {
-    let shown = printable(name);
-    match e {
-        ReadError::TooManyParts { count } => format!(
-            "session cookie '{shown}' in the request announces {count} parts, over the limit \
-             of {MAX_PARTS}: session not loaded (no session needing more is ever written; a \
-             larger SessionCookieChunkSize needs fewer parts)"
-        ),
-        ReadError::TooLarge { size, limit } => format!(
-            "session cookie '{shown}' in the request: with its parts it makes a {size}-byte \
-             Cookie header line, over LimitRequestFieldSize {limit}: session not loaded; \
-             raise LimitRequestFieldSize"
-        ),
-        ReadError::TooLong { len } => format!(
-            "session cookie '{shown}' in the request: its parts hold {len} bytes, over the \
-             limit of {MAX_CHUNKED_LEN}: session not loaded (no longer session is ever \
-             written; keep less in the session)"
-        ),
-        other => refused_text(name, other),
-    }
-}
-
-fn refused_text(name: &[u8], e: ReadError) -> String {
-    let part = |index: u32| printable(&part_name(name, index as usize));
-    let why = match e {
-        ReadError::Conflict => "sent more than once with different values".to_owned(),
-        ReadError::BadCount { count } => {
-            format!("it announces {count} part(s), which is never written")
-        }
-        ReadError::TooManyParts { count } => format!("it announces {count} parts"),
-        ReadError::Missing { index, count } => {
-            format!("part '{}' of {count} is missing", part(index))
-        }
-        ReadError::Duplicate { index } => {
-            format!("part '{}' was sent more than once", part(index))
-        }
-        ReadError::Extra { index, count } => {
-            format!(
-                "part '{}' was sent, but the session has {count} parts",
-                part(index)
-            )
-        }
-        ReadError::PartsWithoutCookie { parts } => {
-            format!("{parts} part(s) were sent without the cookie itself")
-        }
-        ReadError::TooLarge { size, limit } => {
-            format!("its parts make a {size}-byte Cookie line, over {limit}")
-        }
-        ReadError::TooLong { len } => format!("its parts hold {len} bytes"),
-    };
-    format!(
-        "chunked session cookie '{}' ignored: {why}; session not loaded",
-        printable(name)
-    )
 }
 
 /// `SessionCookieRemove On`: takes our cookie out of `Cookie`/`Cookie2`

@@ -11,9 +11,9 @@ use super::super::messages::Msg;
 use super::super::metrics;
 use super::{Config, Cookie, CookieHeaders, SECURE_ON_HTTP_NOTED, warn_once};
 use crate::cookie::{
-    BROWSER_COOKIE_LIMIT, CookieSpec, MAX_CHUNKED_LEN, MAX_PARTS, PartSet, RequestCookies,
-    SaveError, SavePlan, has_secure, is_session_or_part, part_name, plan_save, removal_cookie_line,
-    set_cookie_line, set_cookie_name,
+    BROWSER_COOKIE_LIMIT, CookieSpec, PartSet, RequestCookies, SaveError, SavePlan, has_secure,
+    is_session_or_part, part_name, plan_save, removal_cookie_line, set_cookie_line,
+    set_cookie_name,
 };
 use crate::metrics::Counter;
 
@@ -165,47 +165,11 @@ fn too_long_text(name: &[u8], longest: usize, chunked: bool) -> String {
 }
 
 fn not_written_text(name: &[u8], len: usize, e: SaveError) -> String {
-    let why = match e {
-        SaveError::OverFieldLimit { size, limit, parts } => format!(
-            "the browser would send it back in a {size}-byte Cookie header line{}, over \
-             LimitRequestFieldSize {limit}, and httpd would refuse every later request with a \
-             400",
-            if parts > 1 {
-                format!(" ({parts} parts)")
-            } else {
-                String::new()
-            }
-        ),
-        SaveError::TooManyParts { needed, chunk_size } => format!(
-            "it needs {needed} parts of SessionCookieChunkSize {chunk_size} bytes, over the \
-             limit of {MAX_PARTS}"
-        ),
-        SaveError::NoRoom {
-            chunk_size,
-            overhead,
-        } => format!(
-            "its attributes leave no room for a value in SessionCookieChunkSize {chunk_size} \
-             ({overhead} bytes without any value)"
-        ),
-        SaveError::TooLong { .. } => format!(
-            "a chunked session holds at most {MAX_CHUNKED_LEN} bytes (what \
-             session_crypto_module opens)"
-        ),
-    };
-    let fix = match e {
-        SaveError::OverFieldLimit { .. } => {
-            "raise LimitRequestFieldSize or keep less in the session"
-        }
-        SaveError::TooManyParts { .. } => {
-            "raise SessionCookieChunkSize (up to 4096) or keep less in the session"
-        }
-        SaveError::NoRoom { .. } => "raise SessionCookieChunkSize or shorten the attributes",
-        SaveError::TooLong { .. } => "keep less in the session",
-    };
     format!(
-        "session cookie '{}' not written: the session is {len} bytes and {why}; the browser \
-         keeps its previous session cookie, if any, so this session change is lost; {fix}",
-        printable(name)
+        "session cookie '{}' not written: the session is {len} bytes and {e}; the browser \
+         keeps its previous session cookie, if any, so this session change is lost; {}",
+        printable(name),
+        e.fix()
     )
 }
 
