@@ -4,6 +4,9 @@
 #   scripts/package.sh       -> target/package/libapache2-mod-session-cookie-rs_<version>_<arch>.deb
 #   scripts/package.sh rpm   -> target/rpm/RPMS/<arch>/mod_session_cookie_rs-<version>-1.<arch>.rpm
 #                               (packaging/rpm/mod_session_cookie_rs.spec; needs rpmbuild)
+#   scripts/package.sh rpm apache-layout
+#                            -> the same for httpd built from Apache's source
+#                               (/usr/local/apache2), under target/rpm-apache-layout
 #
 # Both first build the two modules with scripts/build.sh in this shell's
 # environment (cargo from rustup), then package the built target/module/*.so.
@@ -56,13 +59,25 @@ fi
 if [ "${1:-}" = rpm ]; then
     command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian: apt-get install rpm)"
     top=$repo/target/rpm
+    layout=()
+    case "${2:-}" in
+        "") ;;
+        # httpd built from Apache's source with its own layout
+        # (./configure --prefix=/usr/local/apache2): the modules where its
+        # apxs -q LIBEXECDIR says, the .conf beside its conf/extra ones.
+        apache-layout)
+            top=$repo/target/rpm-apache-layout
+            layout=(--define "_httpd_moddir /usr/local/apache2/modules"
+                    --define "_httpd_modconfdir /usr/local/apache2/conf/extra") ;;
+        *) die "unknown rpm layout '$2' (none for RHEL's, or apache-layout)" ;;
+    esac
     rm -rf "$top"
     mkdir -p "$top"
     spec_version=$(awk '$1 == "Version:" { print $2; exit }' packaging/rpm/mod_session_cookie_rs.spec)
     [ "$spec_version" = "$version" ] || die "packaging/rpm/mod_session_cookie_rs.spec has Version $spec_version, Cargo.toml $version"
     # --nodeps: the BuildRequires name RHEL packages; on Debian the rpm
     # database is empty, and the prebuilt tree needs none of them.
-    rpmbuild -bb --nodeps --define "_topdir $top" --define "prebuilt_tree $repo" \
+    rpmbuild -bb --nodeps --define "_topdir $top" --define "prebuilt_tree $repo" "${layout[@]}" \
         packaging/rpm/mod_session_cookie_rs.spec >&2
     rpm_file=$(find "$top/RPMS" -name "mod_session_cookie_rs-$version-*.rpm" ! -name '*debug*' | head -n1)
     [ -n "$rpm_file" ] || die "rpmbuild made no package"

@@ -23,7 +23,12 @@
 #      a Debian 13 container, with Debian 13's lintian too (tests/docker,
 #      tests/package; the base images are built from Debian packages with
 #      debootstrap and cached);
-#   8. a bounded fuzzing run of the safe core (FUZZ_SECONDS per target, 30).
+#   8. our modules in httpd 2.4 built from Apache's own source tarball,
+#      with Apache's layout and apxs, in a Debian 12 container: install.sh
+#      through that apxs, the plain and sealed flows, and the switch from
+#      its stock mod_session_cookie / mod_session_crypto (tests/source_httpd;
+#      the image is built once by scripts/source-httpd-image.sh and cached);
+#   9. a bounded fuzzing run of the safe core (FUZZ_SECONDS per target, 30).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -69,6 +74,9 @@ echo "== the demo in a browser"
 echo "== containers: the image, a load-balanced cluster, the Debian package"
 $sudo "${pytest[@]}" tests/docker
 $sudo "${pytest[@]}" tests/package
+
+echo "== httpd built from Apache's source, in a container"
+$sudo "${pytest[@]}" tests/source_httpd
 
 echo "== fuzzing the safe core"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
