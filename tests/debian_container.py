@@ -9,8 +9,10 @@ The system and package suites build on it. Suites import it by path:
 `sys.path.insert(0, <repo>/tests)`, then `from debian_container import
 DebianContainer`, as they do tests/http_client.py.
 """
+import io
 import secrets
 import subprocess
+import tarfile
 
 
 class DebianContainer:
@@ -43,6 +45,26 @@ class DebianContainer:
         rc, out = self.run(script, env)
         assert rc == 0, f"{script!r} exited {rc}:\n{out}"
         return out
+
+    def put(self, files, dest):
+        """files ({relative path: local file}) into dest, owned by root,
+        modes kept (one tar through `docker cp -`)."""
+        self.sh(f"mkdir -p {dest}")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for rel, path in files.items():
+                info = tar.gettarinfo(str(path), arcname=rel)
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                with open(path, "rb") as f:
+                    tar.addfile(info, f)
+        p = subprocess.run(["docker", "cp", "-", f"{self.name}:{dest}"], input=buf.getvalue(),
+                           capture_output=True, timeout=300)
+        assert p.returncode == 0, f"docker cp into {self.name} failed:\n{p.stderr.decode()}"
+
+    def write(self, path, text, mode="644"):
+        """A file of `text` at `path` in the container."""
+        self.sh(f"cat > {path} <<'SCR_EOF'\n{text}SCR_EOF\nchmod {mode} {path}")
 
     def remove(self):
         subprocess.run(["docker", "rm", "-f", self.name], capture_output=True)

@@ -171,23 +171,6 @@ class SourceHttpdContainer(DebianContainer):
                            capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, f"docker run {image} failed:\n{p.stdout}{p.stderr}"
 
-    def put(self, files, dest):
-        """files ({relative path: local file}) into dest, owned by root,
-        modes kept (one tar through `docker cp -`)."""
-        self.sh(f"mkdir -p {dest}")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for rel, path in files.items():
-                info = tar.gettarinfo(str(path), arcname=rel)
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                with open(path, "rb") as f:
-                    tar.addfile(info, f)
-        host("docker", "cp", "-", f"{self.name}:{dest}", input=buf.getvalue())
-
-    def write(self, path, text, mode="644"):
-        self.sh(f"cat > {path} <<'SCR_EOF'\n{text}SCR_EOF\nchmod {mode} {path}")
-
 
 def module_magic(so, symbol):
     """(version, minor_version) of a module record in a built .so: the first

@@ -5,10 +5,8 @@ project in it. A module of the tests/system package, not `conftest`, so
 that it never shadows another suite's conftest when suites run together.
 The container itself is tests/debian_container.py's, shared with the
 package tests."""
-import io
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -45,20 +43,3 @@ class Container(DebianContainer):
 
     def __init__(self, image):
         super().__init__(image, "scr-sys", timeout=120)
-
-    def put(self, files, dest):
-        """files ({relative path: local file}) into dest, owned by root,
-        modes kept (one tar through `docker cp -`)."""
-        self.sh(f"mkdir -p {dest}")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for rel, path in files.items():
-                info = tar.gettarinfo(str(path), arcname=rel)
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                with open(path, "rb") as f:
-                    tar.addfile(info, f)
-        sh("docker", "cp", "-", f"{self.name}:{dest}", input=buf.getvalue())
-
-    def write(self, path, text, mode="644"):
-        self.sh(f"cat > {path} <<'SCR_EOF'\n{text}SCR_EOF\nchmod {mode} {path}")
