@@ -369,13 +369,14 @@ impl Request {
     /// this request (src/ffi/session_encode.rs), taken: the slot is empty
     /// again.
     pub(super) fn take_encoding(&self) -> Option<Taken> {
-        let state = self.state()?;
-        let held = state.encoding.cast::<Taken>();
-        // SAFETY: `state` is this request's; the slot is NULL or a Taken
-        // that set_encoding put in this request's pool.
+        // SAFETY: the request's slot is NULL or a state of its pool, read
+        // and written through the raw pointer (no reference to it is
+        // held); its encoding is NULL or a Taken that set_encoding put in
+        // this request's pool.
         unsafe {
-            (*ptr::from_ref(state).cast_mut()).encoding = ptr::null_mut();
-            held.as_ref().copied()
+            let state = request_state(self.as_ptr()).as_mut()?;
+            let held = std::mem::replace(&mut state.encoding, ptr::null_mut());
+            held.cast::<Taken>().as_ref().copied()
         }
     }
 
