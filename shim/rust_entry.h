@@ -50,6 +50,10 @@ typedef struct {
     /* The session the text encoder's first hook took over, until its second
      * hook puts it back (src/ffi/session_encode.rs); NULL otherwise. */
     void *encoding;
+    /* The text the session's entries were decoded from, and the entries as
+     * decoding left them, while the text can stand for them
+     * (src/ffi/session_text.rs); NULL otherwise. */
+    void *decoded;
     /* The status word this module set last on r: its index in the words of
      * src/status.rs, or -1. Read by the counters' log_transaction hook. */
     int word;

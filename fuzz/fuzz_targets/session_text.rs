@@ -17,12 +17,19 @@
 //! the escapes) encoded again, in a buffer of exactly the size it asks
 //! for, against httpd's `ap_escape_urlencoded_buffer` loop transcribed.
 //!
+//! And what a session saved unchanged keeps of its text
+//! (`session::verbatim_entries`): whatever it keeps of a text is what
+//! encoding the table decoded from it gives; and a text the encoder wrote
+//! (the table's entries, then an expiry pair) is kept up to its expiry.
+//!
 //! Input: a session text, any bytes. A NUL is appended, and both sides
 //! stop at the first NUL, as C does with `z->encoded`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_session_cookie_rs::session::{CText, Encoder, Entry, Settled, buffer_len, decode};
+use mod_session_cookie_rs::session::{
+    CText, Decoded, Encoder, Entry, Settled, buffer_len, decode, verbatim_entries,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
@@ -36,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     // decode takes a C string's bytes: the caller (the hook, with strlen)
     // stops at the first NUL, as C does.
     let data = &data[..data.iter().position(|&b| b == 0).unwrap_or(data.len())];
-    let got = ours(data);
+    let (got, decoded) = ours(data);
     assert_eq!(
         got,
         want,
@@ -59,6 +66,31 @@ fuzz_target!(|data: &[u8]| {
         encoded(&pairs),
         identity_encode(&pairs),
         "Encoder (left) != httpd's (right)"
+    );
+    let table = naive_table(&want);
+    let entries: Vec<(&[u8], &[u8])> = table.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+    let encoded_entries = encoded(&entries);
+    // Kept only where each entry was set once, as the hook checks.
+    if table.len() == decoded.sets {
+        if let Some(kept) = verbatim_entries(data, &decoded) {
+            assert_eq!(
+                kept,
+                &encoded_entries[..],
+                "kept bytes that encoding does not give"
+            );
+        }
+    }
+    let mut written = encoded_entries.clone();
+    if !written.is_empty() {
+        written.push(b'&');
+    }
+    written.extend_from_slice(b"expiry=17");
+    let (_, rewritten) = ours(&written);
+    assert_eq!(
+        verbatim_entries(&written, &rewritten),
+        Some(&encoded_entries[..]),
+        "a text the encoder wrote was not kept: {:?}",
+        String::from_utf8_lossy(&written)
     );
     // A buffer shorter than buffer_len decodes nothing.
     let mut short = vec![0; buffer_len(data.len()) - 1];
@@ -113,14 +145,15 @@ fn encoded(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
     c_text(encoder.finish())
 }
 
-/// The steps of `session::decode` on `data`, into a buffer of garbage;
-/// also checks that no string it handed out was overwritten afterwards.
-fn ours(data: &[u8]) -> Vec<Step> {
+/// The steps of `session::decode` on `data`, into a buffer of garbage,
+/// and what it found of the text; also checks that no string it handed
+/// out was overwritten afterwards.
+fn ours(data: &[u8]) -> (Vec<Step>, Decoded) {
     let mut buf = vec![0xaa; buffer_len(data.len())];
     let base = buf.as_ptr() as usize;
     let mut out = Vec::new();
     let mut kept = Vec::new();
-    decode(data, &mut buf, |entry| {
+    let decoded = decode(data, &mut buf, |entry| {
         let mut keep = |t: CText<'_>| {
             kept.push((t.with_nul().as_ptr() as usize - base, t.with_nul().to_vec()));
             c_text(t.with_nul())
@@ -138,7 +171,7 @@ fn ours(data: &[u8]) -> Vec<Step> {
             "a string handed out was overwritten"
         );
     }
-    out
+    (out, decoded)
 }
 
 /// A key or value handed out by `decode`: a C string, NUL last and only.

@@ -11,13 +11,12 @@
 
 #[cfg(feature = "session-crypto-module")]
 use std::cell::Cell;
-#[cfg(feature = "session-crypto-module")]
-use std::ffi::c_void;
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use super::session_encode::Taken;
+use super::session_text::DecodedText;
 #[cfg(feature = "session-cookie-module")]
 use crate::cookie::PartSet;
 #[cfg(feature = "session-crypto-module")]
@@ -369,28 +368,69 @@ impl Request {
     /// this request (src/ffi/session_encode.rs), taken: the slot is empty
     /// again.
     pub(super) fn take_encoding(&self) -> Option<Taken> {
-        // SAFETY: the request's slot is NULL or a state of its pool, read
-        // and written through the raw pointer (no reference to it is
-        // held); its encoding is NULL or a Taken that set_encoding put in
-        // this request's pool.
-        unsafe {
-            let state = request_state(self.as_ptr()).as_mut()?;
-            let held = std::mem::replace(&mut state.encoding, ptr::null_mut());
-            held.cast::<Taken>().as_ref().copied()
-        }
+        // SAFETY: the encoding slot holds NULL or a Taken that
+        // set_encoding put there.
+        unsafe { self.take_slot(|state| &mut state.encoding) }
     }
 
     /// Hands `value` from the session text encoder's first hook to its
     /// second on this request, in the request's pool.
     pub(super) fn set_encoding(&self, value: Taken) {
+        // SAFETY: the encoding slot holds Taken values only.
+        unsafe { self.put_slot(|state| &mut state.encoding, value) }
+    }
+
+    /// What the session text decoder kept of the text it decoded on this
+    /// request (src/ffi/session_text.rs), taken: the slot is empty again.
+    pub(super) fn take_decoded(&self) -> Option<DecodedText> {
+        // SAFETY: the decoded slot holds NULL or a DecodedText that
+        // set_decoded put there.
+        unsafe { self.take_slot(|state| &mut state.decoded) }
+    }
+
+    /// Keeps what the session text decoder found of the text it decoded,
+    /// for the encoder, in the request's pool (replacing what it held).
+    pub(super) fn set_decoded(&self, value: DecodedText) {
+        // SAFETY: the decoded slot holds DecodedText values only.
+        unsafe { self.put_slot(|state| &mut state.decoded, value) }
+    }
+
+    /// The value in this module's state's `slot`, taken: NULL is left in it.
+    ///
+    /// # Safety
+    /// The slot holds NULL or a `T` that [`Request::put_slot`] put there.
+    unsafe fn take_slot<T: Copy>(
+        &self,
+        slot: impl FnOnce(&mut scr_request_state) -> &mut *mut c_void,
+    ) -> Option<T> {
+        // SAFETY: the request's slot is NULL or a state of its pool, read
+        // and written through the raw pointer (no reference to it is held
+        // past this call); per the contract, the value is NULL or a T in
+        // this request's pool.
+        unsafe {
+            let state = request_state(self.as_ptr()).as_mut()?;
+            let held = std::mem::replace(slot(state), ptr::null_mut());
+            held.cast::<T>().as_ref().copied()
+        }
+    }
+
+    /// Puts `value` in this module's state's `slot`, copied into the
+    /// request's pool.
+    ///
+    /// # Safety
+    /// The slot holds values of type `T` only.
+    unsafe fn put_slot<T: Copy>(
+        &self,
+        slot: impl FnOnce(&mut scr_request_state) -> &mut *mut c_void,
+        value: T,
+    ) {
         let state = self.state_or_new();
         // SAFETY: `state` is this request's; the value is copied into
-        // fresh memory of the request's pool (Taken is Copy: nothing to
-        // drop).
+        // fresh memory of the request's pool (T is Copy: nothing to drop).
         unsafe {
-            let held = apr_palloc(self.pool().as_ptr(), size_of::<Taken>()).cast::<Taken>();
+            let held = apr_palloc(self.pool().as_ptr(), size_of::<T>()).cast::<T>();
             held.write(value);
-            (*state).encoding = held.cast();
+            *slot(&mut *state) = held.cast();
         }
     }
 
@@ -414,6 +454,7 @@ impl Request {
                 state.write(scr_request_state {
                     notes: ptr::null(),
                     encoding: ptr::null_mut(),
+                    decoded: ptr::null_mut(),
                     word: -1,
                 });
                 set_request_state(self.as_ptr(), state);
@@ -717,6 +758,27 @@ impl<'a> Pool<'a> {
         unsafe { Table::from_raw(apr_table_make(self.as_ptr(), 0)) }
     }
 
+    /// The bytes of `parts` one after the other, as a C string in this
+    /// pool (a NUL inside a part would end the string early: parts are C
+    /// strings' bytes).
+    pub(super) fn c_str_joined(self, parts: &[&[u8]]) -> PoolCStr<'a> {
+        let len = parts.iter().map(|p| p.len()).sum::<usize>();
+        // SAFETY: apr_palloc returns fresh memory for len + 1 bytes
+        // (aborting on failure) that lives as long as the pool; the parts
+        // are copied into it one after the other, exactly len bytes, and
+        // the NUL after them, before it is read as a C string.
+        PoolCStr(unsafe {
+            let p = apr_palloc(self.as_ptr(), len + 1).cast::<u8>();
+            let mut at = p;
+            for part in parts {
+                ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
+                at = at.add(part.len());
+            }
+            at.write(0);
+            CStr::from_ptr(p.cast())
+        })
+    }
+
     /// A C string of `len` bytes in this pool, written by `fill` (which
     /// must write no NUL byte).
     #[cfg(feature = "session-crypto-module")]
@@ -755,6 +817,16 @@ pub(super) struct Table<'a> {
 // Handles to httpd's memory stay on the thread httpd called in on.
 static_assertions::assert_not_impl_any!(Pool<'static>: Send, Sync);
 static_assertions::assert_not_impl_any!(Table<'static>: Send, Sync);
+
+/// A table's entries at one time, by the addresses of their keys and
+/// values, copied into a pool: what [`Table::unchanged_since`] compares
+/// the table with later.
+#[derive(Clone, Copy)]
+pub(super) struct TableMark {
+    table: *const apr_table_t,
+    pairs: *const [*const c_char; 2],
+    len: usize,
+}
 
 impl<'a> Table<'a> {
     /// # Safety
@@ -835,6 +907,65 @@ impl<'a> Table<'a> {
         assert!(key.ends_with(&[0]));
         // SAFETY: a NUL-terminated live string, only read.
         unsafe { apr_table_unset(self.as_ptr(), key.as_ptr().cast()) }
+    }
+
+    /// How many entries the table has.
+    pub(super) fn len(self) -> usize {
+        self.entries().len()
+    }
+
+    /// The table's entries as they are now, by address, copied into
+    /// `pool`.
+    pub(super) fn mark(self, pool: Pool<'_>) -> TableMark {
+        let entries = self.entries();
+        // SAFETY: apr_palloc returns fresh memory for one address pair per
+        // entry (aborting on failure), each written before the mark is
+        // made; it lives as long as `pool`.
+        let pairs = unsafe {
+            let pairs =
+                apr_palloc(pool.as_ptr(), size_of_val(entries).max(1)).cast::<[*const c_char; 2]>();
+            for (i, entry) in entries.iter().enumerate() {
+                pairs
+                    .add(i)
+                    .write([entry.key.cast_const(), entry.val.cast_const()]);
+            }
+            pairs.cast_const()
+        };
+        TableMark {
+            table: self.as_ptr().cast_const(),
+            pairs,
+            len: entries.len(),
+        }
+    }
+
+    /// Whether this is the table `mark` was taken of, with the same
+    /// entries (the same keys and values, by address: none set, added or
+    /// removed since), and then `appended` (a key and value, by address),
+    /// if given, as its last entry.
+    ///
+    /// # Safety
+    /// The pool `mark` was copied into is alive.
+    pub(super) unsafe fn unchanged_since(
+        self,
+        mark: &TableMark,
+        appended: Option<(&CStr, &CStr)>,
+    ) -> bool {
+        let entries = self.entries();
+        let (kept, added) = entries.split_at(entries.len().min(mark.len));
+        // SAFETY: per the contract, the mark's pairs are alive: `len` of
+        // them, written by Table::mark.
+        let marked = unsafe { std::slice::from_raw_parts(mark.pairs, mark.len) };
+        let same = |e: &apr_table_entry_t, [key, val]: [*const c_char; 2]| {
+            ptr::eq(e.key, key) && ptr::eq(e.val, val)
+        };
+        ptr::eq(self.as_ptr(), mark.table)
+            && kept.len() == mark.len
+            && kept.iter().zip(marked).all(|(e, &pair)| same(e, pair))
+            && match (added, appended) {
+                ([], None) => true,
+                ([e], Some((key, val))) => same(e, [key.as_ptr(), val.as_ptr()]),
+                _ => false,
+            }
     }
 
     /// The table's entries, in order (what C's `apr_table_elts` gives).

@@ -116,6 +116,9 @@ pub(super) enum Msg {
     TextDecoded,
     /// The session text encoded by our encoder (either module): counts only.
     TextEncoded,
+    /// The session saved unchanged, its text kept but for the expiry
+    /// (either module): counts only.
+    TextKept,
 }
 
 impl Msg {
@@ -196,6 +199,7 @@ impl Msg {
             Self::TextPanic => ("SCR0300", APLOG_ERR),
             Self::TextDecoded => ("SCR0301", APLOG_DEBUG),
             Self::TextEncoded => ("SCR0302", APLOG_DEBUG),
+            Self::TextKept => ("SCR0303", APLOG_DEBUG),
         }
     }
 }

@@ -23,6 +23,11 @@
 //! Where both our modules are loaded, the first to run does the work; the
 //! other sees an empty session, which it leaves to mod_session, as it does
 //! any session without entries and expiry.
+//!
+//! A session saved unchanged, to move its expiry on (`SessionMaxAge`), is
+//! not encoded again where the text it was decoded from is what encoding
+//! its entries gives (src/ffi/session_text.rs): its new text is those bytes
+//! and the new expiry pair, as mod_session's encoder would write it.
 
 use std::ffi::{CStr, c_char};
 use std::ptr;
@@ -121,16 +126,26 @@ const MEASURED: usize = 16;
 /// again) where mod_session is left to do it.
 fn take_over(r: &Request, z: &mut Session) -> Option<Taken> {
     let entries = z.entries()?;
+    let decoded = r.take_decoded();
     let expiry = z.expiry();
-    if expiry != 0 {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(expiry).as_bytes();
+    let expiry_entry = (expiry != 0).then(|| {
         // As mod_session: apr_psprintf(z->pool, "%" APR_INT64_T_FMT) and
         // apr_table_setn (the first entry of any case keeps its place and
         // key, others of that key go).
-        let mut digits = itoa::Buffer::new();
-        let value = z.pool(r).c_str(digits.format(expiry).as_bytes());
+        let value = z.pool(r).c_str(digits);
         // SAFETY: a static key, and a value in the session's pool, which
         // its table does not outlive.
-        unsafe { entries.set_kept(b"expiry\0", value.to_bytes_with_nul()) };
+        unsafe { entries.set_kept(EXPIRY.to_bytes_with_nul(), value.to_bytes_with_nul()) };
+        value
+    });
+    let added = expiry_entry.as_ref().map(|value| (EXPIRY, &**value));
+    let kept = decoded.and_then(|d| d.entries_text(z, added));
+    // (No entries and no expiry: left to mod_session, as below.)
+    if let Some(entries) = kept.filter(|e| !e.is_empty() || added.is_some()) {
+        let text = kept_text(r, z, entries, expiry_entry.map(|_| digits));
+        return Some(swap_in_stand_in(r, z, text));
     }
     // Keys and values are measured once (strlen), and the first pairs kept
     // for the encoder, measured.
@@ -168,16 +183,46 @@ fn take_over(r: &Request, z: &mut Session) -> Option<Taken> {
             text.len() - 1
         )
     });
+    Some(swap_in_stand_in(r, z, text.as_ptr().cast()))
+}
+
+/// The key of the entry mod_session's encoder adds (`SESSION_EXPIRY`),
+/// one address for the entry added and the check that it was.
+const EXPIRY: &CStr = c"expiry";
+
+/// The text of a session saved unchanged: `entries` (the bytes its text
+/// came with, before the old expiry pair) and, as mod_session's encoder
+/// puts its new `expiry` entry last, `expiry=` and its digits.
+fn kept_text(r: &Request, z: &Session, entries: &[u8], expiry: Option<&[u8]>) -> *const c_char {
+    let text = match expiry {
+        Some(digits) => {
+            let and: &[u8] = if entries.is_empty() { b"" } else { b"&" };
+            z.pool(r).c_str_joined(&[entries, and, b"expiry=", digits])
+        }
+        None => z.pool(r).c_str_joined(&[entries]),
+    };
+    log(r, Msg::TextKept, || {
+        format!(
+            "session saved unchanged, its text kept but for the expiry: {} bytes",
+            text.to_bytes().len()
+        )
+    });
+    text.as_ptr()
+}
+
+/// Hands mod_session's encoder an empty stand-in for `z`'s entries and no
+/// expiry; returns what [`put_back`] needs to restore them, with `text`.
+fn swap_in_stand_in(r: &Request, z: &mut Session, text: *const c_char) -> Taken {
     let taken = Taken {
         session: z.as_ptr(),
         entries: z.entries_raw(),
         stand_in: r.pool().new_table().as_ptr(),
-        expiry,
-        text: text.as_ptr().cast(),
+        expiry: z.expiry(),
+        text,
     };
     // SAFETY: a table of the request's pool, which outlives the encoders'
     // run; encode_text_done puts the session's own table back after it.
     unsafe { z.set_entries_raw(taken.stand_in) };
     z.set_expiry(0);
-    Some(taken)
+    taken
 }

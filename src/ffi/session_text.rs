@@ -4,13 +4,21 @@
 //! clears the text, so that mod_session's slower decoder finds nothing left
 //! to do. Whichever of our modules runs it first does the work; the other
 //! finds no text, as mod_session's does.
+//!
+//! Where the text is what encoding its entries gives, the hook keeps it
+//! for the encoder ([`DecodedText`]): a session saved unchanged (to move
+//! its expiry on, with `SessionMaxAge`) keeps those bytes instead of being
+//! encoded again (src/ffi/session_encode.rs).
+
+use std::ffi::CStr;
+use std::ptr;
 
 use super::bindings::{APR_EGENERAL, OK, apr_status_t, request_rec, session_rec};
 use super::guarded;
-use super::httpd::{Request, Session, Table};
+use super::httpd::{Request, Session, Table, TableMark};
 use super::log::log;
 use super::messages::Msg;
-use crate::session::{Entry, Settled, buffer_len, decode};
+use crate::session::{Decoded, Entry, Settled, buffer_len, decode, verbatim_entries};
 
 /// `session_decode`, just before mod_session's `session_identity_decode`.
 ///
@@ -28,7 +36,7 @@ pub(super) unsafe extern "C" fn decode_text(
     // SAFETY: httpd's request and session, as passed to the hook.
     unsafe {
         text_hook(r, z, on_panic, |r, z| {
-            if let Some(steps) = decode_into(z) {
+            if let Some(steps) = decode_into(r, z) {
                 log(r, Msg::TextDecoded, || {
                     format!(
                         "session text decoded: {} set, {} unset, {} expiry",
@@ -106,9 +114,47 @@ fn settled_from(table: Table<'_>) -> Settled<'_, &[u8]> {
     settled
 }
 
+/// What the decoder found of the text it decoded into a session's
+/// entries, which were then each set once: kept on the request for the
+/// encoder.
+#[derive(Clone, Copy)]
+pub(super) struct DecodedText {
+    session: *const session_rec,
+    text: *const u8,
+    len: usize,
+    decoded: Decoded,
+    entries: TableMark,
+}
+
+impl DecodedText {
+    /// The encoding of `z`'s entries, if `z` is the session this text was
+    /// decoded into and its entries are as decoding left them but for
+    /// `expiry` (the key and value mod_session's encoder adds, by address)
+    /// at the end: the text's bytes before its old expiry pair, where
+    /// those are what encoding the entries gives.
+    pub(super) fn entries_text<'z>(
+        &self,
+        z: &'z Session,
+        expiry: Option<(&CStr, &CStr)>,
+    ) -> Option<&'z [u8]> {
+        let entries = z.entries()?;
+        // SAFETY: the mark was copied into this request's pool (it is kept
+        // in the request's state), which is alive while its hooks run.
+        let unchanged = unsafe { entries.unchanged_since(&self.entries, expiry) };
+        if !ptr::eq(self.session, z.as_ptr()) || !unchanged {
+            return None;
+        }
+        // SAFETY: the session's text when it was decoded: a string of a
+        // pool that outlives the session (see Session::encoded), and no
+        // hook writes into a text once it is decoded.
+        let text = unsafe { std::slice::from_raw_parts(self.text, self.len) };
+        verbatim_entries(text, &self.decoded)
+    }
+}
+
 /// Decodes the session's text into its entries; `None` if there was no
 /// text (or no table) to decode.
-fn decode_into(z: &mut Session) -> Option<Steps> {
+fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
     let (Some(text), Some(entries)) = (z.encoded(), z.entries()) else {
         // Nothing to decode, or no table to decode into: mod_session's own
         // decoder sees the same and does what it does.
@@ -119,11 +165,9 @@ fn decode_into(z: &mut Session) -> Option<Steps> {
     let out = entries.pool().zeroed(buffer_len(text.len()));
     let mut expiry = None;
     let mut steps = Steps::default();
-    let mut into = Target::Table {
-        sets: 0,
-        was_empty: entries.is_empty(),
-    };
-    decode(text, out, |entry| match entry {
+    let was_empty = entries.is_empty();
+    let mut into = Target::Table { sets: 0, was_empty };
+    let decoded = decode(text, out, |entry| match entry {
         Entry::Set(key, value) => {
             steps.set += 1;
             if let Target::Table { sets, was_empty } = &mut into {
@@ -157,6 +201,19 @@ fn decode_into(z: &mut Session) -> Option<Steps> {
             // table is the one the sets and unsets would have left.
             unsafe { entries.add_kept(key, value) }
         }
+    }
+    // Kept for the encoder where the text may stand for the entries: each
+    // set once, in a table that was empty.
+    if decoded.verbatim && was_empty && entries.len() == decoded.sets {
+        r.set_decoded(DecodedText {
+            session: z.as_ptr(),
+            text: text.as_ptr(),
+            len: text.len(),
+            decoded,
+            entries: entries.mark(r.pool()),
+        });
+    } else {
+        r.take_decoded();
     }
     if let Some(at) = expiry {
         z.set_expiry(at);

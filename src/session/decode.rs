@@ -26,8 +26,15 @@
 //! where it is and write keys and values, each with its NUL, into the
 //! caller's buffer: plain runs move eight bytes at a time, and the buffer
 //! can be the table's own memory, so that nothing is copied again.
+//!
+//! Decoding also tells whether the text is written as our encoder (and
+//! mod_session's) would write its entries again ([`Decoded::verbatim`]):
+//! then a session saved unchanged can keep those bytes
+//! ([`super::verbatim_entries`]) instead of being encoded anew.
 
 use memchr::memchr;
+
+use super::encode::escapes_as;
 
 /// One step of decoding, in the order mod_session takes them. Keys and
 /// values are C strings inside the caller's buffer.
@@ -59,6 +66,32 @@ impl<'a> CText<'a> {
     }
 }
 
+/// What decoding found of a text as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded {
+    /// Every pair set an entry, or was the expiry and came last; no pair
+    /// was skipped, empty or unset, pairs were joined by one `&` each, no
+    /// key began with `=`, and every escape was the one the encoder
+    /// writes for its byte. What remains to be checked for the text to be
+    /// its entries' encoding, byte for byte, is their bytes
+    /// ([`super::verbatim_entries`]).
+    pub verbatim: bool,
+    /// How many pairs set an entry.
+    pub sets: usize,
+    /// Where the entries' pairs end: before the `&` of the expiry pair
+    /// that came last, or the text's end.
+    pub entries_end: usize,
+}
+
+impl Decoded {
+    /// A text that was not decoded: nothing in it can be kept.
+    const NOTHING: Decoded = Decoded {
+        verbatim: false,
+        sets: 0,
+        entries_end: 0,
+    };
+}
+
 /// Room past the decoded bytes that word-at-a-time copying writes into.
 const SLACK: usize = 8;
 
@@ -74,23 +107,45 @@ pub fn buffer_len(text_len: usize) -> usize {
 /// decodes nothing) and handing each step to `apply`. Every string handed
 /// out keeps its own place in `out`, borrowed for as long as `out` is: none
 /// is overwritten later, so the caller may keep them all.
-pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o>)) {
+pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o>)) -> Decoded {
     if out.len() < buffer_len(text.len()) {
-        return;
+        return Decoded::NOTHING;
     }
     let mut at = 0;
     let mut rest = out;
+    let mut verbatim = true;
+    let (mut sets, mut expiry_at) = (0, None);
     loop {
-        at += text[at..].iter().take_while(|&&b| b == b'&').count();
+        let ampersands = text[at..].iter().take_while(|&&b| b == b'&').count();
+        at += ampersands;
         if at == text.len() {
-            return;
+            // None after the last pair.
+            verbatim &= ampersands == 0;
+            let entries_end = match expiry_at {
+                Some(0) => 0,
+                Some(start) => start - 1,
+                None => text.len(),
+            };
+            return Decoded {
+                verbatim,
+                sets,
+                entries_end,
+            };
         }
+        // One `&` before each pair but the first, and none after the
+        // expiry pair.
+        verbatim &= ampersands == usize::from(at > ampersands) && expiry_at.is_none();
         let end = memchr(b'&', &text[at..]).map_or(text.len(), |i| at + i);
-        let (used, step) = decode_pair(text, at, end, rest);
+        let (used, step) = decode_pair(text, at, end, rest, &mut verbatim);
         // What the pair's strings took is handed out for good; the rest of
         // the buffer goes on to the next pair.
         let (written, tail) = std::mem::take(&mut rest).split_at_mut(used);
         rest = tail;
+        match step {
+            Some(Step::Set { .. }) => sets += 1,
+            Some(Step::Expiry(_)) => expiry_at = Some(at),
+            _ => verbatim = false,
+        }
         if let Some(step) = step {
             apply(step.entry(written));
         }
@@ -129,10 +184,19 @@ impl Step {
 /// start of `out`: how many bytes of `out` its strings took (at most the
 /// pair's bytes plus one) and the step it is, if any. Bytes past them may
 /// have been written over too (plain runs are copied a word at a time).
-// Inlined into decode's loop, as it was when it took the callback.
+/// Escapes the encoder would not write, and a key after `=`, clear
+/// `verbatim`.
 #[inline(always)]
-fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize, Option<Step>) {
-    let start = start + text[start..end].iter().take_while(|&&b| b == b'=').count();
+fn decode_pair(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    out: &mut [u8],
+    verbatim: &mut bool,
+) -> (usize, Option<Step>) {
+    let leading = text[start..end].iter().take_while(|&&b| b == b'=').count();
+    *verbatim &= leading == 0;
+    let start = start + leading;
     if start == end {
         return (0, None);
     }
@@ -148,7 +212,7 @@ fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize,
         out[len] = 0;
         return (len + 1, Some(Step::Unset { len }));
     }
-    let Some(key_nul) = unescape(&text[start..], key_end - start, out) else {
+    let Some(key_nul) = unescape(&text[start..], key_end - start, out, verbatim) else {
         return (0, None);
     };
     let value_at = key_nul + 1;
@@ -156,6 +220,7 @@ fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize,
         &text[key_end + 1..],
         end - key_end - 1,
         &mut out[value_at..],
+        verbatim,
     ) else {
         return (0, None);
     };
@@ -175,8 +240,9 @@ fn decode_pair(text: &[u8], start: usize, end: usize, out: &mut [u8]) -> (usize,
 /// or one that decodes to NUL. Returns where the NUL went. `src` may go on
 /// past the field (the rest of the text): plain runs are read eight bytes at
 /// a time, and may run past the field's end before they are cut back. `dst`
-/// has [`SLACK`] bytes past the longest result.
-fn unescape(src: &[u8], len: usize, dst: &mut [u8]) -> Option<usize> {
+/// has [`SLACK`] bytes past the longest result. An escape other than the
+/// one the encoder writes for its byte clears `verbatim`.
+fn unescape(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Option<usize> {
     let field = &src[..len];
     let (mut read, mut write) = (0, 0);
     while read < len {
@@ -205,7 +271,9 @@ fn unescape(src: &[u8], len: usize, dst: &mut [u8]) -> Option<usize> {
                     unreachable!("two bytes")
                 };
                 read += 2;
-                escaped_byte(high, low)?
+                let byte = escaped_byte(high, low)?;
+                *verbatim &= escapes_as(byte, high, low);
+                byte
             }
             plain => plain,
         };

@@ -6,7 +6,9 @@
 mod decode;
 mod encode;
 mod settle;
+mod verbatim;
 
-pub use decode::{CText, Entry, buffer_len, decode};
+pub use decode::{CText, Decoded, Entry, buffer_len, decode};
 pub use encode::Encoder;
 pub use settle::Settled;
+pub use verbatim::verbatim_entries;

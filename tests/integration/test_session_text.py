@@ -36,6 +36,7 @@ many texts (default 5000).
 """
 import os
 import random
+import re
 import subprocess
 import tempfile
 import time
@@ -44,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import DEFAULT_LOGLEVEL, MIXES, REPO, Mix
+from harness import CGI, DEFAULT_LOGLEVEL, MIXES, REPO, Mix
 
 SEED = int(os.environ.get("SCR_SESSION_TEXT_SEED") or random.SystemRandom().randrange(2**32))
 COUNT = int(os.environ.get("SCR_SESSION_TEXT_COUNT") or 5000)
@@ -76,8 +77,8 @@ OURS = Mix("ours")
 SEALED_MIXES = [Mix("stock", "ours"), Mix("stock", "ours", True), Mix("ours", "ours")]
 
 
-def serve(apache, mix, body=BODY):
-    return apache(mix.cookie, "event", body, files=FILES, crypto=mix.crypto,
+def serve(apache, mix, body=BODY, files=FILES):
+    return apache(mix.cookie, "event", body, files=files, crypto=mix.crypto,
                   crypto_first=mix.crypto_first,
                   loglevel=DEFAULT_LOGLEVEL + (" session_crypto:debug" if mix.crypto else ""))
 
@@ -572,6 +573,69 @@ def test_saved_random_texts_same_as_stock(apache):
         got = saved_all(serve(apache, mix, SAVE_BODY), texts)
         for text, w, g in zip(texts, want, got):
             assert g == w, f"{WHERE} text {text!r}: {mix} (left) != stock (right)"
+
+
+def unmasked(text):
+    """A text `saved` masked, as the client sends it back: its expiry a
+    time ten minutes from now."""
+    pairs = text.split("&")
+    at = next(i for i, p in enumerate(pairs) if p.lower() == "expiry=n")
+    pairs[at] = pairs[at][:-1] + str(int((time.time() + 600) * 1e6))
+    return "&".join(pairs)
+
+
+# A back end that changes the session (cgi/env.sh: ?set=k=v).
+CHANGE_BODY = SAVE_BODY + "SessionHeader X-Replace-Session\n"
+CHANGE_FILES = {"page.txt": "page\n", "env.sh": CGI}
+
+
+def test_unchanged_sessions_keep_their_text(apache):
+    """Sent back as it was written, a session saved again unchanged keeps
+    its text but for the expiry (SCR0303: not encoded again) where that text
+    is what encoding its entries gives, in every mix; the Set-Cookie line is
+    stock's for every text. The texts are stock's own saves of the fixed and
+    random ones: each ends with its expiry pair unless a key of another case
+    held it (`EXPIRY=`), which must be encoded again."""
+    texts = SAVE_FIXED + random_texts(COUNT // 10, SEED + 5)
+    stock = serve(apache, STOCK, SAVE_BODY)
+    written = [unmasked(w[1]) for w in saved_all(stock, texts)]
+    want = saved_all(stock, written)
+    keeps = sum(t.split("&")[-1].startswith("expiry=") for t in written)
+    assert keeps >= len(written) * 3 // 4, (WHERE, written[:20])
+    for mix in [OURS, Mix("stock", "ours")] + MIXES:
+        srv = serve(apache, mix, SAVE_BODY)
+        srv.mark_log()
+        got = saved_all(srv, written)
+        for text, w, g in zip(written, want, got):
+            assert g == w, f"{WHERE} text {text!r}: {mix} (left) != stock (right)"
+        log = srv.new_log()
+        assert log.count("SCR0303") == keeps, (WHERE, mix)
+        assert log.count("SCR0302") == len(written) - keeps, (WHERE, mix)
+
+
+@pytest.mark.parametrize("change", ["set=b=3", "set=b=2", "set=b=", "set=c=x", "set=A=9"])
+def test_changed_sessions_are_encoded_again(apache, change):
+    """A back end that sets a key (to its own value too), removes one or
+    adds one: the session is encoded again (SCR0302, not SCR0303), as
+    stock's, whatever the mix."""
+    expiry = int((time.time() + 600) * 1e6)
+    text = f"a=1&b=2&expiry={expiry}"
+    path = f"/env.sh?{change}"
+
+    def save(srv):
+        resp = srv.request(path, [("Cookie", f"session={text}")])
+        lines = [v for v in resp.all("Set-Cookie") if v.startswith("session=")]
+        assert resp.status == 200 and len(lines) == 1, (srv, resp.headers)
+        return re.sub(r"expiry=\d+", "expiry=N", lines[0])
+
+    want = save(serve(apache, STOCK, CHANGE_BODY, CHANGE_FILES))
+    assert "expiry=N" in want
+    for mix in [OURS] + MIXES:
+        srv = serve(apache, mix, CHANGE_BODY, CHANGE_FILES)
+        srv.mark_log()
+        assert save(srv) == want, (mix, change)
+        log = srv.new_log()
+        assert "SCR0303" not in log and log.count("SCR0302") == 1, (mix, change, log)
 
 
 SAVE_SEALED = SAVE_FIXED + random_texts(20, SEED + 4)

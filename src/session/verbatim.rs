@@ -1,0 +1,175 @@
+//! A session saved unchanged keeps the text it came in.
+//!
+//! With `SessionMaxAge` set, mod_session saves every session on every
+//! request, changed or not, to move its expiry on: the entries are encoded
+//! again only for the `expiry` pair at the end to differ. Where the text
+//! they were decoded from is exactly what encoding them gives, its bytes
+//! before the old expiry pair are that encoding already, and the new text is
+//! those bytes and the new expiry pair. Decoding checks the text's shape
+//! and escapes as it goes ([`super::Decoded`]); the bytes between the
+//! escapes are checked here, once the caller knows the entries did not
+//! change.
+
+use super::Decoded;
+
+/// The encoding of the entries decoded from `text` (`decoded` is how that
+/// went): the bytes of `text` before its expiry pair, if encoding those
+/// entries again, in the order decoding set them, gives exactly those
+/// bytes; `None` where the encoder must run.
+///
+/// The caller knows that decoding set each entry once (the table has as
+/// many entries as `decoded.sets`, the keys all different) and that none
+/// changed since.
+pub fn verbatim_entries<'t>(text: &'t [u8], decoded: &Decoded) -> Option<&'t [u8]> {
+    if !decoded.verbatim {
+        return None;
+    }
+    let entries = text.get(..decoded.entries_end)?;
+    // Each byte is one the encoder writes as itself, or `+` (a space), `%`
+    // (an escape decoding checked), `&` (a separator it checked) or `=`;
+    // one `=` per pair is the separator decoding found, so no value holds
+    // one. Counted, not branched on: TALLY adds 1 for `=` and 1 << 32 for
+    // a byte the encoder never writes.
+    let tally: u64 = entries.iter().map(|&b| TALLY[usize::from(b)]).sum();
+    (tally == decoded.sets as u64).then_some(entries)
+}
+
+/// What each byte adds to [`verbatim_entries`]' tally.
+const TALLY: [u64; 256] = tally_table();
+
+const fn tally_table() -> [u64; 256] {
+    let mut table = [1 << 32; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'.' | b'-' | b'*' | b'_' | b'+' | b'%' | b'&')
+        {
+            table[b] = 0;
+        } else if byte == b'=' {
+            table[b] = 1;
+        }
+        b += 1;
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Encoder, Entry, buffer_len, decode};
+    use super::*;
+
+    /// A table's entries, in order.
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+    /// The entries `text` decodes to, in order (a set replacing an earlier
+    /// key of any case in place), and how decoding went.
+    fn decoded(text: &[u8]) -> (Entries, Decoded) {
+        let mut buf = vec![0xaa; buffer_len(text.len())];
+        let mut table: Entries = Vec::new();
+        let summary = decode(text, &mut buf, |e| match e {
+            Entry::Set(k, v) => {
+                let (k, v) = (k.bytes().to_vec(), v.bytes().to_vec());
+                match table
+                    .iter_mut()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(&k))
+                {
+                    Some(entry) => entry.1 = v,
+                    None => table.push((k, v)),
+                }
+            }
+            Entry::Unset(k) => table.retain(|(key, _)| !key.eq_ignore_ascii_case(k.bytes())),
+            Entry::Expiry(_) => {}
+        });
+        (table, summary)
+    }
+
+    fn encoded(entries: &Entries) -> Vec<u8> {
+        let bytes = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut buf = vec![0; Encoder::buffer_len(bytes, entries.len())];
+        let mut encoder = Encoder::new(&mut buf);
+        for (k, v) in entries {
+            encoder.pair(k, v);
+        }
+        let text = encoder.finish();
+        text[..text.len() - 1].to_vec()
+    }
+
+    /// What the caller does: kept only if each entry was set once.
+    fn kept(text: &str) -> Option<Vec<u8>> {
+        let (entries, summary) = decoded(text.as_bytes());
+        if entries.len() != summary.sets {
+            return None;
+        }
+        let kept = verbatim_entries(text.as_bytes(), &summary)?.to_vec();
+        assert_eq!(
+            kept,
+            encoded(&entries),
+            "{text:?} kept other bytes than encoding gives"
+        );
+        Some(kept)
+    }
+
+    #[test]
+    fn texts_the_encoder_wrote_are_kept_up_to_their_expiry() {
+        for (text, entries) in [
+            ("user=alice&expiry=1700000000000000", "user=alice"),
+            ("a=1&b=x%2cy+z&c=%e2%82%ac", "a=1&b=x%2cy+z&c=%e2%82%ac"),
+            ("expiry=5", ""),
+            ("", ""),
+            ("k=.-*_AZaz09", "k=.-*_AZaz09"),
+            ("a=1&expiry=5&", ""),
+        ] {
+            let got = kept(text).map(|k| String::from_utf8(k).unwrap());
+            if text.ends_with('&') {
+                assert_eq!(got, None, "{text:?}");
+            } else {
+                assert_eq!(got.as_deref(), Some(entries), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn texts_written_otherwise_are_encoded_again() {
+        for text in [
+            // Escapes the encoder writes otherwise, or not at all.
+            "k=%2C",
+            "k=%41",
+            "k=%20",
+            "expir%79=5",
+            // Bytes it escapes, written raw.
+            "k=a,b",
+            "k=a b",
+            "k=a=b",
+            "k=caf\u{e9}",
+            "k=~",
+            // Pairs it never writes: empty, unset, skipped, or after the expiry.
+            "&a=1",
+            "a=1&&b=2",
+            "a=1&",
+            "=a=1",
+            "a=1&b",
+            "a=1&b=",
+            "a=1&b=%zz",
+            "a=1&b=%00",
+            "expiry=5&a=1",
+            "a=1&expiry=5&expiry=6",
+        ] {
+            let (_, summary) = decoded(text.as_bytes());
+            assert_eq!(
+                verbatim_entries(text.as_bytes(), &summary),
+                None,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_left_to_the_caller() {
+        // Decoding sets "a" twice: the table holds one entry where decoding
+        // counted two sets, which the caller sees.
+        let (entries, summary) = decoded(b"a=1&A=2");
+        assert_eq!((entries.len(), summary.sets), (1, 2));
+        assert_eq!(kept("a=1&A=2"), None);
+    }
+}
