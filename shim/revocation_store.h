@@ -1,7 +1,7 @@
 /* The revocation store of session_crypto_module: one of httpd's mod_socache
  * providers (shmcb, memcache, redis, ...), set up as mod_authn_socache sets
  * up its cache. It holds revoked session ids and subjects, never session
- * data (src/revoke.rs says what an entry is). */
+ * data (src/revoke/mod.rs says what an entry is). */
 #ifndef SCR_REVOCATION_STORE_H
 #define SCR_REVOCATION_STORE_H
 
@@ -9,7 +9,7 @@
 #include "http_config.h"
 
 /* mod_socache's namespace for our entries: memcache and redis keys are
- * this, a colon and the entry in hex (src/revoke.rs: STORE_NAMESPACE). */
+ * this, a colon and the entry in hex (src/revoke/mod.rs: STORE_NAMESPACE). */
 #define SCR_REVOKE_NAMESPACE "scr-revoke"
 
 /* What a store call gives. */

@@ -1,7 +1,7 @@
 //! `session-crypto-rs revoke` against a real memcached and a real
 //! redis-server: the entry it writes is read back with a raw client, and
 //! its key, value and lifetime are checked against what the module
-//! (src/revoke.rs) writes through mod_socache, computed here independently.
+//! (src/revoke/mod.rs) writes through mod_socache, computed here independently.
 //!
 //! memcached and redis-server must be installed (/usr/bin, or MEMCACHED
 //! and REDIS_SERVER naming them): without them these tests fail, they do

@@ -6,6 +6,7 @@
 mod attrs;
 mod chunk;
 mod directive;
+mod report;
 mod request;
 mod response;
 
@@ -19,6 +20,7 @@ pub use chunk::{
     marker, parse_marker, part_index, part_name, plan_save, strip_session_and_parts,
 };
 pub use directive::{CookieDirective, DirectiveError, parse_cookie_directive};
+pub use report::CookieEvent;
 pub use request::{
     CookieLookup, Stripped, cookie_pairs, find_session_cookie, strip_cookies, strip_session_cookie,
 };

@@ -18,12 +18,10 @@ use super::messages::Msg;
 use super::metrics;
 use crate::metrics::Counter;
 use crate::revoke::{
-    EntryId, entry_time, entry_value, session_entry, session_entry_seconds, subject_entry,
-    subject_entry_seconds, subject_revokes,
+    EntryId, RevocationEvent, entry_time, entry_value, session_entry, session_entry_seconds,
+    subject_entry, subject_entry_seconds, subject_revokes,
 };
-// Session ids, and the hash in a subject's entry, are logged in hex:
-// neither opens a session nor names a user.
-use crate::seal::{Stamp, hex};
+use crate::seal::Stamp;
 
 /// Whether `SessionCryptoRevocationStore` is set (and its store ready).
 pub(super) fn configured() -> bool {
@@ -221,11 +219,7 @@ pub(super) fn check(r: &Request, stamp: &Stamp, subject: Option<&[u8]>) -> Verdi
     // SAFETY: reads a static of the shim's, set at configuration time.
     let fail_closed = unsafe { scr_revocation_fail_closed() != 0 };
     warn_unreachable(r, || {
-        format!(
-            "revocation store unreachable: sessions {} unchecked (SessionCryptoRevocationFailMode {})",
-            if fail_closed { "refused," } else { "opened" },
-            if fail_closed { "closed" } else { "open" }
-        )
+        RevocationEvent::StoreUnreachable { fail_closed }.to_string()
     });
     Verdict::Unchecked { fail_closed }
 }
@@ -236,9 +230,7 @@ pub(super) fn check(r: &Request, stamp: &Stamp, subject: Option<&[u8]>) -> Verdi
 pub(super) fn revoke_session(r: &Request, note: &OpenedNote, max_lifetime: Option<u64>, why: &str) {
     let Some(id) = &note.stamp.session_id else {
         log(r, Msg::NothingToRevoke, || {
-            format!(
-                "{why}: the session has no id (sealed in format 2 or 3, or stock's): not revoked"
-            )
+            RevocationEvent::NoSessionId { why }.to_string()
         });
         return;
     };
@@ -248,14 +240,11 @@ pub(super) fn revoke_session(r: &Request, note: &OpenedNote, max_lifetime: Optio
     if write(r, &session_entry(id), now, seconds) {
         metrics::add(Counter::RevokedSessions, 1);
         log(r, Msg::Revoked, || {
-            format!("{why}: session {} revoked for {seconds} s", hex(id))
+            RevocationEvent::SessionRevoked { why, id, seconds }.to_string()
         });
     } else {
         warn_unreachable(r, || {
-            format!(
-                "revocation store unreachable: {why}: session {} NOT revoked",
-                hex(id)
-            )
+            RevocationEvent::SessionNotRevoked { why, id }.to_string()
         });
     }
 }
@@ -267,17 +256,15 @@ pub(super) fn revoke_subject(r: &Request, subject: &[u8], max_lifetime: Option<u
     if write(r, &entry, now_ms(), seconds) {
         metrics::add(Counter::RevokedSubjects, 1);
         log(r, Msg::Revoked, || {
-            format!(
-                "every session of subject {} begun before now revoked for {seconds} s",
-                hex(&entry[1..])
-            )
+            RevocationEvent::SubjectRevoked {
+                entry: &entry,
+                seconds,
+            }
+            .to_string()
         });
     } else {
         warn_unreachable(r, || {
-            format!(
-                "revocation store unreachable: subject {} NOT revoked",
-                hex(&entry[1..])
-            )
+            RevocationEvent::SubjectNotRevoked { entry: &entry }.to_string()
         });
     }
 }

@@ -15,12 +15,12 @@
 use super::bindings::request_rec;
 use super::guarded;
 use super::httpd::{PoolCStr, Request};
-use super::log::{log, printable};
+use super::log::log;
 use super::messages::Msg;
 use super::revocation;
 use super::session_crypto::config;
 use super::target_policy;
-use crate::revoke::RevokeRequest;
+use crate::revoke::{RevocationEvent, RevokeRequest};
 
 /// The filter's call; see shim/rust_entry.h.
 ///
@@ -61,10 +61,10 @@ fn take_header(r: &Request) {
     r.err_headers_out().unset(name.to_bytes_with_nul());
     if !revocation::configured() {
         log(r, Msg::RevokeHeaderUnused, || {
-            format!(
-                "{} sent, but no SessionCryptoRevocationStore is configured: nothing revoked",
-                printable(name.to_bytes())
-            )
+            RevocationEvent::HeaderWithoutStore {
+                header: name.to_bytes(),
+            }
+            .to_string()
         });
         return;
     }
@@ -73,10 +73,10 @@ fn take_header(r: &Request) {
     for value in values {
         let Some(asked) = RevokeRequest::parse(value.to_bytes()) else {
             log(r, Msg::RevokeHeaderUnused, || {
-                format!(
-                    "{} must be session, subject or subject NAME: nothing revoked",
-                    printable(name.to_bytes())
-                )
+                RevocationEvent::HeaderMeaningless {
+                    header: name.to_bytes(),
+                }
+                .to_string()
             });
             continue;
         };

@@ -8,8 +8,8 @@ use super::super::messages::Msg;
 use super::super::status;
 use super::{COOKIE, COOKIE2, Config, CookieHeaders, warn_once};
 use crate::cookie::{
-    Loaded, ReadError, RequestCookies, Stripped, find_session_cookie, strip_session_and_parts,
-    strip_session_cookie,
+    CookieEvent, Loaded, ReadError, RequestCookies, Stripped, find_session_cookie,
+    strip_session_and_parts, strip_session_cookie,
 };
 use crate::status::Status;
 
@@ -109,11 +109,12 @@ fn load_chunked<'r>(
         }
         Loaded::Chunked { value, parts } => {
             log(r, Msg::ChunkedRead, || {
-                format!(
-                    "session cookie '{}' read from {parts} parts ({} bytes)",
-                    printable(name),
-                    value.len()
-                )
+                CookieEvent::ReadInParts {
+                    name,
+                    parts,
+                    bytes: value.len(),
+                }
+                .to_string()
             });
             pool.new_session(Some(&value))
         }
@@ -138,33 +139,28 @@ fn load_chunked<'r>(
 /// SCR0104: the cookie twice with different values.
 fn log_conflict(r: &Request, name: &[u8]) {
     log(r, Msg::CookieConflict, || {
-        format!(
-            "client sent the session cookie '{}' more than once with different values, \
-             session not loaded: {}",
-            printable(name),
-            printable(r.uri())
-        )
+        CookieEvent::SentTwice { name, uri: r.uri() }.to_string()
     });
 }
 
 /// SCR0101: the cookie read, in one piece.
 fn log_read(r: &Request, name: &[u8], len: usize) {
     log(r, Msg::CookieRead, || {
-        format!("session cookie '{}' read ({len} bytes)", printable(name))
+        CookieEvent::Read { name, bytes: len }.to_string()
     });
 }
 
 /// SCR0102: a cookie found and not used.
 fn log_ignored(r: &Request, name: &[u8]) {
     log(r, Msg::CookieIgnored, || {
-        format!("session cookie '{}' ignored", printable(name))
+        CookieEvent::Ignored { name }.to_string()
     });
 }
 
 /// SCR0103: no cookie.
 fn log_no_cookie(r: &Request, name: &[u8]) {
     log(r, Msg::NoCookie, || {
-        format!("no session cookie '{}' in the request", printable(name))
+        CookieEvent::Missing { name }.to_string()
     });
 }
 

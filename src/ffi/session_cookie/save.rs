@@ -6,13 +6,13 @@ use std::sync::atomic::Ordering;
 
 use super::super::bindings::{DECLINED, OK, apr_status_t};
 use super::super::httpd::{PoolCStr, Request, Session};
-use super::super::log::{log, printable};
+use super::super::log::log;
 use super::super::messages::Msg;
 use super::super::metrics;
 use super::{Config, Cookie, CookieHeaders, SECURE_ON_HTTP_NOTED, warn_once};
 use crate::cookie::{
-    BROWSER_COOKIE_LIMIT, CookieSpec, PartSet, RequestCookies, SaveError, SavePlan, has_secure,
-    is_session_or_part, part_name, plan_save, removal_cookie_line, set_cookie_line,
+    BROWSER_COOKIE_LIMIT, CookieEvent, CookieSpec, PartSet, RequestCookies, SaveError, SavePlan,
+    has_secure, is_session_or_part, plan_save, removal_cookie_line, set_cookie_line,
     set_cookie_name,
 };
 use crate::metrics::Counter;
@@ -47,15 +47,14 @@ pub(super) fn save_session(r: &Request, z: &Session) -> apr_status_t {
 
 fn log_written(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64) {
     log(r, Msg::CookieWritten, || {
-        let what = if encoded.is_empty() { "removed" } else { "set" };
-        format!(
-            "{what} cookie '{}' ({} bytes) with {}: Max-Age {}, attributes '{}'",
-            printable(cookie.name),
-            encoded.len(),
-            cookie.header.to_string_lossy(),
+        CookieEvent::Written {
+            name: cookie.name,
+            bytes: encoded.len(),
+            header: cookie.header.to_bytes(),
             max_age,
-            printable(cookie.attrs)
-        )
+            attrs: cookie.attrs,
+        }
+        .to_string()
     });
 }
 
@@ -107,7 +106,12 @@ fn save_cookie(
             log_plan(r, cookie, encoded, max_age, &plan);
             if plan.longest > BROWSER_COOKIE_LIMIT {
                 warn_once(r, Msg::CookieTooLong, client_made, || {
-                    too_long_text(cookie.name, plan.longest, chunked)
+                    CookieEvent::TooLong {
+                        name: cookie.name,
+                        longest: plan.longest,
+                        chunked,
+                    }
+                    .to_string()
                 });
             }
             // Cheapest test first: after the first notice, none of this runs.
@@ -118,14 +122,7 @@ fn save_cookie(
                 && !SECURE_ON_HTTP_NOTED.swap(true, Ordering::Relaxed)
             {
                 log(r, Msg::SecureOnPlainHttp, || {
-                    format!(
-                        "session cookie '{}' has the Secure attribute, but this request came \
-                         over plain HTTP: browsers do not keep it, so users lose their \
-                         session; serve the site over HTTPS (behind a TLS-terminating proxy, \
-                         give ServerName an https:// scheme) or drop Secure (noted once per \
-                         process)",
-                        printable(cookie.name)
-                    )
+                    CookieEvent::SecureOnPlainHttp { name: cookie.name }.to_string()
                 });
             }
         }
@@ -143,34 +140,15 @@ fn save_cookie(
             };
             metrics::add(counter, 1);
             warn_once(r, msg, client_made, || {
-                not_written_text(cookie.name, encoded.len(), e)
+                CookieEvent::NotWritten {
+                    name: cookie.name,
+                    bytes: encoded.len(),
+                    error: e,
+                }
+                .to_string()
             });
         }
     }
-}
-
-fn too_long_text(name: &[u8], longest: usize, chunked: bool) -> String {
-    let fix = if chunked {
-        format!("set SessionCookieChunkSize to {BROWSER_COOKIE_LIMIT} or less")
-    } else {
-        "SessionCookieChunkSize 4000 splits it over several cookies".to_owned()
-    };
-    format!(
-        "session cookie '{}': a {longest}-byte Set-Cookie line, over the \
-         {BROWSER_COOKIE_LIMIT} bytes browsers keep of a cookie: browsers drop it without a \
-         word and keep their previous session cookie, if any, so this session change is \
-         lost; {fix}",
-        printable(name)
-    )
-}
-
-fn not_written_text(name: &[u8], len: usize, e: SaveError) -> String {
-    format!(
-        "session cookie '{}' not written: the session is {len} bytes and {e}; the browser \
-         keeps its previous session cookie, if any, so this session change is lost; {}",
-        printable(name),
-        e.fix()
-    )
 }
 
 fn log_plan(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64, plan: &SavePlan) {
@@ -180,31 +158,25 @@ fn log_plan(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64, plan:
         metrics::add(Counter::ChunkedWrites, 1);
         metrics::add(Counter::ChunkParts, plan.parts.len() as u64);
         log(r, Msg::ChunkedWritten, || {
-            format!(
-                "set cookie '{}' ({} bytes) in {} parts, lines of at most {} bytes, with {}: \
-                 Max-Age {}, attributes '{}'",
-                printable(cookie.name),
-                encoded.len(),
-                plan.parts.len(),
-                plan.longest,
-                cookie.header.to_string_lossy(),
+            CookieEvent::WrittenInParts {
+                name: cookie.name,
+                bytes: encoded.len(),
+                parts: plan.parts.len(),
+                longest: plan.longest,
+                header: cookie.header.to_bytes(),
                 max_age,
-                printable(cookie.attrs)
-            )
+                attrs: cookie.attrs,
+            }
+            .to_string()
         });
     }
     if !plan.removed.is_empty() {
         log(r, Msg::StalePartsRemoved, || {
-            let names: Vec<String> = plan
-                .removed
-                .iter()
-                .map(|i| printable(&part_name(cookie.name, i)))
-                .collect();
-            format!(
-                "removing the parts of cookie '{}' no longer used: {}",
-                printable(cookie.name),
-                names.join(", ")
-            )
+            CookieEvent::PartsRemoved {
+                name: cookie.name,
+                removed: plan.removed,
+            }
+            .to_string()
         });
     }
 }
@@ -226,11 +198,11 @@ fn replace_response_cookies<'l>(
             let kept: Vec<PoolCStr<'_>> = table.values(cookie.header).filter(other).collect();
             table.replace_all(cookie.header, &kept);
             log(r, Msg::CookieReplaced, || {
-                format!(
-                    "replacing an earlier {} for '{}'",
-                    cookie.header.to_string_lossy(),
-                    printable(cookie.name)
-                )
+                CookieEvent::Replaced {
+                    name: cookie.name,
+                    header: cookie.header.to_bytes(),
+                }
+                .to_string()
             });
         }
     }

@@ -24,7 +24,7 @@
 //!   2^24 values (process_key.rs), so two of its random nonces are equal
 //!   with a chance below 2^48 / 2^97 = 2^-49.
 //! - The session id (16 bytes from the operating system) names the session
-//!   for revocation (src/revoke.rs): it is drawn when a session begins and
+//!   for revocation (src/revoke/mod.rs): it is drawn when a session begins and
 //!   kept when the session is sealed again, like the origin; a new one
 //!   comes with a new subject (a login as someone else).
 //! - Version 3 values (a counter of 8 bytes for a nonce, origin in seconds,

@@ -16,10 +16,14 @@
 //! CLI writes the same keys to memcached or redis directly, so this file
 //! is where both learn what an entry is.
 
+mod report;
+
 use sha2::{Digest, Sha256};
 
 use crate::seal::hex;
 use crate::session::{Entry, buffer_len, decode};
+
+pub use report::RevocationEvent;
 
 /// The namespace the module gives mod_socache: the memcache and redis
 /// providers prefix every key with it and a colon (mod_socache_memcache.c,
@@ -191,7 +195,7 @@ mod tests {
     /// The namespace the C side hands mod_socache is this one.
     #[test]
     fn namespace_matches_the_shim() {
-        let header = include_str!("../shim/revocation_store.h");
+        let header = include_str!("../../shim/revocation_store.h");
         assert!(
             header.contains(&format!(
                 "#define SCR_REVOKE_NAMESPACE \"{STORE_NAMESPACE}\""
