@@ -221,9 +221,26 @@ pub fn parse_chunk_size(arg: &[u8]) -> Result<Option<usize>, ChunkSizeError> {
     Ok(Some(n as usize))
 }
 
-/// Whether a chunk size lets browsers drop parts.
-pub fn chunk_size_over_browser_limit(size: usize) -> bool {
-    size > BROWSER_COOKIE_LIMIT
+/// The warning a chunk size that lets browsers drop parts deserves.
+pub fn chunk_size_warning(size: usize) -> Option<ChunkSizeOverLimit> {
+    (size > BROWSER_COOKIE_LIMIT).then_some(ChunkSizeOverLimit(size))
+}
+
+/// A chunk size over what browsers keep of a cookie, as `configtest` says
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSizeOverLimit(usize);
+
+impl fmt::Display for ChunkSizeOverLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes is over the {BROWSER_COOKIE_LIMIT} bytes browsers keep of a cookie: they \
+             drop longer parts without a word and the session is lost; use \
+             {BROWSER_COOKIE_LIMIT} or less (4000 leaves room to spare)",
+            self.0
+        )
+    }
 }
 
 #[cfg(test)]
@@ -370,7 +387,11 @@ mod tests {
                 bad.escape_ascii()
             );
         }
-        assert!(!chunk_size_over_browser_limit(4096));
-        assert!(chunk_size_over_browser_limit(4097));
+        assert_eq!(chunk_size_warning(4096), None);
+        let warning = chunk_size_warning(4097).expect("over").to_string();
+        assert!(
+            warning.starts_with("4097 bytes is over the 4096 bytes browsers keep"),
+            "{warning}"
+        );
     }
 }

@@ -11,7 +11,7 @@ mod request;
 mod response;
 
 pub use attrs::{
-    AttrWarning, ChunkSizeError, HostProblem, check_cookie_attrs, chunk_size_over_browser_limit,
+    AttrWarning, ChunkSizeError, HostProblem, check_cookie_attrs, chunk_size_warning,
     effective_attrs, has_secure, parse_chunk_size,
 };
 pub use chunk::{

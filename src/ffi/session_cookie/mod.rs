@@ -25,8 +25,7 @@ use super::log::{log, log_as, printable, write_c_message};
 use super::messages::Msg;
 use super::{config_call, guarded};
 use crate::cookie::{
-    AttrWarning, BROWSER_COOKIE_LIMIT, check_cookie_attrs, chunk_size_over_browser_limit,
-    parse_chunk_size, parse_cookie_directive,
+    AttrWarning, check_cookie_attrs, chunk_size_warning, parse_chunk_size, parse_cookie_directive,
 };
 
 mod load;
@@ -180,12 +179,10 @@ pub(super) unsafe extern "C" fn parse_chunk_size_arg(
     };
     // SAFETY: the caller's out pointer is valid.
     unsafe { *size = bytes.map_or(0, |n| c_int::try_from(n).unwrap_or(c_int::MAX)) };
-    match bytes {
-        Some(n) if chunk_size_over_browser_limit(n) => {
+    match bytes.and_then(chunk_size_warning) {
+        Some(warning) => {
             let text = format!(
-                "{}: {}: {n} bytes is over the {BROWSER_COOKIE_LIMIT} bytes browsers keep of \
-                 a cookie: they drop longer parts without a word and the session is lost; \
-                 use {BROWSER_COOKIE_LIMIT} or less (4000 leaves room to spare)",
+                "{}: {}: {warning}",
                 Msg::ChunkSizeOverBrowserLimit.id_and_level().0,
                 printable(place)
             );
@@ -193,7 +190,7 @@ pub(super) unsafe extern "C" fn parse_chunk_size_arg(
             unsafe { write_c_message(msg, msg_len, &text) };
             scr_result_SCR_WARNED
         }
-        _ => scr_result_SCR_DONE,
+        None => scr_result_SCR_DONE,
     }
 }
 
