@@ -144,14 +144,14 @@ const fn escape_table() -> [u32; 256] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// The text `pairs` encode to, in a buffer of exactly
     /// [`Encoder::buffer_len`] bytes full of garbage: escaping writes past
     /// the text into the slack, never past the buffer (slicing would
     /// panic).
-    fn encode(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    pub(in crate::session) fn encode(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
         let bytes = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
         let mut buf = vec![0xaa; Encoder::buffer_len(bytes, pairs.len())];
         let mut encoder = Encoder::new(&mut buf);

@@ -56,7 +56,7 @@ const fn tally_table() -> [u64; 256] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Encoder, Entry, buffer_len, decode};
+    use super::super::{Entry, buffer_len, decode};
     use super::*;
 
     /// A table's entries, in order.
@@ -85,14 +85,8 @@ mod tests {
     }
 
     fn encoded(entries: &Entries) -> Vec<u8> {
-        let bytes = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
-        let mut buf = vec![0; Encoder::buffer_len(bytes, entries.len())];
-        let mut encoder = Encoder::new(&mut buf);
-        for (k, v) in entries {
-            encoder.pair(k, v);
-        }
-        let text = encoder.finish();
-        text[..text.len() - 1].to_vec()
+        let pairs: Vec<(&[u8], &[u8])> = entries.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        super::super::encode::tests::encode(&pairs)
     }
 
     /// What the caller does: kept only if each entry was set once.
