@@ -245,6 +245,8 @@ fn decode_pair(
 fn unescape(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Option<usize> {
     let field = &src[..len];
     let (mut read, mut write) = (0, 0);
+    // Kept in a register while the loop runs.
+    let mut as_encoded = true;
     while read < len {
         // Session values are runs of plain text between escapes: a word is
         // stored whole, and the run is as long as its plain bytes (the
@@ -263,23 +265,31 @@ fn unescape(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Opti
                 continue;
             }
         }
-        // field[read] is '%' or '+', or one of the text's last 7 bytes.
-        dst[write] = match field[read] {
-            b'+' => b' ',
-            b'%' => {
-                let &[high, low] = field.get(read + 1..read + 3)? else {
-                    unreachable!("two bytes")
-                };
-                read += 2;
-                let byte = escaped_byte(high, low)?;
-                *verbatim &= escapes_as(byte, high, low);
-                byte
+        // field[read] is '%' or '+', or one of the text's last 7 bytes;
+        // escapes that follow one another are taken here, without a word
+        // between them.
+        loop {
+            dst[write] = match field[read] {
+                b'+' => b' ',
+                b'%' => {
+                    let &[high, low] = field.get(read + 1..read + 3)? else {
+                        unreachable!("two bytes")
+                    };
+                    read += 2;
+                    let byte = escaped_byte(high, low)?;
+                    as_encoded &= escapes_as(byte, high, low);
+                    byte
+                }
+                plain => plain,
+            };
+            read += 1;
+            write += 1;
+            if !matches!(field.get(read), Some(b'%' | b'+')) {
+                break;
             }
-            plain => plain,
-        };
-        read += 1;
-        write += 1;
+        }
     }
+    *verbatim &= as_encoded;
     // A run that went past the field copied that many bytes too many.
     let write = write - (read - len);
     dst[write] = 0;
