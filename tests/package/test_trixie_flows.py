@@ -7,10 +7,10 @@ them (SessionHeader) and shows what comes back (SessionEnv), with curl in
 the container. Each cookie is sent back as a browser sends it: the session
 comes back opened and whole; a tampered seal and a missing part give no
 session."""
-import base64
 import re
 
 from .test_install import assert_ours, enabled_modules
+from sealed_values import is_our_seal, tampered  # noqa: E402 (path set by .support)
 
 SECRET = "trixie-flows-secret-7c1d9e0b2a4f68355a0e9d7c3b1f2e4d"
 CHUNK = 1000
@@ -80,12 +80,6 @@ def parse(set_cookie):
     return name, value, attrs
 
 
-def is_our_seal(value):
-    """Unpadded base64url, version byte 4 (docs/design.md: the sealed format)."""
-    return (re.fullmatch(r"[A-Za-z0-9_-]{40,}", value) is not None
-            and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 4)
-
-
 def chunked(set_cookies, name, attrs):
     """The cookies of one chunked session: `name=chunks-N` and parts
     name~1..name~N, every line at most CHUNK bytes and with the session
@@ -141,8 +135,7 @@ def test_sealed_and_chunked_on_debian13(trixie_container, deb):
     assert m, body
     # mod_session's expiry is in microseconds: within SessionMaxAge of now.
     assert (now - 5) * 10**6 <= int(m.group(1)) <= (now + 600 + 5) * 10**6, (now, body)
-    tampered = sealed[:20] + ("B" if sealed[20] == "A" else "A") + sealed[21:]
-    status, _, body = get(c, "/cgi-bin/sealed", [("session", tampered)])
+    status, _, body = get(c, "/cgi-bin/sealed", [("session", tampered(sealed))])
     assert status == 200 and re.fullmatch(r"session=\[(expiry=\d+)?\]\n", body), body
 
     # Chunked, not sealed: the session text split over parts of at most

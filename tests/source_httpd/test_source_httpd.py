@@ -54,7 +54,6 @@ Needs Docker (root, or the docker group) and the network for the first
 image build only (Debian's archive: packages and the tarball). Nothing on
 this machine's own Apache is touched; the container is removed afterwards.
 """
-import base64
 import contextlib
 import hashlib
 import io
@@ -72,6 +71,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from debian_container import DebianContainer  # noqa: E402
+from sealed_values import is_our_seal, is_stock_seal, tampered  # noqa: E402
 
 HTTPD_VERSION = "2.4.66"
 MMN_MAJOR = 20120211
@@ -277,22 +277,6 @@ def sealed_value(set_cookies):
     m = re.fullmatch(r"session=([A-Za-z0-9_+/=-]+);Max-Age=600;path=/", cookie)
     assert m, cookie
     return m.group(1)
-
-
-def is_our_seal(value):
-    """Unpadded base64url, version byte 4 (docs/design.md: the sealed format)."""
-    return (re.fullmatch(r"[A-Za-z0-9_-]{40,}", value) is not None
-            and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 4)
-
-
-def is_stock_seal(value):
-    """Stock writes padded standard base64 of MAC (8) | salt (16) | IV | CBC blocks."""
-    raw = base64.b64decode(value, validate=True)
-    return base64.b64encode(raw).decode() == value and (len(raw) - 8 - 16) % 8 == 0
-
-
-def tampered(sealed):
-    return sealed[:20] + ("B" if sealed[20] == "A" else "A") + sealed[21:]
 
 
 def inspect(c, value):

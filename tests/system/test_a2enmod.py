@@ -23,12 +23,12 @@ Needs Docker (root, or the docker group) and nothing else on this machine:
 its own /etc/apache2, /var/lib/apache2, module directory and ports are not
 touched. The container is removed afterwards, pass or fail.
 """
-import base64
 import hashlib
 import re
 import secrets
 
 from .support import MODULE_FILES, REPO, TREE, admin_tree
+from sealed_values import is_our_seal, is_stock_seal, tampered  # noqa: E402 (path set by .support)
 
 LIBEXEC = "/usr/lib/apache2/modules"  # Debian's, what install.sh falls back to without apxs
 ETC = "/etc/apache2"
@@ -77,22 +77,6 @@ def session_value(headers):
     m = re.fullmatch(r"session=([A-Za-z0-9_+/=-]+);Max-Age=60;path=/", cookie)
     assert m, cookie
     return m.group(1)
-
-
-def is_our_format(value):
-    """Unpadded base64url, version byte 4 (docs/design.md: The sealed format)."""
-    return (re.fullmatch(r"[A-Za-z0-9_-]+", value) is not None
-            and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] == 4)
-
-
-def is_stock_format(value):
-    """Stock writes padded standard base64 of MAC (8) | salt (16) | IV | CBC blocks."""
-    raw = base64.b64decode(value, validate=True)
-    return base64.b64encode(raw).decode() == value and (len(raw) - 8 - 16) % 8 == 0
-
-
-def tampered(sealed):
-    return sealed[:20] + ("B" if sealed[20] == "A" else "A") + sealed[21:]
 
 
 def enabled(c):
@@ -198,7 +182,7 @@ Listen 127.0.0.1:{PORT}
     status, headers, body = get(c, "/env.sh?set=user=alice")
     assert status == 200, (headers, body)
     stock_sealed = session_value(headers)
-    assert is_stock_format(stock_sealed), f"not sealed by stock: {stock_sealed}"
+    assert is_stock_seal(stock_sealed), f"not sealed by stock: {stock_sealed}"
     stopped(c, pid)
 
     # # Conflicts: each of ours is refused beside its own stock twin.
@@ -227,12 +211,12 @@ Listen 127.0.0.1:{PORT}
     assert status == 200
     assert re.search(r"HTTP_SESSION=\[user=alice&expiry=\d+\]", body), body
     mixed_sealed = session_value(headers)
-    assert is_our_format(mixed_sealed), f"not re-sealed by our module: {mixed_sealed}"
+    assert is_our_seal(mixed_sealed), f"not re-sealed by our module: {mixed_sealed}"
     # A new session through stock's cookie module, sealed by ours.
     status, headers, body = get(c, "/env.sh?set=user=bob")
     assert status == 200, (headers, body)
     sealed = session_value(headers)
-    assert is_our_format(sealed) and "bob" not in sealed, f"not sealed by our module: {sealed}"
+    assert is_our_seal(sealed) and "bob" not in sealed, f"not sealed by our module: {sealed}"
     status, headers, body = get(c, "/env.sh", f"session={sealed}")
     assert status == 200 and re.search(r"HTTP_SESSION=\[user=bob&expiry=\d+\]", body), body
     status, _, body = get(c, "/env.sh", f"session={tampered(sealed)}")
@@ -257,7 +241,7 @@ Listen 127.0.0.1:{PORT}
     m = re.fullmatch(r"session=([A-Za-z0-9_-]+);Max-Age=60;path=/", cookie)
     assert m, cookie
     sealed = m.group(1)
-    assert is_our_format(sealed) and "alice" not in sealed, f"not sealed by our module: {cookie}"
+    assert is_our_seal(sealed) and "alice" not in sealed, f"not sealed by our module: {cookie}"
 
     status, headers, body = get(c, "/env.sh", f"session={sealed}")
     assert status == 200
@@ -284,7 +268,7 @@ Listen 127.0.0.1:{PORT}
     # Stock serves again with the same configuration (configtest in serving).
     pid = serving(c, STOCK_SO.values())
     status, headers, body = get(c, "/env.sh?set=user=carol")
-    assert status == 200 and is_stock_format(session_value(headers)), (headers, body)
+    assert status == 200 and is_stock_seal(session_value(headers)), (headers, body)
     stopped(c, pid)
 
     # The container's log is this test's alone: no crash, no error line.
