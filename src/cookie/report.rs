@@ -68,36 +68,35 @@ pub enum CookieEvent<'a> {
     },
 }
 
-/// Bytes as a log line shows them.
-struct Shown<'a>(&'a [u8]);
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.escape_ascii())
-    }
-}
-
 impl fmt::Display for CookieEvent<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Read { name, bytes } => {
-                write!(f, "session cookie '{}' read ({bytes} bytes)", Shown(name))
+                write!(
+                    f,
+                    "session cookie '{}' read ({bytes} bytes)",
+                    name.escape_ascii()
+                )
             }
             Self::ReadInParts { name, parts, bytes } => write!(
                 f,
                 "session cookie '{}' read from {parts} parts ({bytes} bytes)",
-                Shown(name)
+                name.escape_ascii()
             ),
             Self::SentTwice { name, uri } => write!(
                 f,
                 "client sent the session cookie '{}' more than once with different values, \
                  session not loaded: {}",
-                Shown(name),
-                Shown(uri)
+                name.escape_ascii(),
+                uri.escape_ascii()
             ),
-            Self::Ignored { name } => write!(f, "session cookie '{}' ignored", Shown(name)),
+            Self::Ignored { name } => write!(f, "session cookie '{}' ignored", name.escape_ascii()),
             Self::Missing { name } => {
-                write!(f, "no session cookie '{}' in the request", Shown(name))
+                write!(
+                    f,
+                    "no session cookie '{}' in the request",
+                    name.escape_ascii()
+                )
             }
             Self::Written {
                 name,
@@ -109,9 +108,9 @@ impl fmt::Display for CookieEvent<'_> {
                 f,
                 "{} cookie '{}' ({bytes} bytes) with {}: Max-Age {max_age}, attributes '{}'",
                 if bytes == 0 { "removed" } else { "set" },
-                Shown(name),
-                Shown(header),
-                Shown(attrs)
+                name.escape_ascii(),
+                header.escape_ascii(),
+                attrs.escape_ascii()
             ),
             Self::WrittenInParts {
                 name,
@@ -125,27 +124,27 @@ impl fmt::Display for CookieEvent<'_> {
                 f,
                 "set cookie '{}' ({bytes} bytes) in {parts} parts, lines of at most {longest} \
                  bytes, with {}: Max-Age {max_age}, attributes '{}'",
-                Shown(name),
-                Shown(header),
-                Shown(attrs)
+                name.escape_ascii(),
+                header.escape_ascii(),
+                attrs.escape_ascii()
             ),
             Self::PartsRemoved { name, removed } => {
                 write!(
                     f,
                     "removing the parts of cookie '{}' no longer used: ",
-                    Shown(name)
+                    name.escape_ascii()
                 )?;
                 for (n, i) in removed.iter().enumerate() {
                     let sep = if n == 0 { "" } else { ", " };
-                    write!(f, "{sep}{}", Shown(&part_name(name, i)))?;
+                    write!(f, "{sep}{}", part_name(name, i).escape_ascii())?;
                 }
                 Ok(())
             }
             Self::Replaced { name, header } => write!(
                 f,
                 "replacing an earlier {} for '{}'",
-                Shown(header),
-                Shown(name)
+                header.escape_ascii(),
+                name.escape_ascii()
             ),
             Self::SecureOnPlainHttp { name } => write!(
                 f,
@@ -153,7 +152,7 @@ impl fmt::Display for CookieEvent<'_> {
                  plain HTTP: browsers do not keep it, so users lose their session; serve the \
                  site over HTTPS (behind a TLS-terminating proxy, give ServerName an https:// \
                  scheme) or drop Secure (noted once per process)",
-                Shown(name)
+                name.escape_ascii()
             ),
             Self::TooLong {
                 name,
@@ -166,7 +165,7 @@ impl fmt::Display for CookieEvent<'_> {
                      {BROWSER_COOKIE_LIMIT} bytes browsers keep of a cookie: browsers drop it \
                      without a word and keep their previous session cookie, if any, so this session \
                      change is lost; ",
-                    Shown(name)
+                    name.escape_ascii()
                 )?;
                 if chunked {
                     write!(
@@ -182,7 +181,7 @@ impl fmt::Display for CookieEvent<'_> {
                 "session cookie '{}' not written: the session is {bytes} bytes and {error}; \
                  the browser keeps its previous session cookie, if any, so this session change \
                  is lost; {}",
-                Shown(name),
+                name.escape_ascii(),
                 error.fix()
             ),
         }

@@ -137,11 +137,13 @@ impl DecodedText {
         z: &'z Session,
         expiry: Option<(&CStr, &CStr)>,
     ) -> Option<&'z [u8]> {
+        if !ptr::eq(self.session, z.as_ptr()) {
+            return None;
+        }
         let entries = z.entries()?;
         // SAFETY: the mark was copied into this request's pool (it is kept
         // in the request's state), which is alive while its hooks run.
-        let unchanged = unsafe { entries.unchanged_since(&self.entries, expiry) };
-        if !ptr::eq(self.session, z.as_ptr()) || !unchanged {
+        if !unsafe { entries.unchanged_since(&self.entries, expiry) } {
             return None;
         }
         // SAFETY: the session's text when it was decoded: a string of a
