@@ -22,19 +22,22 @@
 //! own decoder on random texts, through real httpd, and the `session_text`
 //! fuzz target to a naive transcription of the rules above.
 //!
-//! Unlike mod_session, which decodes a copy in place, we read the text
-//! where it is and write keys and values, each with its NUL, into the
-//! caller's buffer: plain runs move eight bytes at a time, and the buffer
-//! can be the table's own memory, so that nothing is copied again.
+//! Unlike mod_session, which splits a copy in place with `apr_strtok` and
+//! then unescapes each field, we first find where the text's `&`, `=`, `%`
+//! and `+` are, sixteen bytes at a time ([`super::specials`]), and then go
+//! from pair to pair without looking at the bytes between: a key or value
+//! with no escape is copied as it is, one with escapes is unescaped a word
+//! at a time. Keys and values, each with its NUL, go into the caller's
+//! buffer, which can be the table's own memory, so that nothing is copied
+//! again.
 //!
 //! Decoding also tells whether the text is written as our encoder (and
 //! mod_session's) would write its entries again ([`Decoded::verbatim`]):
 //! then a session saved unchanged can keep those bytes
 //! ([`super::verbatim_entries`]) instead of being encoded anew.
 
-use memchr::memchr;
-
 use super::encode::escapes_as;
+use super::specials::{BLOCK, Class, Room, Specials, blocks};
 
 /// One step of decoding, in the order mod_session takes them. Keys and
 /// values are C strings inside the caller's buffer.
@@ -92,13 +95,24 @@ impl Decoded {
     };
 }
 
-/// Room past the decoded bytes that word-at-a-time copying writes into.
+/// Room past the decoded bytes that word-at-a-time copying writes into,
+/// and past the text's copy that words are read from.
 const SLACK: usize = 8;
 
-/// The buffer [`decode`] needs for a text of `text_len` bytes: one pair's
-/// key and value, each with its NUL, take at most the pair's bytes plus one.
+/// The buffer [`decode`] needs for a text of `text_len` bytes: room for the
+/// decoded strings (one pair's key and value, each with its NUL, take at
+/// most the pair's bytes plus one), then a copy of the text in whole
+/// blocks with zeros after it.
 pub fn buffer_len(text_len: usize) -> usize {
+    strings_len(text_len) + copy_len(text_len)
+}
+
+fn strings_len(text_len: usize) -> usize {
     text_len + 1 + SLACK
+}
+
+fn copy_len(text_len: usize) -> usize {
+    blocks(text_len) * BLOCK + SLACK
 }
 
 /// Decodes the session `text` (a C string's bytes, up to its NUL: the
@@ -108,141 +122,168 @@ pub fn buffer_len(text_len: usize) -> usize {
 /// out keeps its own place in `out`, borrowed for as long as `out` is: none
 /// is overwritten later, so the caller may keep them all.
 pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o>)) -> Decoded {
-    if out.len() < buffer_len(text.len()) {
+    let len = text.len();
+    let Some(out) = out.get_mut(..buffer_len(len)) else {
         return Decoded::NOTHING;
-    }
-    let mut at = 0;
-    let mut rest = out;
-    let mut verbatim = true;
+    };
+    let (strings, copy) = out.split_at_mut(strings_len(len));
+    copy[..len].copy_from_slice(text);
+    copy[len..].fill(0);
+    let src: &[u8] = copy;
+    let mut room = Room::new();
+    let specials = Specials::find(&src[..blocks(len) * BLOCK], &mut room);
+    let mut pairs = Pairs {
+        src,
+        specials: &specials,
+        rest: strings,
+        as_encoded: true,
+    };
+    let mut amps = specials.scan(Class::Amp, 0, len);
+    let mut shaped = true;
     let (mut sets, mut expiry_at) = (0, None);
+    let mut begin = 0;
     loop {
-        let ampersands = text[at..].iter().take_while(|&&b| b == b'&').count();
-        at += ampersands;
-        if at == text.len() {
-            // None after the last pair.
-            verbatim &= ampersands == 0;
-            let entries_end = match expiry_at {
-                Some(0) => 0,
-                Some(start) => start - 1,
-                None => text.len(),
-            };
-            return Decoded {
-                verbatim,
-                sets,
-                entries_end,
-            };
-        }
-        // One `&` before each pair but the first, and none after the
-        // expiry pair.
-        verbatim &= ampersands == usize::from(at > ampersands) && expiry_at.is_none();
-        let end = memchr(b'&', &text[at..]).map_or(text.len(), |i| at + i);
-        let (used, step) = decode_pair(text, at, end, rest, &mut verbatim);
-        // What the pair's strings took is handed out for good; the rest of
-        // the buffer goes on to the next pair.
-        let (written, tail) = std::mem::take(&mut rest).split_at_mut(used);
-        rest = tail;
-        match step {
-            Some(Step::Set { .. }) => sets += 1,
-            Some(Step::Expiry(_)) => expiry_at = Some(at),
-            _ => verbatim = false,
-        }
-        if let Some(step) = step {
-            apply(step.entry(written));
-        }
-        at = end;
-    }
-}
-
-/// Where a pair's strings lie in what it wrote (see [`decode_pair`]).
-enum Step {
-    /// The key as written, `len` bytes and its NUL.
-    Unset {
-        len: usize,
-    },
-    /// The key and its NUL, then the value and its NUL.
-    Set {
-        key_nul: usize,
-    },
-    Expiry(i64),
-}
-
-impl Step {
-    #[inline(always)]
-    fn entry(self, written: &[u8]) -> Entry<'_> {
-        match self {
-            Self::Unset { len } => Entry::Unset(CText(&written[..=len])),
-            Self::Set { key_nul } => {
-                let (key, value) = written.split_at(key_nul + 1);
-                Entry::Set(CText(key), CText(value))
+        let end = amps.next();
+        if end == begin {
+            // Empty (`&&`, or `&` first or last): apr_strtok skips it. An
+            // empty text is the encoding of no entries.
+            shaped &= len == 0;
+        } else {
+            // One `&` before each pair but the first, none after the
+            // expiry pair.
+            shaped &= expiry_at.is_none();
+            // `=` before a key are skipped, as apr_strtok does.
+            let key_at = begin + src[begin..end].iter().take_while(|&&b| b == b'=').count();
+            shaped &= key_at == begin;
+            match pairs.key_and_value(key_at, end) {
+                Some(Step::Set(key, value)) => {
+                    sets += 1;
+                    apply(Entry::Set(key, value));
+                }
+                Some(Step::Expiry(at)) => {
+                    expiry_at = Some(begin);
+                    apply(Entry::Expiry(at));
+                }
+                Some(Step::Unset(key)) => {
+                    shaped = false;
+                    apply(Entry::Unset(key));
+                }
+                None => shaped = false,
             }
-            Self::Expiry(at) => Entry::Expiry(at),
+        }
+        if end == len {
+            break;
+        }
+        begin = end + 1;
+    }
+    Decoded {
+        verbatim: shaped && pairs.as_encoded,
+        sets,
+        entries_end: match expiry_at {
+            Some(0) => 0,
+            Some(start) => start - 1,
+            None => len,
+        },
+    }
+}
+
+/// What one pair does.
+enum Step<'o> {
+    Set(CText<'o>, CText<'o>),
+    Expiry(i64),
+    /// The key as written.
+    Unset(CText<'o>),
+}
+
+/// The text's copy (its bytes, then zeros), its special bytes, and the
+/// part of the buffer not handed out yet.
+struct Pairs<'s, 'o> {
+    src: &'s [u8],
+    specials: &'s Specials<'s>,
+    rest: &'o mut [u8],
+    /// Every escape so far is the one the encoder writes for its byte.
+    as_encoded: bool,
+}
+
+impl<'o> Pairs<'_, 'o> {
+    /// The pair whose key begins at `key_at` (after any `=` that led it)
+    /// and which ends at `end` (its `&`, or the text's end); `None` where
+    /// it does nothing: only `=`, or an escape httpd's unescaping refuses.
+    #[inline(always)]
+    fn key_and_value(&mut self, key_at: usize, end: usize) -> Option<Step<'o>> {
+        if key_at == end {
+            return None;
+        }
+        let key_end = self.specials.scan(Class::Eq, key_at, end).next();
+        if key_end + 1 >= end {
+            // No `=` after the key, or nothing after it: the key as written
+            // is unset.
+            let key = &self.src[key_at..key_end];
+            self.rest[..key.len()].copy_from_slice(key);
+            self.rest[key.len()] = 0;
+            return Some(Step::Unset(CText(self.hand_out(key.len() + 1))));
+        }
+        let key_nul = self.unescape(key_at, key_end, 0)?;
+        self.rest[key_nul] = 0;
+        let value_nul = self.unescape(key_end + 1, end, key_nul + 1)?;
+        self.rest[value_nul] = 0;
+        let (key, value) = self.hand_out(value_nul + 1).split_at(key_nul + 1);
+        if key == b"expiry\0" {
+            return Some(Step::Expiry(atoi64(&value[..value.len() - 1])));
+        }
+        Some(Step::Set(CText(key), CText(value)))
+    }
+
+    /// `ap_unescape_urlencoded` of `src[from..to]` into `rest` at `write`:
+    /// `+` becomes a space and `%XX` its byte. Returns where the decoded
+    /// bytes end; `None` where httpd's fails: a `%` without two hex digits
+    /// after it, or one that decodes to NUL. Most fields have no escape
+    /// (the bitmap tells) and are copied as they are.
+    #[inline(always)]
+    fn unescape(&mut self, from: usize, to: usize, write: usize) -> Option<usize> {
+        if self.specials.scan(Class::Escape, from, to).next() == to {
+            self.copy_run(from, to, write);
+            return Some(write + (to - from));
+        }
+        let len = unescape_field(
+            &self.src[from..],
+            to - from,
+            &mut self.rest[write..],
+            &mut self.as_encoded,
+        )?;
+        Some(write + len)
+    }
+
+    /// Copies `src[from..to]` to `rest[write..]`. Most fields are short (a
+    /// key, a flag, an id): those move as one word (what lies past the
+    /// field's end is written over next); longer ones are copied whole.
+    #[inline(always)]
+    fn copy_run(&mut self, from: usize, to: usize, write: usize) {
+        let len = to - from;
+        if len <= 8 {
+            let word: [u8; 8] = self.src[from..from + 8].try_into().expect("8 bytes");
+            self.rest[write..write + 8].copy_from_slice(&word);
+        } else {
+            self.rest[write..write + len].copy_from_slice(&self.src[from..to]);
         }
     }
+
+    /// The first `len` bytes of what is not yet handed out, handed out for
+    /// good.
+    fn hand_out(&mut self, len: usize) -> &'o [u8] {
+        let (written, rest) = std::mem::take(&mut self.rest).split_at_mut(len);
+        self.rest = rest;
+        written
+    }
 }
 
-/// The pair `text[start..end]` (no `&` inside, not empty), written at the
-/// start of `out`: how many bytes of `out` its strings took (at most the
-/// pair's bytes plus one) and the step it is, if any. Bytes past them may
-/// have been written over too (plain runs are copied a word at a time).
-/// Escapes the encoder would not write, and a key after `=`, clear
-/// `verbatim`.
-#[inline(always)]
-fn decode_pair(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    out: &mut [u8],
-    verbatim: &mut bool,
-) -> (usize, Option<Step>) {
-    let leading = text[start..end].iter().take_while(|&&b| b == b'=').count();
-    *verbatim &= leading == 0;
-    let start = start + leading;
-    if start == end {
-        return (0, None);
-    }
-    // Keys are short: a plain scan beats memchr's setup.
-    let key_end = text[start..end]
-        .iter()
-        .position(|&b| b == b'=')
-        .map_or(end, |i| start + i);
-    if key_end + 1 >= end {
-        // No '=' after the key, or nothing after it: the key as written.
-        let len = key_end - start;
-        out[..len].copy_from_slice(&text[start..key_end]);
-        out[len] = 0;
-        return (len + 1, Some(Step::Unset { len }));
-    }
-    let Some(key_nul) = unescape(&text[start..], key_end - start, out, verbatim) else {
-        return (0, None);
-    };
-    let value_at = key_nul + 1;
-    let Some(value_len) = unescape(
-        &text[key_end + 1..],
-        end - key_end - 1,
-        &mut out[value_at..],
-        verbatim,
-    ) else {
-        return (0, None);
-    };
-    let value_nul = value_at + value_len;
-    if &out[..key_nul] == b"expiry" {
-        return (
-            value_nul + 1,
-            Some(Step::Expiry(atoi64(&out[value_at..value_nul]))),
-        );
-    }
-    (value_nul + 1, Some(Step::Set { key_nul }))
-}
-
-/// `ap_unescape_urlencoded` of the first `len` bytes of `src` into the
-/// start of `dst`, with a NUL after them: `+` becomes a space and `%XX` its
-/// byte. `None` where httpd's fails: a `%` without two hex digits after it,
-/// or one that decodes to NUL. Returns where the NUL went. `src` may go on
-/// past the field (the rest of the text): plain runs are read eight bytes at
-/// a time, and may run past the field's end before they are cut back. `dst`
-/// has [`SLACK`] bytes past the longest result. An escape other than the
-/// one the encoder writes for its byte clears `verbatim`.
-fn unescape(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Option<usize> {
+/// [`Pairs::unescape`] of a field with escapes: the first `len` bytes of
+/// `src` into the start of `dst`; how many bytes it wrote. `src` goes on
+/// past the field (the rest of the text's copy): plain runs are read eight
+/// bytes at a time, and may run past the field's end before they are cut
+/// back. `dst` has [`SLACK`] bytes past the longest result. An escape other
+/// than the one the encoder writes for its byte clears `verbatim`.
+fn unescape_field(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Option<usize> {
     let field = &src[..len];
     let (mut read, mut write) = (0, 0);
     // Kept in a register while the loop runs.
@@ -291,9 +332,7 @@ fn unescape(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -> Opti
     }
     *verbatim &= as_encoded;
     // A run that went past the field copied that many bytes too many.
-    let write = write - (read - len);
-    dst[write] = 0;
-    Some(write)
+    Some(write - (read - len))
 }
 
 /// The high bit of each byte of `word` (little endian) that is '%' or '+',
@@ -429,6 +468,35 @@ mod tests {
     }
 
     #[test]
+    fn pairs_across_blocks_and_texts_longer_than_the_stack_holds() {
+        // Pairs of every length from 1 to 150 bytes, so that `&`, `=` and
+        // escapes fall on every place of a 64-byte block, in a text of
+        // about 11 KB (its bitmaps on the heap).
+        let mut text = String::new();
+        let mut want = Vec::new();
+        for i in 1..150 {
+            let value: String = (0..i).map(|j| char::from(b'a' + (j % 26) as u8)).collect();
+            let escaped = if i % 3 == 0 {
+                format!("{value}%2c+")
+            } else {
+                value.clone()
+            };
+            let shown = if i % 3 == 0 {
+                format!("{value}, ")
+            } else {
+                value
+            };
+            if !text.is_empty() {
+                text.push('&');
+            }
+            text.push_str(&format!("k{i}={escaped}"));
+            want.push(format!("set k{i}={shown}"));
+        }
+        assert!(text.len() > 11_000);
+        assert_eq!(steps(&text), want);
+    }
+
+    #[test]
     fn expiry_is_not_an_entry() {
         assert_eq!(steps("expiry=123&a=1"), ["expiry 123", "set a=1"]);
         assert_eq!(steps("expir%79=5"), ["expiry 5"]);
@@ -504,22 +572,5 @@ mod tests {
         let mut called = false;
         decode(b"a=1", &mut buf, |_| called = true);
         assert!(!called);
-    }
-
-    #[test]
-    fn plain_runs_stop_at_every_special_byte_of_a_word() {
-        for at in 0..8 {
-            for special in [b'%', b'+'] {
-                let mut word = *b"abcdefgh";
-                word[at] = special;
-                let mask = special_bytes(u64::from_le_bytes(word));
-                assert_eq!(mask.trailing_zeros() / 8, at as u32);
-            }
-        }
-        assert_eq!(
-            special_bytes(u64::from_le_bytes(*b"\x80\xff%+abcd")).trailing_zeros() / 8,
-            2
-        );
-        assert_eq!(special_bytes(u64::from_le_bytes(*b"abcdefgh")), 0);
     }
 }

@@ -6,6 +6,7 @@
 mod decode;
 mod encode;
 mod settle;
+mod specials;
 mod verbatim;
 
 pub use decode::{CText, Decoded, Entry, buffer_len, decode};
