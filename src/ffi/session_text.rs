@@ -18,7 +18,7 @@ use super::guarded;
 use super::httpd::{Request, Session, Table, TableMark};
 use super::log::log;
 use super::messages::Msg;
-use crate::session::{Decoded, Entry, Settled, buffer_len, decode, verbatim_entries};
+use crate::session::{Decoded, Entry, KeysSeen, Settled, buffer_len, decode, verbatim_entries};
 
 /// `session_decode`, just before mod_session's `session_identity_decode`.
 ///
@@ -97,7 +97,11 @@ const FEW_PAIRS: usize = 64;
 /// Where decoding puts the entries: httpd's table, until a session that
 /// began in an empty table has more than [`FEW_PAIRS`] keys set.
 enum Target<'a> {
-    Table { sets: usize, was_empty: bool },
+    /// `seen`: the keys set so far, where the table began empty.
+    Table {
+        sets: usize,
+        seen: Option<KeysSeen>,
+    },
     Settled(Settled<'a, &'a [u8]>),
 }
 
@@ -168,21 +172,39 @@ fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
     let mut expiry = None;
     let mut steps = Steps::default();
     let was_empty = entries.is_empty();
-    let mut into = Target::Table { sets: 0, was_empty };
+    let mut into = Target::Table {
+        sets: 0,
+        seen: was_empty.then(KeysSeen::new),
+    };
     let decoded = decode(text, out, |entry| match entry {
         Entry::Set(key, value) => {
             steps.set += 1;
-            if let Target::Table { sets, was_empty } = &mut into {
-                *sets += 1;
-                if *was_empty && *sets > FEW_PAIRS {
-                    into = Target::Settled(settled_from(entries));
-                }
+            if let Target::Table {
+                sets,
+                seen: Some(_),
+            } = &into
+                && *sets >= FEW_PAIRS
+            {
+                into = Target::Settled(settled_from(entries));
             }
             match &mut into {
                 Target::Settled(settled) => settled.set(key.with_nul(), value.with_nul()),
-                // SAFETY: the strings are in the table's pool, and decode
-                // never writes over a string it has handed out.
-                _ => unsafe { entries.set_kept(key.with_nul(), value.with_nul()) },
+                Target::Table { sets, seen } => {
+                    *sets += 1;
+                    let new = seen.as_mut().is_some_and(|seen| !seen.note(key.bytes()));
+                    let (key, value) = (key.with_nul(), value.with_nul());
+                    // SAFETY: the strings are in the table's pool, and
+                    // decode never writes over a string it has handed out;
+                    // a key the table cannot hold is added, as setting it
+                    // would.
+                    unsafe {
+                        if new {
+                            entries.add_kept(key, value);
+                        } else {
+                            entries.set_kept(key, value);
+                        }
+                    }
+                }
             }
         }
         Entry::Unset(key) => {

@@ -5,11 +5,13 @@
 
 mod decode;
 mod encode;
+mod keys_seen;
 mod settle;
 mod specials;
 mod verbatim;
 
 pub use decode::{CText, Decoded, Entry, buffer_len, decode};
 pub use encode::Encoder;
+pub use keys_seen::KeysSeen;
 pub use settle::Settled;
 pub use verbatim::verbatim_entries;
