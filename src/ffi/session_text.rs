@@ -99,7 +99,6 @@ const FEW_PAIRS: usize = 64;
 enum Target<'a> {
     /// `seen`: the keys set so far, where the table began empty.
     Table {
-        sets: usize,
         seen: Option<KeysSeen>,
     },
     Settled(Settled<'a, &'a [u8]>),
@@ -173,24 +172,20 @@ fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
     let mut steps = Steps::default();
     let was_empty = entries.is_empty();
     let mut into = Target::Table {
-        sets: 0,
         seen: was_empty.then(KeysSeen::new),
     };
     let decoded = decode(text, out, |entry| match entry {
         Entry::Set(key, value) => {
             steps.set += 1;
-            if let Target::Table {
-                sets,
-                seen: Some(_),
-            } = &into
-                && *sets >= FEW_PAIRS
+            // Every set so far went to the table.
+            if let Target::Table { seen: Some(_) } = &into
+                && steps.set > FEW_PAIRS
             {
                 into = Target::Settled(settled_from(entries));
             }
             match &mut into {
                 Target::Settled(settled) => settled.set(key.with_nul(), value.with_nul()),
-                Target::Table { sets, seen } => {
-                    *sets += 1;
+                Target::Table { seen } => {
                     let new = seen.as_mut().is_some_and(|seen| !seen.note(key.bytes()));
                     let (key, value) = (key.with_nul(), value.with_nul());
                     // SAFETY: the strings are in the table's pool, and
