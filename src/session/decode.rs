@@ -25,11 +25,12 @@
 //! Unlike mod_session, which splits a copy in place with `apr_strtok` and
 //! then unescapes each field, we first find where the text's `&`, `=`, `%`
 //! and `+` are, sixteen bytes at a time ([`super::specials`]), and then go
-//! from pair to pair without looking at the bytes between: a key or value
-//! with no escape is copied as it is, one with escapes is unescaped a word
-//! at a time. Keys and values, each with its NUL, go into the caller's
-//! buffer, which can be the table's own memory, so that nothing is copied
-//! again.
+//! from pair to pair without looking at the bytes between. Keys and
+//! values, each with its NUL, go into the caller's buffer, which can be the
+//! table's own memory, so that nothing is copied again: the buffer starts
+//! as a copy of the text, and each pair is decoded where it stands. A pair
+//! with no escape is its key and value once its `=` and `&` are NULs; one
+//! with escapes is unescaped over its own bytes, a word at a time.
 //!
 //! Decoding also tells whether the text is written as our encoder (and
 //! mod_session's) would write its entries again ([`Decoded::verbatim`]):
@@ -99,10 +100,11 @@ impl Decoded {
 /// and past the text's copy that words are read from.
 const SLACK: usize = 8;
 
-/// The buffer [`decode`] needs for a text of `text_len` bytes: room for the
-/// decoded strings (one pair's key and value, each with its NUL, take at
-/// most the pair's bytes plus one), then a copy of the text in whole
-/// blocks with zeros after it.
+/// The buffer [`decode`] needs for a text of `text_len` bytes: a copy of
+/// the text where the strings are decoded in place (each pair's key and
+/// value, each with its NUL, take at most the pair's own bytes and its
+/// `&`), then a copy of the text in whole blocks with zeros after it, read
+/// from.
 pub fn buffer_len(text_len: usize) -> usize {
     strings_len(text_len) + copy_len(text_len)
 }
@@ -127,23 +129,27 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
         return Decoded::NOTHING;
     };
     let (strings, copy) = out.split_at_mut(strings_len(len));
+    // Each pair is decoded where it stands in `strings`: a pair with no
+    // escape is its key and value already, once its `=` and `&` are NULs.
+    strings[..len].copy_from_slice(text);
+    strings[len..].fill(0);
     copy[..len].copy_from_slice(text);
     copy[len..].fill(0);
     let src: &[u8] = copy;
     let mut room = Room::new();
-    let specials = Specials::find(&src[..blocks(len) * BLOCK], &mut room);
+    let specials = Specials::find(&src[..blocks(len) * BLOCK], len, &mut room);
     let mut pairs = Pairs {
         src,
         specials: &specials,
         rest: strings,
+        rest_at: 0,
         as_encoded: true,
     };
-    let mut amps = specials.scan(Class::Amp, 0, len);
     let mut shaped = true;
     let (mut sets, mut expiry_at) = (0, None);
     let mut begin = 0;
     loop {
-        let end = amps.next();
+        let end = specials.next(Class::Amp, begin);
         if end == begin {
             // Empty (`&&`, or `&` first or last): apr_strtok skips it. An
             // empty text is the encoding of no entries.
@@ -152,21 +158,16 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
             // One `&` before each pair but the first, none after the
             // expiry pair.
             shaped &= expiry_at.is_none();
-            // `=` before a key are skipped, as apr_strtok does.
-            let key_at = begin + src[begin..end].iter().take_while(|&&b| b == b'=').count();
-            shaped &= key_at == begin;
-            match pairs.key_and_value(key_at, end) {
-                Some(Step::Set(key, value)) => {
-                    sets += 1;
-                    apply(Entry::Set(key, value));
-                }
-                Some(Step::Expiry(at)) => {
-                    expiry_at = Some(begin);
-                    apply(Entry::Expiry(at));
-                }
-                Some(Step::Unset(key)) => {
-                    shaped = false;
-                    apply(Entry::Unset(key));
+            match pairs.pair(begin, end, &mut shaped) {
+                Some(entry) => {
+                    match entry {
+                        Entry::Set(..) => sets += 1,
+                        Entry::Expiry(_) => expiry_at = Some(begin),
+                        Entry::Unset(_) => shaped = false,
+                    }
+                    // One call, for every step: the caller's `apply` is
+                    // inlined here.
+                    apply(entry);
                 }
                 None => shaped = false,
             }
@@ -176,108 +177,138 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
         }
         begin = end + 1;
     }
+    let entries_end = match expiry_at {
+        Some(0) => 0,
+        Some(start) => start - 1,
+        None => len,
+    };
     Decoded {
         verbatim: shaped && pairs.as_encoded,
         sets,
-        entries_end: match expiry_at {
-            Some(0) => 0,
-            Some(start) => start - 1,
-            None => len,
-        },
+        entries_end,
     }
 }
 
-/// What one pair does.
-enum Step<'o> {
-    Set(CText<'o>, CText<'o>),
-    Expiry(i64),
-    /// The key as written.
-    Unset(CText<'o>),
-}
-
 /// The text's copy (its bytes, then zeros), its special bytes, and the
-/// part of the buffer not handed out yet.
+/// part of the strings not handed out yet.
 struct Pairs<'s, 'o> {
     src: &'s [u8],
     specials: &'s Specials<'s>,
+    /// `strings[rest_at..]`: the text where it is not handed out yet, but
+    /// for the NULs and unescaped bytes of the pair being decoded.
     rest: &'o mut [u8],
+    rest_at: usize,
     /// Every escape so far is the one the encoder writes for its byte.
     as_encoded: bool,
 }
 
 impl<'o> Pairs<'_, 'o> {
-    /// The pair whose key begins at `key_at` (after any `=` that led it)
-    /// and which ends at `end` (its `&`, or the text's end); `None` where
-    /// it does nothing: only `=`, or an escape httpd's unescaping refuses.
+    /// The pair `src[begin..end]` (`end` is its `&`, or the text's end),
+    /// decoded into its own place in the strings; `None` where it does
+    /// nothing: only `=`, or an escape httpd's unescaping refuses.
+    /// `shaped` is cleared where `=` lead the key.
     #[inline(always)]
-    fn key_and_value(&mut self, key_at: usize, end: usize) -> Option<Step<'o>> {
-        if key_at == end {
-            return None;
+    fn pair(&mut self, begin: usize, end: usize, shaped: &mut bool) -> Option<Entry<'o>> {
+        let mut key_at = begin;
+        let mut key_end = self.specials.next(Class::Eq, begin);
+        if key_end == begin {
+            // `=` before a key are skipped, as apr_strtok does.
+            *shaped = false;
+            key_at += self.src[begin..end]
+                .iter()
+                .take_while(|&&b| b == b'=')
+                .count();
+            if key_at == end {
+                return None;
+            }
+            key_end = self.specials.next(Class::Eq, key_at);
         }
-        let key_end = self.specials.scan(Class::Eq, key_at, end).next();
+        // From here on, offsets are from the key's first byte, where the
+        // pair is decoded.
+        let here = key_at - self.rest_at;
         if key_end + 1 >= end {
             // No `=` after the key, or nothing after it: the key as written
             // is unset.
-            let key = &self.src[key_at..key_end];
-            self.rest[..key.len()].copy_from_slice(key);
-            self.rest[key.len()] = 0;
-            return Some(Step::Unset(CText(self.hand_out(key.len() + 1))));
+            let key_len = key_end.min(end) - key_at;
+            self.rest[here + key_len] = 0;
+            return Some(Entry::Unset(CText(self.hand_out(here, key_len + 1))));
         }
-        let key_nul = self.unescape(key_at, key_end, 0)?;
-        self.rest[key_nul] = 0;
-        let value_nul = self.unescape(key_end + 1, end, key_nul + 1)?;
-        self.rest[value_nul] = 0;
-        let (key, value) = self.hand_out(value_nul + 1).split_at(key_nul + 1);
+        let (key_len, value_len) = (key_end - key_at, end - key_end - 1);
+        let (key_nul, value_nul) = if !self.specials.any(Class::Escape, key_at, end) {
+            // As written: the `=` and the `&` (or the NUL after the text)
+            // become the key's and the value's NULs.
+            (key_len, key_len + 1 + value_len)
+        } else {
+            let unescaped = self.unescape_pair(key_at, key_end, end, here);
+            // Word-at-a-time writes may have gone past the pair's `&`, into
+            // the next pair's bytes: those are put back.
+            let next = end + 1 - self.rest_at;
+            self.rest[next..next + SLACK].copy_from_slice(&self.src[end + 1..end + 1 + SLACK]);
+            unescaped?
+        };
+        self.rest[here + key_nul] = 0;
+        self.rest[here + value_nul] = 0;
+        let (key, value) = self.hand_out(here, value_nul + 1).split_at(key_nul + 1);
         if key == b"expiry\0" {
-            return Some(Step::Expiry(atoi64(&value[..value.len() - 1])));
+            return Some(Entry::Expiry(atoi64(&value[..value.len() - 1])));
         }
-        Some(Step::Set(CText(key), CText(value)))
+        Some(Entry::Set(CText(key), CText(value)))
     }
 
-    /// `ap_unescape_urlencoded` of `src[from..to]` into `rest` at `write`:
-    /// `+` becomes a space and `%XX` its byte. Returns where the decoded
-    /// bytes end; `None` where httpd's fails: a `%` without two hex digits
-    /// after it, or one that decodes to NUL. Most fields have no escape
-    /// (the bitmap tells) and are copied as they are.
+    /// Unescapes the key `src[key_at..key_end]` and the value up to `end`
+    /// into `rest[here..]`, one after the other with room for a NUL
+    /// between; where the key's and the value's NULs go, from `here`.
     #[inline(always)]
-    fn unescape(&mut self, from: usize, to: usize, write: usize) -> Option<usize> {
-        if self.specials.scan(Class::Escape, from, to).next() == to {
-            self.copy_run(from, to, write);
-            return Some(write + (to - from));
-        }
-        let len = unescape_field(
+    fn unescape_pair(
+        &mut self,
+        key_at: usize,
+        key_end: usize,
+        end: usize,
+        here: usize,
+    ) -> Option<(usize, usize)> {
+        let key_nul = if self.specials.any(Class::Escape, key_at, key_end) {
+            self.unescape_field(key_at, key_end, here)?
+        } else {
+            key_end - key_at
+        };
+        let value_at = here + key_nul + 1;
+        let value_len = if self.specials.any(Class::Escape, key_end + 1, end) {
+            self.unescape_field(key_end + 1, end, value_at)?
+        } else {
+            // Moved up behind a key that unescaping shortened.
+            let value = &self.src[key_end + 1..end];
+            self.rest[value_at..value_at + value.len()].copy_from_slice(value);
+            value.len()
+        };
+        Some((key_nul, key_nul + 1 + value_len))
+    }
+
+    /// `ap_unescape_urlencoded` of `src[from..to]` (which holds an escape)
+    /// into `rest` at `write`; how many bytes it wrote. `None` where httpd's
+    /// fails: a `%` without two hex digits after it, or one that decodes
+    /// to NUL.
+    #[inline(always)]
+    fn unescape_field(&mut self, from: usize, to: usize, write: usize) -> Option<usize> {
+        unescape_field(
             &self.src[from..],
             to - from,
             &mut self.rest[write..],
             &mut self.as_encoded,
-        )?;
-        Some(write + len)
+        )
     }
 
-    /// Copies `src[from..to]` to `rest[write..]`. Most fields are short (a
-    /// key, a flag, an id): those move as one word (what lies past the
-    /// field's end is written over next); longer ones are copied whole.
+    /// `rest[here..here + len]` handed out for good, with what lies before
+    /// it (bytes of pairs that decoded shorter, or did nothing).
     #[inline(always)]
-    fn copy_run(&mut self, from: usize, to: usize, write: usize) {
-        let len = to - from;
-        if len <= 8 {
-            let word: [u8; 8] = self.src[from..from + 8].try_into().expect("8 bytes");
-            self.rest[write..write + 8].copy_from_slice(&word);
-        } else {
-            self.rest[write..write + len].copy_from_slice(&self.src[from..to]);
-        }
-    }
-
-    /// The first `len` bytes of what is not yet handed out, handed out for
-    /// good.
-    fn hand_out(&mut self, len: usize) -> &'o [u8] {
-        let (written, rest) = std::mem::take(&mut self.rest).split_at_mut(len);
+    fn hand_out(&mut self, here: usize, len: usize) -> &'o [u8] {
+        let (done, rest) = std::mem::take(&mut self.rest).split_at_mut(here + len);
         self.rest = rest;
-        written
+        self.rest_at += here + len;
+        &done[here..]
     }
 }
 
-/// [`Pairs::unescape`] of a field with escapes: the first `len` bytes of
+/// [`Pairs::unescape_field`]: the first `len` bytes of
 /// `src` into the start of `dst`; how many bytes it wrote. `src` goes on
 /// past the field (the rest of the text's copy): plain runs are read eight
 /// bytes at a time, and may run past the field's end before they are cut
@@ -375,6 +406,13 @@ const fn hex_table(shift: u32) -> [u16; 256] {
 /// space, an optional sign, then digits; anything else ends the number (no
 /// digits: 0); out of range saturates.
 fn atoi64(text: &[u8]) -> i64 {
+    // What mod_session writes, microseconds since the epoch: sixteen digits
+    // from 2001 to 2286.
+    if let Ok(digits) = <&[u8; 16]>::try_from(text)
+        && let Some(value) = sixteen_digits(digits)
+    {
+        return value;
+    }
     let text = match text.iter().position(|b| !b" \t\n\x0b\x0c\r".contains(b)) {
         Some(at) => &text[at..],
         None => return 0,
@@ -400,6 +438,26 @@ fn atoi64(text: &[u8]) -> i64 {
     } else {
         value.checked_neg().unwrap_or(i64::MAX)
     }
+}
+
+/// The number sixteen ASCII digits write (which no i64 overflows), eight
+/// at a time; `None` if a byte is not a digit.
+fn sixteen_digits(text: &[u8; 16]) -> Option<i64> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    let eight = |bytes: &[u8]| {
+        let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        // Each byte 0x30..=0x3f, and still below 0x40 with 6 added: '0'..='9'.
+        let digits = word & (ONES * 0xf0) == ONES * 0x30
+            && word.wrapping_add(ONES * 6) & (ONES * 0xf0) == ONES * 0x30;
+        // Pairs of digits, then fours, then all eight (the first digit is
+        // the lowest byte).
+        let v = word - ONES * 0x30;
+        let v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+        let v = (v * 100 + (v >> 16)) & 0x0000_ffff_0000_ffff;
+        let v = (v * 10_000 + (v >> 32)) & 0xffff_ffff;
+        digits.then_some(v as i64)
+    };
+    Some(eight(&text[..8])? * 100_000_000 + eight(&text[8..])?)
 }
 
 #[cfg(test)]
@@ -497,6 +555,31 @@ mod tests {
     }
 
     #[test]
+    fn pairs_after_an_unescaped_one_are_whole() {
+        // Unescaping writes a word at a time over the pair's own bytes, and
+        // may run past its `&` into the next pair's: those must read as
+        // they came, whatever the next pairs are, and wherever they begin.
+        for escapes in 1..12 {
+            for pad in 0..9 {
+                // Plain bytes after the escapes are moved up a word at a time.
+                let value = format!("{}{}", "%41".repeat(escapes), "v".repeat(pad));
+                for next in ["a=b&c=d", "a&b", "=a=b&c", "a=%42&b=c", "&&a=1", "expiry=7"] {
+                    let text = format!("k={value}&{next}");
+                    let alone = steps(next);
+                    let mut want =
+                        vec![format!("set k={}{}", "A".repeat(escapes), "v".repeat(pad))];
+                    want.extend(alone);
+                    assert_eq!(steps(&text), want, "{text}");
+                    // And after a pair that is skipped for a bad escape at
+                    // its end.
+                    let text = format!("k={value}%zz&{next}");
+                    assert_eq!(steps(&text), want[1..], "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn expiry_is_not_an_entry() {
         assert_eq!(steps("expiry=123&a=1"), ["expiry 123", "set a=1"]);
         assert_eq!(steps("expir%79=5"), ["expiry 5"]);
@@ -523,8 +606,33 @@ mod tests {
             ("-9223372036854775808", i64::MIN),
             ("-9223372036854775809", i64::MIN),
             ("0x10", 0),
+            ("1796000000000000", 1_796_000_000_000_000),
+            ("0000000000000000", 0),
+            ("9999999999999999", 9_999_999_999_999_999),
+            ("0123456789012345", 123_456_789_012_345),
+            ("179600000000000:", 179_600_000_000_000),
+            ("17960/0000000000", 17960),
+            ("-796000000000000", -796_000_000_000_000),
         ] {
             assert_eq!(atoi64(text.as_bytes()), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn sixteen_digits_as_strtoll_reads_them() {
+        // Every byte value at every place among digits.
+        let digits = *b"8091726354453627";
+        for at in 0..16 {
+            for byte in 0..=255u8 {
+                let mut text = digits;
+                text[at] = byte;
+                let want = if byte.is_ascii_digit() {
+                    std::str::from_utf8(&text).unwrap().parse::<i64>().ok()
+                } else {
+                    None
+                };
+                assert_eq!(sixteen_digits(&text), want, "{text:?}");
+            }
         }
     }
 

@@ -39,16 +39,19 @@ impl Room {
 }
 
 /// Where one text's special bytes are: for each block, a word per class,
-/// bit `i` for the block's byte `i`.
+/// bit `i` for the block's byte `i`. The text's end is marked in every
+/// class as well (a sentinel), so that a search stops there at the
+/// latest, with no bound of its own to check.
 pub(super) struct Specials<'a> {
     masks: &'a [[u64; CLASSES]],
 }
 
 impl<'a> Specials<'a> {
-    /// Finds the special bytes of `text`: [`blocks`] whole blocks (the
-    /// text, then zeros, which are none of them).
-    pub(super) fn find(text: &[u8], room: &'a mut Room) -> Specials<'a> {
-        let blocks = text.chunks_exact(BLOCK);
+    /// Finds the special bytes of the text's first `len` bytes in `padded`:
+    /// [`blocks`] whole blocks (the text, then zeros, which are none of
+    /// them).
+    pub(super) fn find(padded: &[u8], len: usize, room: &'a mut Room) -> Specials<'a> {
+        let blocks = padded.chunks_exact(BLOCK);
         let masks = if blocks.len() <= ON_STACK {
             &mut room.on_stack[..blocks.len()]
         } else {
@@ -58,22 +61,42 @@ impl<'a> Specials<'a> {
         for (block, masks) in blocks.zip(masks.iter_mut()) {
             *masks = block_masks(block.try_into().expect("a block"));
         }
+        for mask in &mut masks[len / BLOCK] {
+            *mask |= 1 << (len % BLOCK);
+        }
         Specials { masks }
     }
 
-    /// The bytes of `class` from `from` on, in order, up to `end` (both at
-    /// most the text's length).
+    /// Where the first byte of `class` at or after `from` is; the text's
+    /// length if none is. `from` is at most the text's length.
     #[inline(always)]
-    pub(super) fn scan(&self, class: Class, from: usize, end: usize) -> Scan<'a> {
-        let masks = self.masks;
-        let block = from / BLOCK;
-        Scan {
-            masks,
-            class: class as usize,
-            block,
-            word: masks[block][class as usize] & (!0 << (from % BLOCK)),
-            end,
+    pub(super) fn next(&self, class: Class, from: usize) -> usize {
+        let class = class as usize;
+        let mut block = from / BLOCK;
+        let mut word = self.masks[block][class] & (!0 << (from % BLOCK));
+        // The sentinel at the text's end ends the walk.
+        while word == 0 {
+            block += 1;
+            word = self.masks[block][class];
         }
+        block * BLOCK + word.trailing_zeros() as usize
+    }
+
+    /// Whether a byte of `class` lies in `from..to` (`to` at most the
+    /// text's length): unlike [`Specials::next`], it looks no further.
+    #[inline(always)]
+    pub(super) fn any(&self, class: Class, from: usize, to: usize) -> bool {
+        let class = class as usize;
+        let (mut block, last) = (from / BLOCK, to / BLOCK);
+        let mut word = self.masks[block][class] & (!0 << (from % BLOCK));
+        while block < last {
+            if word != 0 {
+                return true;
+            }
+            block += 1;
+            word = self.masks[block][class];
+        }
+        word & !(!0 << (to % BLOCK)) != 0
     }
 }
 
@@ -86,36 +109,6 @@ pub(super) enum Class {
     Eq = 1,
     /// `%` or `+`.
     Escape = 2,
-}
-
-/// A walk through the bytes of one class ([`Specials::scan`]), keeping the
-/// word it is in.
-pub(super) struct Scan<'a> {
-    masks: &'a [[u64; CLASSES]],
-    class: usize,
-    block: usize,
-    /// The bits of the block not yet walked.
-    word: u64,
-    end: usize,
-}
-
-impl Scan<'_> {
-    /// Where the next byte is; the scan's end once there is none before it.
-    #[inline(always)]
-    pub(super) fn next(&mut self) -> usize {
-        loop {
-            if self.word != 0 {
-                let at = self.block * BLOCK + self.word.trailing_zeros() as usize;
-                self.word &= self.word - 1;
-                return at.min(self.end);
-            }
-            if (self.block + 1) * BLOCK >= self.end {
-                return self.end;
-            }
-            self.block += 1;
-            self.word = self.masks[self.block][self.class];
-        }
-    }
 }
 
 /// One block's bitmaps, in [`Class`] order.
@@ -148,69 +141,77 @@ mod tests {
     fn found<'a>(text: &[u8], room: &'a mut Room) -> Specials<'a> {
         let mut padded = text.to_vec();
         padded.resize(blocks(text.len()) * BLOCK, 0);
-        Specials::find(&padded, room)
+        Specials::find(&padded, text.len(), room)
     }
 
-    /// What a scan gives until it reaches its end.
-    fn walked(mut scan: Scan<'_>, end: usize) -> Vec<usize> {
-        std::iter::from_fn(|| Some(scan.next()).filter(|&at| at != end)).collect()
+    /// Every byte of `class` from `from` on, as `next` finds them one
+    /// after the other, up to the text's end.
+    fn walked(specials: &Specials<'_>, class: Class, from: usize, len: usize) -> Vec<usize> {
+        let mut at = from;
+        let mut out = Vec::new();
+        loop {
+            let next = specials.next(class, at);
+            assert!(next >= at && next <= len, "{next} from {at}");
+            if next == len {
+                return out;
+            }
+            out.push(next);
+            at = next + 1;
+        }
     }
 
     #[test]
     fn every_byte_of_each_class_and_no_other() {
         // Every byte value at every place of a block, in texts on the stack
-        // and on the heap.
-        for len in [3 * BLOCK + 5, ON_STACK * BLOCK + 70] {
+        // and on the heap, ending anywhere in their last block.
+        for len in [
+            3 * BLOCK + 5,
+            4 * BLOCK - 1,
+            4 * BLOCK,
+            ON_STACK * BLOCK + 70,
+        ] {
             let mut text: Vec<u8> = (0..=255u8).cycle().take(len).collect();
             text.rotate_left(7);
             let mut room = Room::new();
             let specials = found(&text, &mut room);
             for (class, bytes) in CLASSES {
                 let want: Vec<usize> = (0..len).filter(|&i| bytes.contains(&text[i])).collect();
-                assert_eq!(walked(specials.scan(class, 0, len), len), want, "{len}");
+                assert_eq!(walked(&specials, class, 0, len), want, "{len}");
             }
         }
     }
 
     #[test]
-    fn scans_start_where_asked_and_stop_at_their_end() {
+    fn searches_start_where_asked_and_stop_at_the_end() {
         let text = b"a=b&cc=dd&e%41=f+g";
+        let len = text.len();
         let mut room = Room::new();
         let specials = found(text, &mut room);
-        assert_eq!(
-            walked(specials.scan(Class::Amp, 0, text.len()), text.len()),
-            [3, 9]
-        );
-        assert_eq!(
-            walked(specials.scan(Class::Amp, 4, text.len()), text.len()),
-            [9]
-        );
-        assert_eq!(walked(specials.scan(Class::Amp, 4, 6), 6), [] as [usize; 0]);
-        assert_eq!(
-            walked(specials.scan(Class::Eq, 4, text.len()), text.len()),
-            [6, 14]
-        );
-        assert_eq!(
-            walked(specials.scan(Class::Escape, 0, 11), 11),
-            [] as [usize; 0]
-        );
-        assert_eq!(walked(specials.scan(Class::Escape, 11, 17), 17), [11, 16]);
-        let mut scan = specials.scan(Class::Escape, 12, 16);
-        assert_eq!((scan.next(), scan.next()), (16, 16));
+        assert_eq!(walked(&specials, Class::Amp, 0, len), [3, 9]);
+        assert_eq!(walked(&specials, Class::Amp, 4, len), [9]);
+        assert_eq!(walked(&specials, Class::Eq, 4, len), [6, 14]);
+        assert_eq!(walked(&specials, Class::Escape, 12, len), [16]);
+        assert_eq!(specials.next(Class::Escape, 17), len);
+        assert_eq!(specials.next(Class::Amp, len), len);
+        // Blocks with none of a class are walked over, to the end.
         let long = [b"x".repeat(200), b"&".to_vec(), b"y".repeat(100)].concat();
         let mut room = Room::new();
         let specials = found(&long, &mut room);
-        assert_eq!(
-            walked(specials.scan(Class::Amp, 3, 150), 150),
-            [] as [usize; 0]
-        );
-        assert_eq!(
-            walked(specials.scan(Class::Amp, 3, long.len()), long.len()),
-            [200]
-        );
-        assert_eq!(
-            walked(specials.scan(Class::Amp, 201, long.len()), long.len()),
-            [] as [usize; 0]
-        );
+        assert_eq!(specials.next(Class::Amp, 3), 200);
+        assert_eq!(specials.next(Class::Amp, 201), long.len());
+        assert_eq!(specials.next(Class::Eq, 0), long.len());
+        // Only what lies in the range counts, in one block or across many.
+        for (from, to, want) in [
+            (0, 200, false),
+            (0, 201, true),
+            (200, 201, true),
+            (201, 300, false),
+            (150, 150, false),
+        ] {
+            assert_eq!(specials.any(Class::Amp, from, to), want, "{from}..{to}");
+        }
+        // An empty text is its end.
+        let mut room = Room::new();
+        assert_eq!(found(b"", &mut room).next(Class::Eq, 0), 0);
     }
 }
