@@ -37,7 +37,7 @@
 //! then a session saved unchanged can keep those bytes
 //! ([`super::verbatim_entries`]) instead of being encoded anew.
 
-use super::encode::escapes_as;
+use super::encode::escapes;
 use super::specials::{BLOCK, Class, Room, Specials, blocks};
 
 /// One step of decoding, in the order mod_session takes them. Keys and
@@ -348,8 +348,8 @@ fn unescape_field(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -
                         unreachable!("two bytes")
                     };
                     read += 2;
-                    let byte = escaped_byte(high, low)?;
-                    as_encoded &= escapes_as(byte, high, low);
+                    let (byte, encoded) = escaped_byte(high, low)?;
+                    as_encoded &= encoded;
                     byte
                 }
                 plain => plain,
@@ -376,18 +376,22 @@ fn special_bytes(word: u64) -> u64 {
     zero(word ^ (ONES * u64::from(b'%'))) | zero(word ^ (ONES * u64::from(b'+')))
 }
 
-/// The byte `%` and two hex digits stand for; `None` where httpd's
-/// unescaping fails: not two hex digits, or `%00`.
-fn escaped_byte(high: u8, low: u8) -> Option<u8> {
-    // One OR of two loads: a byte (1 to 255) if both are digits, else a
-    // value above 255; `%00` gives 0.
-    let byte = HEX_HIGH[usize::from(high)] | HEX_LOW[usize::from(low)];
-    (byte.wrapping_sub(1) < 0xff).then_some(byte as u8)
+/// The byte `%` and two hex digits stand for, and whether the encoder
+/// writes that byte so (it escapes the byte, in lower-case digits); `None`
+/// where httpd's unescaping fails: not two hex digits, or `%00`.
+#[inline(always)]
+fn escaped_byte(high: u8, low: u8) -> Option<(u8, bool)> {
+    // One OR of two loads: the byte, 0x100 if a digit is not hex (`%00`
+    // gives 0), and 0x200 if one is an upper-case letter.
+    let found = HEX_HIGH[usize::from(high)] | HEX_LOW[usize::from(low)];
+    ((found & 0x1ff).wrapping_sub(1) < 0xff).then(|| (found as u8, AS_ENCODED[usize::from(found)]))
 }
 
-/// Each byte's value as the first hex digit of a pair (shifted), or 0x100.
+/// Each byte's value as the first hex digit of a pair (shifted), or 0x100;
+/// with 0x200 for the letters in upper case.
 const HEX_HIGH: [u16; 256] = hex_table(4);
-/// Each byte's value as the second hex digit of a pair, or 0x100.
+/// Each byte's value as the second hex digit of a pair, or 0x100; with
+/// 0x200 for the letters in upper case.
 const HEX_LOW: [u16; 256] = hex_table(0);
 
 const fn hex_table(shift: u32) -> [u16; 256] {
@@ -396,11 +400,25 @@ const fn hex_table(shift: u32) -> [u16; 256] {
     while i < 16 {
         let value = (i as u16) << shift;
         table[b"0123456789abcdef"[i] as usize] = value;
-        table[b"0123456789ABCDEF"[i] as usize] = value;
+        if i >= 10 {
+            table[b"0123456789ABCDEF"[i] as usize] = value | 0x200;
+        }
         i += 1;
     }
     table
 }
+
+/// For each value [`escaped_byte`] looks up (a byte, and 0x200 for an upper
+/// case digit): whether the encoder writes it so.
+const AS_ENCODED: [bool; 0x400] = {
+    let mut table = [false; 0x400];
+    let mut byte = 0;
+    while byte < 0x100 {
+        table[byte] = escapes(byte as u8);
+        byte += 1;
+    }
+    table
+};
 
 /// `apr_atoi64`: glibc's `strtoll(text, NULL, 10)`. Leading C-locale white
 /// space, an optional sign, then digits; anything else ends the number (no
@@ -449,13 +467,16 @@ fn sixteen_digits(text: &[u8; 16]) -> Option<i64> {
         // Each byte 0x30..=0x3f, and still below 0x40 with 6 added: '0'..='9'.
         let digits = word & (ONES * 0xf0) == ONES * 0x30
             && word.wrapping_add(ONES * 6) & (ONES * 0xf0) == ONES * 0x30;
+        if !digits {
+            return None;
+        }
         // Pairs of digits, then fours, then all eight (the first digit is
-        // the lowest byte).
+        // the lowest byte); no step carries out of its lane.
         let v = word - ONES * 0x30;
         let v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
         let v = (v * 100 + (v >> 16)) & 0x0000_ffff_0000_ffff;
         let v = (v * 10_000 + (v >> 32)) & 0xffff_ffff;
-        digits.then_some(v as i64)
+        Some(v as i64)
     };
     Some(eight(&text[..8])? * 100_000_000 + eight(&text[8..])?)
 }
@@ -665,11 +686,17 @@ mod tests {
     fn hex_digits_are_those_of_c() {
         for high in 0..=255u8 {
             for low in 0..=255u8 {
-                let want = (high.is_ascii_hexdigit() && low.is_ascii_hexdigit())
+                let escape = [b'%', high, low];
+                let byte = (high.is_ascii_hexdigit() && low.is_ascii_hexdigit())
                     .then(|| u8::from_str_radix(&format!("{}{}", high as char, low as char), 16))
                     .map(Result::unwrap)
                     .filter(|&b| b != 0);
-                assert_eq!(escaped_byte(high, low), want, "{high} {low}");
+                // As the encoder writes the byte, or otherwise.
+                let want = byte.map(|b| {
+                    let encoded = super::super::encode::tests::encode(&[(b"k", &[b])]);
+                    (b, encoded[2..] == escape)
+                });
+                assert_eq!(escaped_byte(high, low), want, "{escape:?}");
             }
         }
     }

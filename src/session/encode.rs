@@ -115,10 +115,10 @@ fn escape_byte(b: u8, out: &mut [u8]) -> usize {
     (entry >> 30) as usize
 }
 
-/// Whether the encoder writes `byte` as `%`, `high`, `low` (a byte it
-/// escapes, in lower-case hex digits).
-pub(super) fn escapes_as(byte: u8, high: u8, low: u8) -> bool {
-    ESCAPED[usize::from(byte)] == u32::from_le_bytes([b'%', high, low, 3 << 6])
+/// Whether the encoder writes `byte` as an escape (`%` and two lower-case
+/// hex digits).
+pub(super) const fn escapes(byte: u8) -> bool {
+    ESCAPED[byte as usize] >> 30 == 3
 }
 
 /// Each byte's encoding: its bytes (little endian) and, in the top two

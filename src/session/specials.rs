@@ -18,9 +18,11 @@ pub(super) fn blocks(len: usize) -> usize {
 /// Bitmaps per block: one per [`Class`].
 const CLASSES: usize = 3;
 
-/// Texts of up to this many blocks (4 KB) keep their bitmaps on the stack;
-/// longer ones (chunked sessions) on the heap, for the call.
-const ON_STACK: usize = 64;
+/// Texts of up to this many blocks (1 KB) keep their bitmaps on the stack;
+/// longer ones on the heap, for the call. The room is zeroed on every call
+/// (384 bytes here): a longer text pays an allocation instead, next to
+/// the thousands of instructions its decoding takes.
+const ON_STACK: usize = 16;
 
 /// Room for a text's bitmaps, made by the caller (so that they are not
 /// moved when found).
