@@ -21,6 +21,7 @@ use super::session_text::DecodedText;
 use crate::cookie::PartSet;
 #[cfg(feature = "session-crypto-module")]
 use crate::seal::Stamp;
+use crate::session::CText;
 use crate::status::Status;
 
 #[cfg(feature = "session-crypto-module")]
@@ -759,14 +760,18 @@ impl<'a> Pool<'a> {
     }
 
     /// The bytes of `parts` one after the other, as a C string in this
-    /// pool (a NUL inside a part would end the string early: parts are C
-    /// strings' bytes).
-    pub(super) fn c_str_joined(self, parts: &[&[u8]]) -> PoolCStr<'a> {
+    /// pool, made without measuring it again.
+    ///
+    /// # Safety
+    /// No part holds a NUL byte (each is a C string's bytes, or text known
+    /// to have none).
+    pub(super) unsafe fn c_str_joined(self, parts: &[&[u8]]) -> PoolCStr<'a> {
         let len = parts.iter().map(|p| p.len()).sum::<usize>();
         // SAFETY: apr_palloc returns fresh memory for len + 1 bytes
         // (aborting on failure) that lives as long as the pool; the parts
-        // are copied into it one after the other, exactly len bytes, and
-        // the NUL after them, before it is read as a C string.
+        // are copied into it one after the other, exactly len bytes with no
+        // NUL among them (per the contract), and the NUL after them, before
+        // the whole is read as a C string.
         PoolCStr(unsafe {
             let p = apr_palloc(self.as_ptr(), len + 1).cast::<u8>();
             let mut at = p;
@@ -775,7 +780,7 @@ impl<'a> Pool<'a> {
                 at = at.add(part.len());
             }
             at.write(0);
-            CStr::from_ptr(p.cast())
+            CStr::from_bytes_with_nul_unchecked(std::slice::from_raw_parts(p, len + 1))
         })
     }
 
@@ -886,6 +891,28 @@ impl<'a> Table<'a> {
     /// As for [`Table::set_kept`].
     pub(super) unsafe fn add_kept(self, key: &[u8], value: &[u8]) {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
+        // SAFETY: NUL-terminated strings that live as long as the table.
+        unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// [`Table::set_kept`] of a key and value the session decoder wrote:
+    /// each ends with its NUL by construction ([`CText`]), unchecked.
+    ///
+    /// # Safety
+    /// As for [`Table::set_kept`].
+    pub(super) unsafe fn set_text_pair(self, key: CText<'_>, value: CText<'_>) {
+        let (key, value) = (key.with_nul(), value.with_nul());
+        // SAFETY: NUL-terminated strings that live as long as the table.
+        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// [`Table::add_kept`] of a key and value the session decoder wrote,
+    /// unchecked as for [`Table::set_text_pair`].
+    ///
+    /// # Safety
+    /// As for [`Table::set_kept`].
+    pub(super) unsafe fn add_text_pair(self, key: CText<'_>, value: CText<'_>) {
+        let (key, value) = (key.with_nul(), value.with_nul());
         // SAFETY: NUL-terminated strings that live as long as the table.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
     }

@@ -194,12 +194,16 @@ const EXPIRY: &CStr = c"expiry";
 /// came with, before the old expiry pair) and, as mod_session's encoder
 /// puts its new `expiry` entry last, `expiry=` and its digits.
 fn kept_text(r: &Request, z: &Session, entries: &[u8], expiry: Option<&[u8]>) -> *const c_char {
-    let text = match expiry {
-        Some(digits) => {
-            let and: &[u8] = if entries.is_empty() { b"" } else { b"&" };
-            z.pool(r).c_str_joined(&[entries, and, b"expiry=", digits])
+    // SAFETY: `entries` is part of the session's text, a C string; the
+    // other parts are ASCII text and decimal digits.
+    let text = unsafe {
+        match expiry {
+            Some(digits) => {
+                let and: &[u8] = if entries.is_empty() { b"" } else { b"&" };
+                z.pool(r).c_str_joined(&[entries, and, b"expiry=", digits])
+            }
+            None => z.pool(r).c_str_joined(&[entries]),
         }
-        None => z.pool(r).c_str_joined(&[entries]),
     };
     log(r, Msg::TextKept, || {
         format!(

@@ -94,16 +94,6 @@ struct Steps {
 /// of one first letter). Sessions that stay under it pay nothing for this.
 const FEW_PAIRS: usize = 64;
 
-/// Where decoding puts the entries: httpd's table, until a session that
-/// began in an empty table has more than [`FEW_PAIRS`] keys set.
-enum Target<'a> {
-    /// `seen`: the keys set so far, where the table began empty.
-    Table {
-        seen: Option<KeysSeen>,
-    },
-    Settled(Settled<'a, &'a [u8]>),
-}
-
 /// The entries of `table` (the first keys of a session decoded into it
 /// when it was empty) moved into a [`Settled`], and the table emptied.
 fn settled_from(table: Table<'_>) -> Settled<'_, &[u8]> {
@@ -171,42 +161,38 @@ fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
     let mut expiry = None;
     let mut steps = Steps::default();
     let was_empty = entries.is_empty();
-    let mut into = Target::Table {
-        seen: was_empty.then(KeysSeen::new),
-    };
+    let mut seen = KeysSeen::new();
+    // Sets that go to the table: past FEW_PAIRS where it began empty, the
+    // rest are worked out in `settled`.
+    let mut to_table = if was_empty { FEW_PAIRS } else { usize::MAX };
+    let mut settled: Option<Settled<'_, &[u8]>> = None;
     let decoded = decode(text, out, |entry| match entry {
         Entry::Set(key, value) => {
             steps.set += 1;
-            // Every set so far went to the table.
-            if let Target::Table { seen: Some(_) } = &into
-                && steps.set > FEW_PAIRS
-            {
-                into = Target::Settled(settled_from(entries));
-            }
-            match &mut into {
-                Target::Settled(settled) => settled.set(key.with_nul(), value.with_nul()),
-                Target::Table { seen } => {
-                    let new = seen.as_mut().is_some_and(|seen| !seen.note(key.bytes()));
-                    let (key, value) = (key.with_nul(), value.with_nul());
-                    // SAFETY: the strings are in the table's pool, and
-                    // decode never writes over a string it has handed out;
-                    // a key the table cannot hold is added, as setting it
-                    // would.
-                    unsafe {
-                        if new {
-                            entries.add_kept(key, value);
-                        } else {
-                            entries.set_kept(key, value);
-                        }
+            if to_table > 0 {
+                to_table -= 1;
+                // SAFETY: the strings are in the table's pool, and decode
+                // never writes over a string it has handed out; a key not
+                // seen before in a table that began empty is not in it, so
+                // adding it is what setting it would do.
+                unsafe {
+                    if was_empty && !seen.note(key.bytes()) {
+                        entries.add_text_pair(key, value);
+                    } else {
+                        entries.set_text_pair(key, value);
                     }
                 }
+            } else {
+                settled
+                    .get_or_insert_with(|| settled_from(entries))
+                    .set(key.with_nul(), value.with_nul());
             }
         }
         Entry::Unset(key) => {
             steps.unset += 1;
-            match &mut into {
-                Target::Settled(settled) => settled.unset(key.with_nul()),
-                _ => entries.unset(key.with_nul()),
+            match &mut settled {
+                Some(settled) => settled.unset(key.with_nul()),
+                None => entries.unset(key.with_nul()),
             }
         }
         Entry::Expiry(at) => {
@@ -214,10 +200,10 @@ fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
             expiry = Some(at);
         }
     });
-    if let Target::Settled(settled) = into {
+    if let Some(settled) = settled {
         for (key, value) in settled.entries() {
-            // SAFETY: as for set_kept above; each key is added once, so the
-            // table is the one the sets and unsets would have left.
+            // SAFETY: as for add_text_pair above; each key is added once, so
+            // the table is the one the sets and unsets would have left.
             unsafe { entries.add_kept(key, value) }
         }
     }

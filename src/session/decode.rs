@@ -54,7 +54,8 @@ pub enum Entry<'a> {
 
 /// A key or value in the caller's buffer, followed by its NUL, with no NUL
 /// inside (decoding refuses `%00`, and a C string's bytes hold none): a C
-/// string that needs no scan to be one.
+/// string that needs no scan to be one. Only [`decode`] makes one (the
+/// field is private), so the FFI layer hands it to C as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CText<'a>(&'a [u8]);
 
