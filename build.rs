@@ -171,6 +171,9 @@ fn generate_bindings(include_dirs: &[PathBuf]) {
         .allowlist_type("apr_table_entry_t|apr_array_header_t")
         .allowlist_function("apr_table_(make|get|set|setn|addn|unset|clear)")
         .allowlist_function("apr_palloc|apr_pstrmemdup|apr_pool_cleanup_(register|null)")
+        // Whether a session's entries changed since it was decoded: their
+        // copy compared as memory (src/ffi/httpd.rs, Table::unchanged_since).
+        .allowlist_function("memcmp")
         .allowlist_function("apr_pool_userdata_(get|set)|apr_hash_(make|get|set)")
         .allowlist_function("scr_.*")
         .allowlist_var("scr_(cookie|crypto)_cmds")

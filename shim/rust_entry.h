@@ -57,6 +57,11 @@ typedef struct {
     /* The status word this module set last on r: its index in the words of
      * src/status.rs, or -1. Read by the counters' log_transaction hook. */
     int word;
+    /* The session text this module last made a session's z->encoded on r
+     * (a cookie's value, or the encoded entries), and its length: whoever
+     * reads that text next need not measure it again. NULL otherwise. */
+    const char *text;
+    apr_size_t text_len;
 } scr_request_state;
 
 /* The counters both modules keep in memory shared by every child

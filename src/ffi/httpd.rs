@@ -28,8 +28,8 @@ use crate::status::Status;
 use super::bindings::apr_table_get;
 use super::bindings::{
     apr_array_header_t, apr_palloc, apr_pool_t, apr_pstrmemdup, apr_table_addn, apr_table_clear,
-    apr_table_entry_t, apr_table_make, apr_table_setn, apr_table_t, apr_table_unset, request_rec,
-    scr_request_state, session_rec,
+    apr_table_entry_t, apr_table_make, apr_table_setn, apr_table_t, apr_table_unset, memcmp,
+    request_rec, scr_request_state, session_rec,
 };
 
 /// A C string from httpd as bytes; `None` for NULL.
@@ -396,6 +396,29 @@ impl Request {
         unsafe { self.put_slot(|state| &mut state.decoded, value) }
     }
 
+    /// Notes `text` as the session text this module just made a session's
+    /// on this request, `len` bytes long: reading it back
+    /// ([`Session::encoded_in`]) need not measure it.
+    ///
+    /// # Safety
+    /// `text` points to `len` bytes, none of them NUL, and a NUL after
+    /// them, in memory that outlives the request.
+    pub(super) unsafe fn note_text(&self, text: *const c_char, len: usize) {
+        let state = self.state_or_new();
+        // SAFETY: `state` is this request's, in its pool.
+        unsafe {
+            (*state).text = text;
+            (*state).text_len = len;
+        }
+    }
+
+    /// The length [`Request::note_text`] noted for `text`, if it noted
+    /// that string.
+    fn noted_len(&self, text: *const c_char) -> Option<usize> {
+        let state = self.state()?;
+        (!text.is_null() && ptr::eq(state.text, text)).then_some(state.text_len)
+    }
+
     /// The value in this module's state's `slot`, taken: NULL is left in it.
     ///
     /// # Safety
@@ -457,6 +480,8 @@ impl Request {
                     encoding: ptr::null_mut(),
                     decoded: ptr::null_mut(),
                     word: -1,
+                    text: ptr::null(),
+                    text_len: 0,
                 });
                 set_request_state(self.as_ptr(), state);
             }
@@ -823,13 +848,13 @@ pub(super) struct Table<'a> {
 static_assertions::assert_not_impl_any!(Pool<'static>: Send, Sync);
 static_assertions::assert_not_impl_any!(Table<'static>: Send, Sync);
 
-/// A table's entries at one time, by the addresses of their keys and
-/// values, copied into a pool: what [`Table::unchanged_since`] compares
-/// the table with later.
+/// A table's entries at one time (the addresses of their keys and values,
+/// and their keys' checksums), copied into a pool: what
+/// [`Table::unchanged_since`] compares the table with later.
 #[derive(Clone, Copy)]
 pub(super) struct TableMark {
     table: *const apr_table_t,
-    pairs: *const [*const c_char; 2],
+    entries: *const apr_table_entry_t,
     len: usize,
 }
 
@@ -941,26 +966,22 @@ impl<'a> Table<'a> {
         self.entries().len()
     }
 
-    /// The table's entries as they are now, by address, copied into
-    /// `pool`.
+    /// The table's entries as they are now (their keys' and values'
+    /// addresses), copied into `pool`.
     pub(super) fn mark(self, pool: Pool<'_>) -> TableMark {
         let entries = self.entries();
-        // SAFETY: apr_palloc returns fresh memory for one address pair per
-        // entry (aborting on failure), each written before the mark is
-        // made; it lives as long as `pool`.
-        let pairs = unsafe {
-            let pairs =
-                apr_palloc(pool.as_ptr(), size_of_val(entries).max(1)).cast::<[*const c_char; 2]>();
-            for (i, entry) in entries.iter().enumerate() {
-                pairs
-                    .add(i)
-                    .write([entry.key.cast_const(), entry.val.cast_const()]);
-            }
-            pairs.cast_const()
+        // SAFETY: apr_palloc returns fresh memory for the entries (aborting
+        // on failure), into which they are copied whole, before the mark
+        // is made; it lives as long as `pool`.
+        let copy = unsafe {
+            let copy =
+                apr_palloc(pool.as_ptr(), size_of_val(entries).max(1)).cast::<apr_table_entry_t>();
+            ptr::copy_nonoverlapping(entries.as_ptr(), copy, entries.len());
+            copy.cast_const()
         };
         TableMark {
             table: self.as_ptr().cast_const(),
-            pairs,
+            entries: copy,
             len: entries.len(),
         }
     }
@@ -979,18 +1000,28 @@ impl<'a> Table<'a> {
     ) -> bool {
         let entries = self.entries();
         let (kept, added) = entries.split_at(entries.len().min(mark.len));
-        // SAFETY: per the contract, the mark's pairs are alive: `len` of
-        // them, written by Table::mark.
-        let marked = unsafe { std::slice::from_raw_parts(mark.pairs, mark.len) };
-        let same = |e: &apr_table_entry_t, [key, val]: [*const c_char; 2]| {
-            ptr::eq(e.key, key) && ptr::eq(e.val, val)
+        let same = |e: &apr_table_entry_t, (key, val): (&CStr, &CStr)| {
+            ptr::eq(e.key, key.as_ptr()) && ptr::eq(e.val, val.as_ptr())
         };
+        // The entries and their copy compared as memory, all at once: equal
+        // bytes are the same keys and values (an entry written again with
+        // the same ones may differ in its padding, and is then taken as
+        // changed: the session is encoded again, as it would be anyway).
+        // SAFETY: `kept` is the table's `mark.len` entries, and the mark
+        // holds as many, alive per the contract; memcmp only reads them.
+        let kept_same = kept.len() == mark.len
+            && unsafe {
+                memcmp(
+                    kept.as_ptr().cast(),
+                    mark.entries.cast(),
+                    size_of_val(kept) as _,
+                )
+            } == 0;
         ptr::eq(self.as_ptr(), mark.table)
-            && kept.len() == mark.len
-            && kept.iter().zip(marked).all(|(e, &pair)| same(e, pair))
+            && kept_same
             && match (added, appended) {
                 ([], None) => true,
-                ([e], Some((key, val))) => same(e, [key.as_ptr(), val.as_ptr()]),
+                ([e], Some(pair)) => same(e, pair),
                 _ => false,
             }
     }
@@ -1083,6 +1114,24 @@ impl Session {
         // SAFETY: `encoded` is NULL or a string in a pool that outlives the
         // session.
         unsafe { c_bytes(self.0.encoded) }
+    }
+
+    /// The session's text, as [`Session::encoded`], measured only if `r`
+    /// did not note it ([`Request::note_text`]).
+    pub(super) fn encoded_in(&self, r: &Request) -> Option<&[u8]> {
+        let text = self.0.encoded;
+        match r.noted_len(text) {
+            // SAFETY: noted with its length when it was made, in memory that
+            // outlives the request, and so the session's use of it.
+            Some(len) => Some(unsafe { std::slice::from_raw_parts(text.cast(), len) }),
+            None => self.encoded(),
+        }
+    }
+
+    /// The text as C has it: NULL or a string.
+    #[cfg(feature = "session-cookie-module")]
+    pub(super) fn encoded_raw(&self) -> *const c_char {
+        self.0.encoded
     }
 
     /// Replaces the text: a string of httpd's memory (of [`Session::pool`],

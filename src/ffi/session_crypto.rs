@@ -480,7 +480,7 @@ fn encode_session(r: &Request, z: &mut Session) -> apr_status_t {
             return OK as apr_status_t;
         }
     }
-    let Some(plain) = z.encoded().filter(|t| !t.is_empty()) else {
+    let Some(plain) = z.encoded_in(r).filter(|t| !t.is_empty()) else {
         return OK as apr_status_t;
     };
     // mod_session's expiry (microseconds, from SessionMaxAge), rounded up

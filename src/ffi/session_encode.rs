@@ -47,7 +47,9 @@ pub(super) struct Taken {
     entries: *mut apr_table_t,
     stand_in: *mut apr_table_t,
     expiry: i64,
+    /// Our text: `len` bytes, none of them NUL, and a NUL.
     text: *const c_char,
+    len: usize,
 }
 
 /// `session_encode`, just before mod_session's `session_identity_encode`.
@@ -69,7 +71,7 @@ pub(super) unsafe extern "C" fn encode_text(
         text_hook(r, z, on_panic, |r, z| {
             // A session an earlier save took and did not put back.
             if let Some(taken) = r.take_encoding() {
-                put_back(z, taken);
+                put_back(r, z, taken);
             }
             if let Some(taken) = take_over(r, z) {
                 r.set_encoding(taken);
@@ -95,7 +97,7 @@ pub(super) unsafe extern "C" fn encode_text_done(
     unsafe {
         text_hook(r, z, on_panic, |r, z| {
             if let Some(taken) = r.take_encoding() {
-                put_back(z, taken);
+                put_back(r, z, taken);
             }
             OK as apr_status_t
         })
@@ -105,13 +107,19 @@ pub(super) unsafe extern "C" fn encode_text_done(
 /// Puts back what [`take_over`] took from `z`, with our text: if `z` is
 /// the session it took, still holding the stand-in (mod_session's encoder
 /// only reads the table).
-fn put_back(z: &mut Session, taken: Taken) {
+fn put_back(r: &Request, z: &mut Session, taken: Taken) {
     if ptr::eq(taken.session, z.as_ptr()) && ptr::eq(z.entries_raw(), taken.stand_in) {
-        // SAFETY: the session's own table, taken out by take_over, and a
-        // text in the request's pool, as mod_session's would be.
+        // SAFETY: the session's own table, taken out by take_over, and our
+        // text, in a pool that outlives the request (the request's, or the
+        // session's), as mod_session's would be: `len` bytes with no NUL
+        // (an encoding, or the C string's bytes it kept), then a NUL.
         unsafe {
             z.set_entries_raw(taken.entries);
-            z.set_encoded(Some(PoolCStr::in_pool(CStr::from_ptr(taken.text))));
+            let text = std::slice::from_raw_parts(taken.text.cast(), taken.len + 1);
+            z.set_encoded(Some(PoolCStr::in_pool(
+                CStr::from_bytes_with_nul_unchecked(text),
+            )));
+            r.note_text(taken.text, taken.len);
         }
         z.set_expiry(taken.expiry);
     }
@@ -145,7 +153,7 @@ fn take_over(r: &Request, z: &mut Session) -> Option<Taken> {
     // (No entries and no expiry: left to mod_session, as below.)
     if let Some(entries) = kept.filter(|e| !e.is_empty() || added.is_some()) {
         let text = kept_text(r, z, entries, expiry_entry.map(|_| digits));
-        return Some(swap_in_stand_in(r, z, text));
+        return Some(swap_in_stand_in(r, z, text.as_ptr(), text.to_bytes().len()));
     }
     // Keys and values are measured once (strlen), and the first pairs kept
     // for the encoder, measured.
@@ -183,7 +191,7 @@ fn take_over(r: &Request, z: &mut Session) -> Option<Taken> {
             text.len() - 1
         )
     });
-    Some(swap_in_stand_in(r, z, text.as_ptr().cast()))
+    Some(swap_in_stand_in(r, z, text.as_ptr().cast(), text.len() - 1))
 }
 
 /// The key of the entry mod_session's encoder adds (`SESSION_EXPIRY`),
@@ -193,7 +201,12 @@ const EXPIRY: &CStr = c"expiry";
 /// The text of a session saved unchanged: `entries` (the bytes its text
 /// came with, before the old expiry pair) and, as mod_session's encoder
 /// puts its new `expiry` entry last, `expiry=` and its digits.
-fn kept_text(r: &Request, z: &Session, entries: &[u8], expiry: Option<&[u8]>) -> *const c_char {
+fn kept_text<'r>(
+    r: &'r Request,
+    z: &Session,
+    entries: &[u8],
+    expiry: Option<&[u8]>,
+) -> PoolCStr<'r> {
     // SAFETY: `entries` is part of the session's text, a C string; the
     // other parts are ASCII text and decimal digits.
     let text = unsafe {
@@ -211,18 +224,20 @@ fn kept_text(r: &Request, z: &Session, entries: &[u8], expiry: Option<&[u8]>) ->
             text.to_bytes().len()
         )
     });
-    text.as_ptr()
+    text
 }
 
 /// Hands mod_session's encoder an empty stand-in for `z`'s entries and no
-/// expiry; returns what [`put_back`] needs to restore them, with `text`.
-fn swap_in_stand_in(r: &Request, z: &mut Session, text: *const c_char) -> Taken {
+/// expiry; returns what [`put_back`] needs to restore them, with `text`
+/// (`len` bytes, none of them NUL, then a NUL).
+fn swap_in_stand_in(r: &Request, z: &mut Session, text: *const c_char, len: usize) -> Taken {
     let taken = Taken {
         session: z.as_ptr(),
         entries: z.entries_raw(),
         stand_in: r.pool().new_table().as_ptr(),
         expiry: z.expiry(),
         text,
+        len,
     };
     // SAFETY: a table of the request's pool, which outlives the encoders'
     // run; encode_text_done puts the session's own table back after it.

@@ -150,7 +150,7 @@ impl DecodedText {
 /// Decodes the session's text into its entries; `None` if there was no
 /// text (or no table) to decode.
 fn decode_into(r: &Request, z: &mut Session) -> Option<Steps> {
-    let (Some(text), Some(entries)) = (z.encoded(), z.entries()) else {
+    let (Some(text), Some(entries)) = (z.encoded_in(r), z.entries()) else {
         // Nothing to decode, or no table to decode into: mod_session's own
         // decoder sees the same and does what it does.
         return None;

@@ -62,7 +62,7 @@ fn load_single<'r>(
         },
     );
 
-    let session = owner.pool().new_session(lookup.value);
+    let session = session_of(r, owner, lookup.value);
     match lookup.value {
         Some(v) => log_read(r, name, v.len()),
         None if lookup.found => log_ignored(r, name),
@@ -105,7 +105,7 @@ fn load_chunked<'r>(
         }
         Loaded::Single(value) => {
             log_read(r, name, value.len());
-            pool.new_session(Some(value))
+            session_of(r, owner, Some(value))
         }
         Loaded::Chunked { value, parts } => {
             log(r, Msg::ChunkedRead, || {
@@ -116,7 +116,7 @@ fn load_chunked<'r>(
                 }
                 .to_string()
             });
-            pool.new_session(Some(&value))
+            session_of(r, owner, Some(&value))
         }
         Loaded::Refused(ReadError::Conflict) => {
             log_conflict(r, name);
@@ -134,6 +134,20 @@ fn load_chunked<'r>(
             pool.new_session(None)
         }
     }
+}
+
+/// A new session of `owner` with `value` as its text, noted on `r` with
+/// its length: neither the decoder nor the save measures it again.
+fn session_of<'r>(r: &Request, owner: &'r Request, value: Option<&[u8]>) -> &'r Session {
+    let session = owner.pool().new_session(value);
+    if let Some(value) = value {
+        // SAFETY: the session's text was just copied from `value`: its
+        // bytes and a NUL, in the pool of `owner` (`r` or the request it
+        // belongs to), which outlives `r`; `value` is a cookie's value, cut
+        // from the request's headers (C strings), so it holds no NUL.
+        unsafe { r.note_text(session.encoded_raw(), value.len()) }
+    }
+    session
 }
 
 /// SCR0104: the cookie twice with different values.

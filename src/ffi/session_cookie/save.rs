@@ -21,7 +21,7 @@ pub(super) fn save_session(r: &Request, z: &Session) -> apr_status_t {
     let Some(conf) = Config::of(r) else {
         return DECLINED;
     };
-    let encoded = z.encoded().unwrap_or_default();
+    let encoded = z.encoded_in(r).unwrap_or_default();
     // SessionCookieMaxAge Off: a browser-session cookie, as on trunk.
     let max_age = if conf.max_age { z.max_age() } else { 0 };
     let [name, name2] = conf.cookies;
