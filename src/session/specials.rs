@@ -84,6 +84,21 @@ impl<'a> Specials<'a> {
         block * BLOCK + word.trailing_zeros() as usize
     }
 
+    /// How many bytes of `class` lie in `from..to` (`to` at most the
+    /// text's length).
+    #[inline(always)]
+    pub(super) fn count(&self, class: Class, from: usize, to: usize) -> usize {
+        let class = class as usize;
+        let (first, last) = (from / BLOCK, to / BLOCK);
+        let mut count = 0;
+        let mut word = self.masks[first][class] & (!0 << (from % BLOCK));
+        for block in first..last {
+            count += word.count_ones();
+            word = self.masks[block + 1][class];
+        }
+        (count + (word & !(!0 << (to % BLOCK))).count_ones()) as usize
+    }
+
     /// Whether a byte of `class` lies in `from..to` (`to` at most the
     /// text's length): unlike [`Specials::next`], it looks no further.
     #[inline(always)]
@@ -202,6 +217,16 @@ mod tests {
         assert_eq!(specials.next(Class::Amp, 3), 200);
         assert_eq!(specials.next(Class::Amp, 201), long.len());
         assert_eq!(specials.next(Class::Eq, 0), long.len());
+        // Counted in one block, or across many.
+        for (from, to, want) in [
+            (0, 200, 0),
+            (0, 201, 1),
+            (200, 201, 1),
+            (201, 300, 0),
+            (3, 150, 0),
+        ] {
+            assert_eq!(specials.count(Class::Amp, from, to), want, "{from}..{to}");
+        }
         // Only what lies in the range counts, in one block or across many.
         for (from, to, want) in [
             (0, 200, false),
