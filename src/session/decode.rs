@@ -142,6 +142,7 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
     let mut pairs = Pairs {
         src,
         specials: &specials,
+        escape: specials.next(Class::Escape, 0),
         rest: strings,
         rest_at: 0,
         as_encoded: true,
@@ -195,6 +196,9 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
 struct Pairs<'s, 'o> {
     src: &'s [u8],
     specials: &'s Specials<'s>,
+    /// The first escape at or after the last pair's key: the pairs before
+    /// it have none, and it is looked for again only once passed.
+    escape: usize,
     /// `strings[rest_at..]`: the text where it is not handed out yet, but
     /// for the NULs and unescaped bytes of the pair being decoded.
     rest: &'o mut [u8],
@@ -231,11 +235,15 @@ impl<'o> Pairs<'_, 'o> {
             // No `=` after the key, or nothing after it: the key as written
             // is unset.
             let key_len = key_end.min(end) - key_at;
-            self.rest[here + key_len] = 0;
-            return Some(Entry::Unset(CText(self.hand_out(here, key_len + 1))));
+            let key = self.hand_out(here, key_len + 1);
+            key[key_len] = 0;
+            return Some(Entry::Unset(CText(key)));
         }
         let (key_len, value_len) = (key_end - key_at, end - key_end - 1);
-        let (key_nul, value_nul) = if !self.specials.any(Class::Escape, key_at, end) {
+        if self.escape < key_at {
+            self.escape = self.specials.next(Class::Escape, key_at);
+        }
+        let (key_nul, value_nul) = if self.escape >= end {
             // As written: the `=` and the `&` (or the NUL after the text)
             // become the key's and the value's NULs.
             (key_len, key_len + 1 + value_len)
@@ -247,9 +255,10 @@ impl<'o> Pairs<'_, 'o> {
             self.rest[next..next + SLACK].copy_from_slice(&self.src[end + 1..end + 1 + SLACK]);
             unescaped?
         };
-        self.rest[here + key_nul] = 0;
-        self.rest[here + value_nul] = 0;
-        let (key, value) = self.hand_out(here, value_nul + 1).split_at(key_nul + 1);
+        let pair = self.hand_out(here, value_nul + 1);
+        pair[key_nul] = 0;
+        pair[value_nul] = 0;
+        let (key, value) = (pair as &[u8]).split_at(key_nul + 1);
         if key == b"expiry\0" {
             return Some(Entry::Expiry(atoi64(&value[..value.len() - 1])));
         }
@@ -267,7 +276,7 @@ impl<'o> Pairs<'_, 'o> {
         end: usize,
         here: usize,
     ) -> Option<(usize, usize)> {
-        let key_nul = if self.specials.any(Class::Escape, key_at, key_end) {
+        let key_nul = if self.escape < key_end {
             self.unescape_field(key_at, key_end, here)?
         } else {
             key_end - key_at
@@ -301,13 +310,14 @@ impl<'o> Pairs<'_, 'o> {
     }
 
     /// `rest[here..here + len]` handed out for good, with what lies before
-    /// it (bytes of pairs that decoded shorter, or did nothing).
+    /// it (bytes of pairs that decoded shorter, or did nothing), for the
+    /// caller to write its NULs into before it hands it on.
     #[inline(always)]
-    fn hand_out(&mut self, here: usize, len: usize) -> &'o [u8] {
+    fn hand_out(&mut self, here: usize, len: usize) -> &'o mut [u8] {
         let (done, rest) = std::mem::take(&mut self.rest).split_at_mut(here + len);
         self.rest = rest;
         self.rest_at += here + len;
-        &done[here..]
+        &mut done[here..]
     }
 }
 
