@@ -362,18 +362,17 @@ fn unescape_bytes(field: &[u8], dst: &mut [u8], verbatim: &mut bool) -> Option<u
     // Kept in a register while the loop runs.
     let mut as_encoded = true;
     while let Some(&byte) = field.get(read) {
-        dst[write] = match byte {
-            b'+' => b' ',
-            b'%' => {
-                let &[high, low] = field.get(read + 1..read + 3)? else {
-                    unreachable!("two bytes")
-                };
-                read += 2;
-                let (byte, encoded) = escaped_byte(high, low)?;
-                as_encoded &= encoded;
-                byte
-            }
-            plain => plain,
+        dst[write] = if byte == b'%' {
+            let &[high, low] = field.get(read + 1..read + 3)? else {
+                unreachable!("two bytes")
+            };
+            read += 2;
+            let (byte, encoded) = escaped_byte(high, low)?;
+            as_encoded &= encoded;
+            byte
+        } else {
+            // `+` is a space, any other byte itself: one load, no branch.
+            PLUS_AS_SPACE[usize::from(byte)]
         };
         read += 1;
         write += 1;
@@ -381,6 +380,21 @@ fn unescape_bytes(field: &[u8], dst: &mut [u8], verbatim: &mut bool) -> Option<u
     *verbatim &= as_encoded;
     Some(write)
 }
+
+/// Each byte as itself, but `+` as a space.
+const PLUS_AS_SPACE: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = if byte == b'+' as usize {
+            b' '
+        } else {
+            byte as u8
+        };
+        byte += 1;
+    }
+    table
+};
 
 /// [`unescape`] of a field of few escapes: the first `len` bytes of
 /// `src` into the start of `dst`; how many bytes it wrote. `src` goes on
@@ -456,10 +470,14 @@ fn special_bytes(word: u64) -> u64 {
 #[inline(always)]
 fn escaped_byte(high: u8, low: u8) -> Option<(u8, bool)> {
     // One OR of two loads: the byte, 0x100 if a digit is not hex (`%00`
-    // gives 0), and 0x200 if one is an upper-case letter.
+    // gives 0), and 0x200 if one is an upper-case letter; then one load
+    // says what that is.
     let found = HEX_HIGH[usize::from(high)] | HEX_LOW[usize::from(low)];
-    ((found & 0x1ff).wrapping_sub(1) < 0xff)
-        .then(|| (found as u8, AS_ENCODED[usize::from(found & 0x3ff)]))
+    match ESCAPES[usize::from(found & 0x3ff)] {
+        Escape::Refused => None,
+        Escape::Taken => Some((found as u8, false)),
+        Escape::Encoded => Some((found as u8, true)),
+    }
 }
 
 /// Each byte's value as the first hex digit of a pair (shifted), or 0x100;
@@ -483,14 +501,31 @@ const fn hex_table(shift: u32) -> [u16; 256] {
     table
 }
 
-/// For each value [`escaped_byte`] looks up (a byte, and 0x200 for an upper
-/// case digit): whether the encoder writes it so.
-const AS_ENCODED: [bool; 0x400] = {
-    let mut table = [false; 0x400];
-    let mut byte = 0;
-    while byte < 0x100 {
-        table[byte] = escapes(byte as u8);
-        byte += 1;
+/// What an escape is, by the value [`escaped_byte`] finds for its digits.
+#[derive(Clone, Copy)]
+enum Escape {
+    /// Not two hex digits, or `%00`: httpd's unescaping fails.
+    Refused,
+    /// A byte, but not as the encoder writes it.
+    Taken,
+    /// A byte the encoder escapes, in its lower-case digits.
+    Encoded,
+}
+
+/// [`Escape`] for each value [`escaped_byte`] finds: a byte, 0x100 if a
+/// digit is not hex, 0x200 if one is an upper-case letter.
+const ESCAPES: [Escape; 0x400] = {
+    let mut table = [Escape::Refused; 0x400];
+    let mut found = 1;
+    while found < 0x400 {
+        if found & 0x100 == 0 && found & 0xff != 0 {
+            table[found] = if found < 0x100 && escapes(found as u8) {
+                Escape::Encoded
+            } else {
+                Escape::Taken
+            };
+        }
+        found += 1;
     }
     table
 };
