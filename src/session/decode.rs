@@ -363,12 +363,8 @@ fn unescape_bytes(field: &[u8], dst: &mut [u8], verbatim: &mut bool) -> Option<u
     let mut as_encoded = true;
     while let Some(&byte) = field.get(read) {
         dst[write] = if byte == b'%' {
-            let &[high, low] = field.get(read + 1..read + 3)? else {
-                unreachable!("two bytes")
-            };
+            let byte = percent_escape(field, read, &mut as_encoded)?;
             read += 2;
-            let (byte, encoded) = escaped_byte(high, low)?;
-            as_encoded &= encoded;
             byte
         } else {
             // `+` is a space, any other byte itself: one load, no branch.
@@ -432,12 +428,8 @@ fn unescape_field(src: &[u8], len: usize, dst: &mut [u8], verbatim: &mut bool) -
             dst[write] = match field[read] {
                 b'+' => b' ',
                 b'%' => {
-                    let &[high, low] = field.get(read + 1..read + 3)? else {
-                        unreachable!("two bytes")
-                    };
+                    let byte = percent_escape(field, read, &mut as_encoded)?;
                     read += 2;
-                    let (byte, encoded) = escaped_byte(high, low)?;
-                    as_encoded &= encoded;
                     byte
                 }
                 plain => plain,
@@ -462,6 +454,19 @@ fn special_bytes(word: u64) -> u64 {
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     zero(word ^ (ONES * u64::from(b'%'))) | zero(word ^ (ONES * u64::from(b'+')))
+}
+
+/// The byte the escape at `field[at]` (a `%`) stands for, noting in
+/// `as_encoded` whether the encoder writes it so; `None` where httpd's
+/// unescaping refuses it (the two digits missing, not hex, or `%00`).
+#[inline(always)]
+fn percent_escape(field: &[u8], at: usize, as_encoded: &mut bool) -> Option<u8> {
+    let &[high, low] = field.get(at + 1..at + 3)? else {
+        unreachable!("two bytes")
+    };
+    let (byte, encoded) = escaped_byte(high, low)?;
+    *as_encoded &= encoded;
+    Some(byte)
 }
 
 /// The byte `%` and two hex digits stand for, and whether the encoder
