@@ -904,8 +904,8 @@ impl<'a> Table<'a> {
     /// `key` and `value` live in [`Table::pool`] and are not changed later.
     pub(super) unsafe fn set_kept(self, key: &[u8], value: &[u8]) {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
-        // SAFETY: NUL-terminated strings that live as long as the table.
-        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+        // SAFETY: per the contract, and NUL-terminated (checked).
+        unsafe { self.setn(key, value) }
     }
 
     /// `apr_table_addn` of strings already in the table's own pool: a new
@@ -916,8 +916,8 @@ impl<'a> Table<'a> {
     /// As for [`Table::set_kept`].
     pub(super) unsafe fn add_kept(self, key: &[u8], value: &[u8]) {
         assert!(key.ends_with(&[0]) && value.ends_with(&[0]));
-        // SAFETY: NUL-terminated strings that live as long as the table.
-        unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+        // SAFETY: per the contract, and NUL-terminated (checked).
+        unsafe { self.addn(key, value) }
     }
 
     /// [`Table::set_kept`] of a key and value the session decoder wrote:
@@ -926,9 +926,8 @@ impl<'a> Table<'a> {
     /// # Safety
     /// As for [`Table::set_kept`].
     pub(super) unsafe fn set_text_pair(self, key: CText<'_>, value: CText<'_>) {
-        let (key, value) = (key.with_nul(), value.with_nul());
-        // SAFETY: NUL-terminated strings that live as long as the table.
-        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+        // SAFETY: per the contract; a CText ends with its NUL.
+        unsafe { self.setn(key.with_nul(), value.with_nul()) }
     }
 
     /// [`Table::add_kept`] of a key and value the session decoder wrote,
@@ -937,8 +936,25 @@ impl<'a> Table<'a> {
     /// # Safety
     /// As for [`Table::set_kept`].
     pub(super) unsafe fn add_text_pair(self, key: CText<'_>, value: CText<'_>) {
-        let (key, value) = (key.with_nul(), value.with_nul());
-        // SAFETY: NUL-terminated strings that live as long as the table.
+        // SAFETY: per the contract; a CText ends with its NUL.
+        unsafe { self.addn(key.with_nul(), value.with_nul()) }
+    }
+
+    /// `apr_table_setn`, keeping both strings by address.
+    ///
+    /// # Safety
+    /// Both end with a NUL and live as long as the table.
+    unsafe fn setn(self, key: &[u8], value: &[u8]) {
+        // SAFETY: per the contract.
+        unsafe { apr_table_setn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
+    }
+
+    /// `apr_table_addn`, keeping both strings by address.
+    ///
+    /// # Safety
+    /// As for [`Table::setn`].
+    unsafe fn addn(self, key: &[u8], value: &[u8]) {
+        // SAFETY: per the contract.
         unsafe { apr_table_addn(self.as_ptr(), key.as_ptr().cast(), value.as_ptr().cast()) }
     }
 

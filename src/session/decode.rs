@@ -30,7 +30,8 @@
 //! table's own memory, so that nothing is copied again: the buffer starts
 //! as a copy of the text, and each pair is decoded where it stands. A pair
 //! with no escape is its key and value once its `=` and `&` are NULs; one
-//! with escapes is unescaped over its own bytes, a word at a time.
+//! with escapes is unescaped over its own bytes, a word at a time between
+//! its escapes, or a byte at a time where they are dense.
 //!
 //! Decoding also tells whether the text is written as our encoder (and
 //! mod_session's) would write its entries again ([`Decoded::verbatim`]):
@@ -348,7 +349,7 @@ fn unescape(
 const LONG: usize = 32;
 
 /// A field with more escapes than one in this many bytes is unescaped a
-/// byte at a time: about 12 instructions a plain byte and 27 an escape,
+/// byte at a time: about 11 instructions a plain byte and 20 an escape,
 /// where going a word at a time costs about 25 a run of plain bytes and 30
 /// an escape (callgrind, the benchmark's shapes).
 const DENSE: usize = 7;
