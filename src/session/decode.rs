@@ -38,8 +38,9 @@
 //! then a session saved unchanged can keep those bytes
 //! ([`super::verbatim_entries`]) instead of being encoded anew.
 
-use super::encode::escapes;
+use super::encode::{as_itself, escapes};
 use super::specials::{BLOCK, Class, Room, Specials, blocks};
+use super::verbatim::tally;
 
 /// One step of decoding, in the order mod_session takes them. Keys and
 /// values are C strings inside the caller's buffer.
@@ -84,6 +85,11 @@ pub struct Decoded {
     pub verbatim: bool,
     /// How many pairs set an entry.
     pub sets: usize,
+    /// The text's bytes before `tallied` are checked: those of fields
+    /// dense with escapes by the loop that unescaped them, the others
+    /// tallied into `tally` ([`super::verbatim_entries`]).
+    pub tallied: usize,
+    pub tally: u64,
     /// Where the entries' pairs end: before the `&` of the expiry pair
     /// that came last, or the text's end.
     pub entries_end: usize,
@@ -94,6 +100,8 @@ impl Decoded {
     const NOTHING: Decoded = Decoded {
         verbatim: false,
         sets: 0,
+        tallied: 0,
+        tally: 0,
         entries_end: 0,
     };
 }
@@ -147,6 +155,8 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
         rest: strings,
         rest_at: 0,
         as_encoded: true,
+        tallied: 0,
+        tally: 0,
     };
     let mut shaped = true;
     let (mut sets, mut expiry_at) = (0, None);
@@ -188,6 +198,8 @@ pub fn decode<'o>(text: &[u8], out: &'o mut [u8], mut apply: impl FnMut(Entry<'o
     Decoded {
         verbatim: shaped && pairs.as_encoded,
         sets,
+        tallied: pairs.tallied,
+        tally: pairs.tally,
         entries_end,
     }
 }
@@ -204,8 +216,12 @@ struct Pairs<'s, 'o> {
     /// for the NULs and unescaped bytes of the pair being decoded.
     rest: &'o mut [u8],
     rest_at: usize,
-    /// Every escape so far is the one the encoder writes for its byte.
+    /// Every escape so far is the one the encoder writes for its byte, and
+    /// every byte the byte loop went through one it writes as itself.
     as_encoded: bool,
+    /// [`Decoded::tallied`] and [`Decoded::tally`].
+    tallied: usize,
+    tally: u64,
 }
 
 impl<'o> Pairs<'_, 'o> {
@@ -306,7 +322,11 @@ impl<'o> Pairs<'_, 'o> {
             from,
             to,
             &mut self.rest[write..],
-            &mut self.as_encoded,
+            &mut Verbatim {
+                as_encoded: &mut self.as_encoded,
+                tallied: &mut self.tallied,
+                tally: &mut self.tally,
+            },
         )
     }
 
@@ -334,14 +354,29 @@ fn unescape(
     from: usize,
     to: usize,
     dst: &mut [u8],
-    verbatim: &mut bool,
+    verbatim: &mut Verbatim<'_>,
 ) -> Option<usize> {
     let len = to - from;
     if len >= LONG && specials.count(Class::Escape, from, to) * DENSE > len {
-        unescape_bytes(&src[from..to], dst, verbatim)
+        // The byte loop checks the field's bytes as it goes: the check of
+        // a kept text tallies those before it now, and skips the field.
+        if let Some(before) = src.get(*verbatim.tallied..from) {
+            *verbatim.tally += tally(before);
+            *verbatim.tallied = to;
+        }
+        unescape_bytes(&src[from..to], dst, verbatim.as_encoded)
     } else {
-        unescape_field(&src[from..], len, dst, verbatim)
+        unescape_field(&src[from..], len, dst, verbatim.as_encoded)
     }
+}
+
+/// Where [`unescape`] notes what it found of the text's being verbatim.
+struct Verbatim<'p> {
+    /// [`Pairs::as_encoded`].
+    as_encoded: &'p mut bool,
+    /// [`Decoded::tallied`] and [`Decoded::tally`].
+    tallied: &'p mut usize,
+    tally: &'p mut u64,
 }
 
 /// Fields shorter than this (an e-mail address, a time zone) are not
@@ -355,38 +390,51 @@ const LONG: usize = 32;
 const DENSE: usize = 7;
 
 /// [`unescape`] of a field dense with escapes: `field` into
-/// the start of `dst`, a byte at a time; how many bytes it wrote.
+/// the start of `dst`, a byte at a time; how many bytes it wrote. A byte
+/// the encoder does not write as itself, or an escape other than the one
+/// it writes, clears `verbatim`.
 fn unescape_bytes(field: &[u8], dst: &mut [u8], verbatim: &mut bool) -> Option<usize> {
     // Unescaping never lengthens.
     let dst = &mut dst[..field.len()];
     let (mut read, mut write) = (0, 0);
-    // Kept in a register while the loop runs.
+    // Kept in registers while the loop runs.
     let mut as_encoded = true;
+    let mut bytes_seen = 0;
     while let Some(&byte) = field.get(read) {
         dst[write] = if byte == b'%' {
             let byte = percent_escape(field, read, &mut as_encoded)?;
             read += 2;
             byte
         } else {
-            // `+` is a space, any other byte itself: one load, no branch.
-            PLUS_AS_SPACE[usize::from(byte)]
+            // `+` is a space, any other byte itself: one load, no branch,
+            // and one OR to note a byte the encoder escapes.
+            let plain = PLAIN[usize::from(byte)];
+            bytes_seen |= plain;
+            plain as u8
         };
         read += 1;
         write += 1;
     }
-    *verbatim &= as_encoded;
+    *verbatim &= as_encoded && bytes_seen & NOT_AS_ITSELF == 0;
     Some(write)
 }
 
-/// Each byte as itself, but `+` as a space.
-const PLUS_AS_SPACE: [u8; 256] = {
+/// [`PLAIN`]'s mark of a byte the encoder does not write as itself.
+const NOT_AS_ITSELF: u16 = 0x100;
+
+/// Each byte as itself, but `+` as a space; with [`NOT_AS_ITSELF`] for the
+/// bytes the encoder writes otherwise (`%` never comes here; `+` is how it
+/// writes a space).
+const PLAIN: [u16; 256] = {
     let mut table = [0; 256];
     let mut byte = 0;
     while byte < 256 {
         table[byte] = if byte == b'+' as usize {
-            b' '
+            b' ' as u16
+        } else if as_itself(byte as u8) {
+            byte as u16
         } else {
-            byte as u8
+            byte as u16 | NOT_AS_ITSELF
         };
         byte += 1;
     }

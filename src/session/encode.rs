@@ -121,6 +121,11 @@ pub(super) const fn escapes(byte: u8) -> bool {
     ESCAPED[byte as usize] >> 30 == 3
 }
 
+/// Whether the encoder writes `byte` as itself.
+pub(super) const fn as_itself(byte: u8) -> bool {
+    ESCAPED[byte as usize] == byte as u32 | 1 << 30
+}
+
 /// Each byte's encoding: its bytes (little endian) and, in the top two
 /// bits, how many of them count (1 or 3).
 const ESCAPED: [u32; 256] = escape_table();

@@ -6,9 +6,10 @@
 //! they were decoded from is exactly what encoding them gives, its bytes
 //! before the old expiry pair are that encoding already, and the new text is
 //! those bytes and the new expiry pair. Decoding checks the text's shape
-//! and escapes as it goes ([`super::Decoded`]); the bytes between the
-//! escapes are checked here, once the caller knows the entries did not
-//! change.
+//! and escapes as it goes ([`super::Decoded`]), and the bytes of fields
+//! dense with escapes, which it goes through a byte at a time anyway; the
+//! other bytes are checked here, once the caller knows the entries did not
+//! change (those before a dense field as decoding reaches it).
 
 use super::Decoded;
 
@@ -25,18 +26,25 @@ pub fn verbatim_entries<'t>(text: &'t [u8], decoded: &Decoded) -> Option<&'t [u8
         return None;
     }
     let entries = text.get(..decoded.entries_end)?;
-    // Each byte is one the encoder writes as itself, or `+` (a space), `%`
-    // (an escape decoding checked), `&` (a separator it checked) or `=`;
-    // one `=` per pair is the separator decoding found, so no value holds
-    // one. Counted, not branched on: TALLY adds 1 for `=` and 1 << 32 for
-    // a byte the encoder never writes.
+    // The bytes before `decoded.tallied` were tallied while decoding, or
+    // checked by its byte loop.
+    let rest = entries.get(decoded.tallied..)?;
+    (decoded.tally + tally(rest) == decoded.sets as u64).then_some(entries)
+}
+
+/// The tally of `bytes`: 1 for each `=`, and 1 << 32 for each byte the
+/// encoder never writes. Each byte of an encoded text is one the encoder
+/// writes as itself, or `+` (a space), `%` (an escape decoding checked),
+/// `&` (a separator it checked) or `=`; one `=` per pair is the separator
+/// decoding found, so no value holds one: a text's tally is its number of
+/// pairs. Counted, not branched on.
+pub(super) fn tally(bytes: &[u8]) -> u64 {
     let add = |tally: u64, &b: &u8| tally + TALLY[usize::from(b)];
     // Eight bytes a turn: a load and an add each, the loop's own steps
     // once.
-    let mut eights = entries.chunks_exact(8);
+    let mut eights = bytes.chunks_exact(8);
     let tally = (&mut eights).fold(0, |tally, eight| eight.iter().fold(tally, add));
-    let tally = eights.remainder().iter().fold(tally, add);
-    (tally == decoded.sets as u64).then_some(entries)
+    eights.remainder().iter().fold(tally, add)
 }
 
 /// What each byte adds to [`verbatim_entries`]' tally.
@@ -153,6 +161,48 @@ mod tests {
             "a=1&b=%00",
             "expiry=5&a=1",
             "a=1&expiry=5&expiry=6",
+        ] {
+            let (_, summary) = decoded(text.as_bytes());
+            assert_eq!(
+                verbatim_entries(text.as_bytes(), &summary),
+                None,
+                "{text:?}"
+            );
+        }
+    }
+
+    /// A field of 32 bytes or more, one in three an escape: decoded a
+    /// byte at a time, which checks its bytes itself.
+    fn dense(middle: &str) -> String {
+        format!("%2c%2c%2c%2c{middle}%2c%2c%2c%2c%2c%2c%2c")
+    }
+
+    #[test]
+    fn dense_fields_are_checked_as_they_are_unescaped() {
+        // Kept: the bytes before, between and after dense fields are
+        // tallied, the fields' own checked by the byte loop.
+        for text in [
+            format!("k={}", dense("a+b")),
+            format!("a=1&k={}&b=2&expiry=5", dense("x.y")),
+            format!("{}=v&a=b%2c", dense("-_*")),
+            format!("a=1&k={}&b=2&q={}", dense("0"), dense("Z")),
+        ] {
+            assert!(kept(&text).is_some(), "{text:?}");
+        }
+        // Not kept: a byte the encoder escapes, raw in a dense field, or an
+        // escape it writes otherwise; and the same around a dense field.
+        for text in [
+            format!("k={}", dense(",")),
+            format!("k={}", dense(" ")),
+            format!("k={}", dense("=")),
+            format!("k={}", dense("~")),
+            format!("k={}", dense("%41")),
+            format!("k={}", dense("%2C")),
+            format!("{}=v", dense("\u{e9}")),
+            format!("a=x,y&k={}", dense("a")),
+            format!("k={}&a=x,y", dense("a")),
+            format!("a=x=y&k={}", dense("a")),
+            format!("k={}&b=%41", dense("a")),
         ] {
             let (_, summary) = decoded(text.as_bytes());
             assert_eq!(
