@@ -94,7 +94,8 @@ fn round_trip(spec: &CookieSpec<'_>, value: &[u8]) {
     };
     if let Some(size) = spec.chunk_size {
         for line in plan.lines() {
-            assert!(line.len() <= size, "a {}-byte line over {size}", line.len());
+            let len = line.concat().len();
+            assert!(len <= size, "a {len}-byte line over {size}");
         }
     }
     assert!(plan.parts.len() <= MAX_PARTS);
@@ -111,7 +112,8 @@ fn round_trip(spec: &CookieSpec<'_>, value: &[u8]) {
         // (mod_session's encoding always holds '=').
         return;
     }
-    let pairs: Vec<&[u8]> = std::iter::once(&plan.cookie)
+    let cookie = plan.cookie.to_vec();
+    let pairs: Vec<&[u8]> = std::iter::once(&cookie)
         .chain(&plan.parts)
         // `name=value;...`: neither holds a ';'.
         .map(|line| &line[..line.iter().position(|&b| b == b';').unwrap()])

@@ -24,7 +24,10 @@ pub use report::CookieEvent;
 pub use request::{
     CookieLookup, Stripped, cookie_pairs, find_session_cookie, strip_cookies, strip_session_cookie,
 };
-pub use response::{DEFAULT_ATTRS, removal_cookie_line, set_cookie_line, set_cookie_name};
+pub use response::{
+    DEFAULT_ATTRS, LineParts, SetCookieLine, removal_cookie_line, set_cookie_line, set_cookie_name,
+    whole,
+};
 
 /// Whitespace as httpd's `apr_isspace` sees it (C `isspace` in the C locale).
 pub(crate) fn is_space(b: u8) -> bool {

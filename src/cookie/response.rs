@@ -7,27 +7,82 @@ use super::{trim_end, trim_start};
 /// Attributes written when the admin gave none after the cookie name.
 pub const DEFAULT_ATTRS: &[u8] = b"HttpOnly;Secure;Version=1";
 
-/// `name=value;[Max-Age=N;]attrs`, with [`DEFAULT_ATTRS`] for empty `attrs`.
-/// A `max_age` of zero means a browser-session cookie (no `Max-Age`).
-pub fn set_cookie_line(name: &[u8], value: &[u8], max_age: i64, attrs: &[u8]) -> Vec<u8> {
-    let attrs = if attrs.is_empty() {
-        DEFAULT_ATTRS
-    } else {
-        attrs
-    };
-    // Built by hand: this runs on every request that saves a session.
-    let mut line = Vec::with_capacity(name.len() + value.len() + attrs.len() + 32);
-    line.extend_from_slice(name);
-    line.push(b'=');
-    line.extend_from_slice(value);
-    line.push(b';');
-    if max_age != 0 {
-        line.extend_from_slice(b"Max-Age=");
-        line.extend_from_slice(itoa::Buffer::new().format(max_age).as_bytes());
-        line.push(b';');
+/// The byte strings a `Set-Cookie` value is the concatenation of, in
+/// order: the caller joins them where the line is to live (httpd's pool),
+/// so that a session's value is copied once.
+pub type LineParts<'a> = [&'a [u8]; 5];
+
+/// A line made whole elsewhere, as [`LineParts`].
+pub fn whole(line: &[u8]) -> LineParts<'_> {
+    [line, b"", b"", b"", b""]
+}
+
+/// `;Max-Age=` and the 20 characters of `i64::MIN`, and `;`.
+const BETWEEN: usize = 9 + 20 + 1;
+
+/// `name=value;[Max-Age=N;]attrs`, with [`DEFAULT_ATTRS`] for empty `attrs`,
+/// as its parts. A `max_age` of zero means a browser-session cookie (no
+/// `Max-Age`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetCookieLine<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+    /// `;` or `;Max-Age=N;`, in its first `between_len` bytes.
+    between: [u8; BETWEEN],
+    between_len: u8,
+    attrs: &'a [u8],
+}
+
+impl<'a> SetCookieLine<'a> {
+    pub fn new(name: &'a [u8], value: &'a [u8], max_age: i64, attrs: &'a [u8]) -> Self {
+        let mut between = [0; BETWEEN];
+        let mut len = 0;
+        let mut put = |bytes: &[u8]| {
+            between[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        };
+        put(b";");
+        if max_age != 0 {
+            put(b"Max-Age=");
+            put(itoa::Buffer::new().format(max_age).as_bytes());
+            put(b";");
+        }
+        SetCookieLine {
+            name,
+            value,
+            between,
+            between_len: len as u8,
+            attrs: if attrs.is_empty() {
+                DEFAULT_ATTRS
+            } else {
+                attrs
+            },
+        }
     }
-    line.extend_from_slice(attrs);
-    line
+
+    pub fn parts(&self) -> LineParts<'_> {
+        [
+            self.name,
+            b"=",
+            self.value,
+            &self.between[..usize::from(self.between_len)],
+            self.attrs,
+        ]
+    }
+
+    /// How many bytes the line is.
+    pub fn bytes_len(&self) -> usize {
+        self.parts().iter().map(|p| p.len()).sum()
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.parts().concat()
+    }
+}
+
+/// [`SetCookieLine`], made whole.
+pub fn set_cookie_line(name: &[u8], value: &[u8], max_age: i64, attrs: &[u8]) -> Vec<u8> {
+    SetCookieLine::new(name, value, max_age, attrs).to_vec()
 }
 
 /// `name=;Max-Age=0;attrs`: tells the browser to drop the cookie. Stock
@@ -59,6 +114,16 @@ mod tests {
                 format!("s=v;Max-Age={n};x")
             );
         }
+    }
+
+    #[test]
+    fn parts_join_to_the_line() {
+        for (max_age, attrs) in [(0, &b""[..]), (7, b"path=/"), (i64::MIN, b"x")] {
+            let line = SetCookieLine::new(b"s", b"a=1", max_age, attrs);
+            assert_eq!(line.parts().concat(), line.to_vec());
+            assert_eq!(line.bytes_len(), line.to_vec().len());
+        }
+        assert_eq!(whole(b"s=;x").concat(), b"s=;x");
     }
 
     fn text(v: Vec<u8>) -> String {

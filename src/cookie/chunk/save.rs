@@ -4,7 +4,9 @@
 //! accept back, so that nothing is written that would not be read.
 
 use super::{MAX_CHUNKED_LEN, MAX_PARTS, PartSet, cookie_line_len, marker, part_name};
-use crate::cookie::response::{removal_cookie_line, set_cookie_line};
+use crate::cookie::response::{
+    LineParts, SetCookieLine, removal_cookie_line, set_cookie_line, whole,
+};
 
 /// The session cookie to write, and where.
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +26,9 @@ pub struct CookieSpec<'a> {
 
 /// The `Set-Cookie` lines for a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavePlan {
+pub struct SavePlan<'a> {
     /// The session cookie: its value, the `chunks-N` marker, or a removal.
-    pub cookie: Vec<u8>,
+    pub cookie: Line<'a>,
     /// The parts, in order; empty when the session fits in one cookie.
     pub parts: Vec<Vec<u8>>,
     /// Removal cookies for parts the request carried that are no longer
@@ -41,13 +43,46 @@ pub struct SavePlan {
     pub longest: usize,
 }
 
-impl SavePlan {
-    /// Every line, in the order they are sent.
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        std::iter::once(&self.cookie)
-            .chain(&self.parts)
-            .chain(&self.removals)
-            .map(Vec::as_slice)
+impl SavePlan<'_> {
+    /// Every line, in the order they are sent, as the parts to join.
+    pub fn lines(&self) -> impl Iterator<Item = LineParts<'_>> {
+        std::iter::once(self.cookie.parts()).chain(
+            self.parts
+                .iter()
+                .chain(&self.removals)
+                .map(|line| whole(line)),
+        )
+    }
+}
+
+/// The session cookie's line in a [`SavePlan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// The session's value, in one cookie: joined only where it is
+    /// written, the value copied once.
+    Value(SetCookieLine<'a>),
+    /// Made here: the `chunks-N` marker, or a removal.
+    Made(Vec<u8>),
+}
+
+impl Line<'_> {
+    pub fn parts(&self) -> LineParts<'_> {
+        match self {
+            Self::Value(line) => line.parts(),
+            Self::Made(line) => whole(line),
+        }
+    }
+
+    /// How many bytes the line is.
+    pub fn bytes_len(&self) -> usize {
+        match self {
+            Self::Value(line) => line.bytes_len(),
+            Self::Made(line) => line.len(),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.parts().concat()
     }
 }
 
@@ -130,7 +165,7 @@ impl std::fmt::Display for SaveError {
 
 /// Plans the `Set-Cookie` lines for a session whose encoded text is
 /// `value` (empty: the session is removed).
-pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveError> {
+pub fn plan_save<'a>(spec: &CookieSpec<'a>, value: &'a [u8]) -> Result<SavePlan<'a>, SaveError> {
     let removals_above = |count: usize| {
         let removed = spec.carried.above(count);
         let lines = removed
@@ -144,7 +179,7 @@ pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveEr
         let (removals, removed) = removals_above(0);
         return Ok(SavePlan {
             longest: cookie.len(),
-            cookie,
+            cookie: Line::Made(cookie),
             parts: Vec::new(),
             removals,
             removed,
@@ -152,9 +187,9 @@ pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveEr
         });
     }
 
-    let line = set_cookie_line(spec.name, value, spec.max_age, spec.attrs);
+    let line = SetCookieLine::new(spec.name, value, spec.max_age, spec.attrs);
     let chunk_size = match spec.chunk_size {
-        Some(size) if line.len() > size => size,
+        Some(size) if line.bytes_len() > size => size,
         _ => {
             let size = cookie_line_len([(spec.name.len(), value.len())]);
             if size > spec.field_limit {
@@ -166,8 +201,8 @@ pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveEr
             }
             let (removals, removed) = removals_above(0);
             return Ok(SavePlan {
-                longest: line.len(),
-                cookie: line,
+                longest: line.bytes_len(),
+                cookie: Line::Value(line),
                 parts: Vec::new(),
                 removals,
                 removed,
@@ -239,7 +274,7 @@ pub fn plan_save(spec: &CookieSpec<'_>, value: &[u8]) -> Result<SavePlan, SaveEr
             .chain([cookie.len()])
             .max()
             .unwrap_or(0),
-        cookie,
+        cookie: Line::Made(cookie),
         parts,
         removals,
         removed,
@@ -267,14 +302,15 @@ mod tests {
 
     /// The `Cookie` header a browser sends back after `plan`.
     fn cookie_header(plan: &SavePlan) -> Vec<u8> {
-        let pairs: Vec<&[u8]> = std::iter::once(&plan.cookie)
+        let cookie = plan.cookie.to_vec();
+        let pairs: Vec<&[u8]> = std::iter::once(&cookie)
             .chain(&plan.parts)
             .map(|line| &line[..line.iter().position(|&b| b == b';').unwrap()])
             .collect();
         pairs.join(&b"; "[..])
     }
 
-    fn round_trip(spec: &CookieSpec<'_>, value: &[u8]) -> SavePlan {
+    fn round_trip<'a>(spec: &CookieSpec<'a>, value: &'a [u8]) -> SavePlan<'a> {
         let plan = plan_save(spec, value).unwrap();
         let header = cookie_header(&plan);
         assert_eq!(plan.cookie_line, COOKIE_FIELD_PREFIX.len() + header.len());
@@ -289,14 +325,22 @@ mod tests {
         }
         if let Some(size) = spec.chunk_size {
             for line in plan.lines() {
-                assert!(line.len() <= size, "{} > {size}", line.len());
+                let len = line.concat().len();
+                assert!(len <= size, "{len} > {size}");
             }
         }
         plan
     }
 
-    fn value(len: usize) -> Vec<u8> {
-        (0..len).map(|i| b"abcdefghij=&%0123"[i % 17]).collect()
+    /// `len` bytes of a value, of one text made once for every test (a
+    /// plan borrows its value).
+    fn value(len: usize) -> &'static [u8] {
+        static TEXT: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+            (0..MAX_CHUNKED_LEN + 1)
+                .map(|i| b"abcdefghij=&%0123"[i % 17])
+                .collect()
+        });
+        &TEXT[..len]
     }
 
     #[test]
@@ -319,31 +363,31 @@ mod tests {
 
     #[test]
     fn chunking_off_writes_one_cookie_as_stock() {
-        let plan = plan_save(&spec(None), &value(5000)).unwrap();
+        let plan = plan_save(&spec(None), value(5000)).unwrap();
         assert!(plan.parts.is_empty() && plan.removals.is_empty());
         assert_eq!(
-            plan.cookie,
-            set_cookie_line(b"session", &value(5000), 0, b"path=/")
+            plan.cookie.to_vec(),
+            set_cookie_line(b"session", value(5000), 0, b"path=/")
         );
-        assert_eq!(plan.longest, plan.cookie.len());
+        assert_eq!(plan.longest, plan.cookie.bytes_len());
     }
 
     #[test]
     fn a_line_of_exactly_the_chunk_size_stays_whole() {
         // "session=" + value + ";path=/"
         let overhead = b"session=;path=/".len();
-        let plan = round_trip(&spec(Some(1000)), &value(1000 - overhead));
+        let plan = round_trip(&spec(Some(1000)), value(1000 - overhead));
         assert!(plan.parts.is_empty());
-        assert_eq!(plan.cookie.len(), 1000);
+        assert_eq!(plan.cookie.bytes_len(), 1000);
     }
 
     #[test]
     fn one_byte_over_the_chunk_size_splits() {
         let overhead = b"session=;path=/".len();
         let v = value(1001 - overhead);
-        let plan = round_trip(&spec(Some(1000)), &v);
+        let plan = round_trip(&spec(Some(1000)), v);
         assert_eq!(plan.parts.len(), 2);
-        assert_eq!(plan.cookie, b"session=chunks-2;path=/");
+        assert_eq!(plan.cookie.to_vec(), b"session=chunks-2;path=/");
         // The first part is filled to the byte.
         assert_eq!(plan.parts[0].len(), 1000);
         assert!(plan.parts[0].starts_with(b"session~1="));
@@ -356,7 +400,7 @@ mod tests {
             max_age: 1800,
             ..spec(Some(600))
         };
-        let plan = round_trip(&s, &value(5000));
+        let plan = round_trip(&s, value(5000));
         let n = plan.parts.len();
         for p in &plan.parts[..n - 1] {
             assert_eq!(p.len(), 600);
@@ -366,7 +410,7 @@ mod tests {
                 .iter()
                 .all(|p| p.ends_with(b";Max-Age=1800;path=/"))
         );
-        assert!(plan.cookie.ends_with(b";Max-Age=1800;path=/"));
+        assert!(plan.cookie.to_vec().ends_with(b";Max-Age=1800;path=/"));
     }
 
     #[test]
@@ -379,11 +423,11 @@ mod tests {
             field_limit: 1 << 20,
             ..spec(Some(512))
         };
-        let plan = round_trip(&s, &value(fits));
+        let plan = round_trip(&s, value(fits));
         assert_eq!(plan.parts.len(), MAX_PARTS);
         assert!(plan.parts.iter().all(|p| p.len() == 512));
         assert_eq!(
-            plan_save(&s, &value(fits + 1)),
+            plan_save(&s, value(fits + 1)),
             Err(SaveError::TooManyParts {
                 needed: 17,
                 chunk_size: 512
@@ -401,7 +445,7 @@ mod tests {
             ..spec(Some(1000))
         };
         let plan = plan_save(&s, b"").unwrap();
-        assert_eq!(plan.cookie, b"session=;Max-Age=0;path=/");
+        assert_eq!(plan.cookie.to_vec(), b"session=;Max-Age=0;path=/");
         assert_eq!(
             plan.removals,
             [
@@ -412,7 +456,7 @@ mod tests {
         assert_eq!(plan.removed, carried);
         // As stock, without chunking.
         let plan = plan_save(&spec(None), b"").unwrap();
-        assert_eq!(plan.cookie, b"session=;Max-Age=0;path=/");
+        assert_eq!(plan.cookie.to_vec(), b"session=;Max-Age=0;path=/");
         assert!(plan.removals.is_empty());
     }
 
@@ -426,12 +470,12 @@ mod tests {
             carried,
             ..spec(Some(1000))
         };
-        let plan = round_trip(&s, &value(1500));
+        let plan = round_trip(&s, value(1500));
         assert_eq!(plan.parts.len(), 2);
         assert_eq!(plan.removed.iter().collect::<Vec<_>>(), [3, 4]);
         // Back to one cookie: every part goes, the marker is overwritten.
         let plan = round_trip(&s, b"a=1");
-        assert_eq!(plan.cookie, b"session=a=1;path=/");
+        assert_eq!(plan.cookie.to_vec(), b"session=a=1;path=/");
         assert_eq!(plan.removed, carried);
     }
 
@@ -443,10 +487,10 @@ mod tests {
         };
         // "Cookie: session=chunks-3; session~1=...; session~2=...; session~3=..."
         let fits = 8190 - b"Cookie: session=chunks-3; session~1=; session~2=; session~3=".len();
-        let plan = round_trip(&s, &value(fits));
+        let plan = round_trip(&s, value(fits));
         assert_eq!(plan.cookie_line, 8190);
         assert_eq!(
-            plan_save(&s, &value(fits + 1)),
+            plan_save(&s, value(fits + 1)),
             Err(SaveError::OverFieldLimit {
                 size: 8191,
                 limit: 8190,
@@ -459,9 +503,9 @@ mod tests {
             ..spec(None)
         };
         let fits = 1000 - b"Cookie: session=".len();
-        assert!(plan_save(&s, &value(fits)).is_ok());
+        assert!(plan_save(&s, value(fits)).is_ok());
         assert_eq!(
-            plan_save(&s, &value(fits + 1)),
+            plan_save(&s, value(fits + 1)),
             Err(SaveError::OverFieldLimit {
                 size: 1001,
                 limit: 1000,
@@ -476,10 +520,10 @@ mod tests {
             field_limit: 1 << 20,
             ..spec(Some(4000))
         };
-        let plan = round_trip(&s, &value(MAX_CHUNKED_LEN));
+        let plan = round_trip(&s, value(MAX_CHUNKED_LEN));
         assert_eq!(plan.parts.len(), 5);
         assert_eq!(
-            plan_save(&s, &value(MAX_CHUNKED_LEN + 1)),
+            plan_save(&s, value(MAX_CHUNKED_LEN + 1)),
             Err(SaveError::TooLong {
                 len: MAX_CHUNKED_LEN + 1
             })
@@ -502,7 +546,7 @@ mod tests {
             field_limit: 1 << 20,
             ..spec(None)
         };
-        assert!(plan_save(&s, &value(MAX_CHUNKED_LEN + 1)).is_ok());
+        assert!(plan_save(&s, value(MAX_CHUNKED_LEN + 1)).is_ok());
     }
 
     #[test]
@@ -513,7 +557,7 @@ mod tests {
             ..spec(Some(512))
         };
         assert!(matches!(
-            plan_save(&s, &value(1000)),
+            plan_save(&s, value(1000)),
             Err(SaveError::NoRoom {
                 chunk_size: 512,
                 ..
@@ -528,7 +572,7 @@ mod tests {
             attrs: b"Path=/;Secure",
             ..spec(Some(600))
         };
-        let plan = round_trip(&s, &value(2000));
-        assert!(plan.lines().all(|l| l.starts_with(b"__Host-s")));
+        let plan = round_trip(&s, value(2000));
+        assert!(plan.lines().all(|l| l.concat().starts_with(b"__Host-s")));
     }
 }

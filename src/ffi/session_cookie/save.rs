@@ -11,9 +11,9 @@ use super::super::messages::Msg;
 use super::super::metrics;
 use super::{Config, Cookie, CookieHeaders, SECURE_ON_HTTP_NOTED, warn_once};
 use crate::cookie::{
-    BROWSER_COOKIE_LIMIT, CookieEvent, CookieSpec, PartSet, RequestCookies, SaveError, SavePlan,
-    has_secure, is_session_or_part, plan_save, removal_cookie_line, set_cookie_line,
-    set_cookie_name,
+    BROWSER_COOKIE_LIMIT, CookieEvent, CookieSpec, LineParts, PartSet, RequestCookies, SaveError,
+    SavePlan, SetCookieLine, has_secure, is_session_or_part, plan_save, removal_cookie_line,
+    set_cookie_name, whole,
 };
 use crate::metrics::Counter;
 
@@ -30,12 +30,15 @@ pub(super) fn save_session(r: &Request, z: &Session) -> apr_status_t {
     }
     if let Some(cookie) = name2 {
         // Never chunked: exactly stock's line.
+        let (set, removal);
         let line = if encoded.is_empty() {
-            removal_cookie_line(cookie.name, cookie.attrs)
+            removal = removal_cookie_line(cookie.name, cookie.attrs);
+            whole(&removal)
         } else {
-            set_cookie_line(cookie.name, encoded, max_age, cookie.attrs)
+            set = SetCookieLine::new(cookie.name, encoded, max_age, cookie.attrs);
+            set.parts()
         };
-        replace_response_cookies(r, cookie, |n| n == cookie.name, [&line[..]]);
+        replace_response_cookies(r, cookie, |n| n == cookie.name, [line]);
         log_written(r, cookie, encoded, max_age);
     }
     if name.is_some() || name2.is_some() {
@@ -185,11 +188,18 @@ fn log_plan(r: &Request, cookie: Cookie<'_>, encoded: &[u8], max_age: i64, plan:
 /// one for a name `ours` claims (from a back end, or stock's habit of
 /// writing a removal cookie into both header tables) is taken out first.
 /// They go into the error headers so that error pages carry them too.
+/// Each line's parts are joined in the request's pool, where the line
+/// lives: a session's value is copied once, there.
+///
+/// The parts of every line are the cookie's name and attributes (C strings
+/// of the configuration), the session's text (a C string of the session)
+/// or pieces of it, and separators and digits the line adds: none holds a
+/// NUL byte.
 fn replace_response_cookies<'l>(
     r: &Request,
     cookie: Cookie<'_>,
     ours: impl Fn(&[u8]) -> bool,
-    lines: impl IntoIterator<Item = &'l [u8]>,
+    lines: impl IntoIterator<Item = LineParts<'l>>,
 ) {
     for table in [r.headers_out(), r.err_headers_out()] {
         let other = |v: &PoolCStr<'_>| !ours(set_cookie_name(v.to_bytes()));
@@ -207,6 +217,8 @@ fn replace_response_cookies<'l>(
         }
     }
     for line in lines {
-        r.err_headers_out().add(cookie.header, r.pool().c_str(line));
+        // SAFETY: no part holds a NUL byte (above).
+        let line = unsafe { r.pool().c_str_joined(&line) };
+        r.err_headers_out().add(cookie.header, line);
     }
 }
