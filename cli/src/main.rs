@@ -30,8 +30,6 @@ use mod_session_cookie_rs::seal::{
     Entry, Format, Keyring, Policy, Stamp, StockCipher, StockFormat, decode, exec_argv, first_line,
     format_time, hex, open_value, parse, parse_passfile, seal_value,
 };
-use rand::RngCore;
-use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
@@ -252,8 +250,7 @@ fn format_time_ms(ms: u64) -> String {
 
 fn keygen() -> Result<(), Failure> {
     let mut secret = Zeroizing::new([0u8; 32]);
-    OsRng
-        .try_fill_bytes(secret.as_mut())
+    getrandom::fill(secret.as_mut())
         .map_err(|e| Failure(3, format!("no randomness from the operating system: {e}")))?;
     println!("{}", STANDARD.encode(secret.as_ref()));
     Ok(())

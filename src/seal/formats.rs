@@ -277,7 +277,7 @@ pub fn seal_value(
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Option<Result<Sealed, rand::Error>> {
+) -> Option<Result<Sealed, getrandom::Error>> {
     let mut raw = Vec::new();
     let sealed = seal_value_in(keyring, policy, plaintext, stamp, names, |len| {
         raw.resize(len, 0);
@@ -300,7 +300,7 @@ pub fn seal_value_in<'a>(
     stamp: Stamp,
     names: &[&[u8]],
     alloc: impl FnOnce(usize) -> &'a mut [u8],
-) -> Option<Result<Sealed<&'a [u8]>, rand::Error>> {
+) -> Option<Result<Sealed<&'a [u8]>, getrandom::Error>> {
     if policy.stock == StockFormat::Seal {
         let key = keyring.stock_keys().first()?;
         return Some(seal_stock(key, policy.cipher, plaintext).map(Sealed::Stock));

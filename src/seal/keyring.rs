@@ -95,7 +95,7 @@ impl SealKey {
     }
 
     /// The process key to seal the next value with, and its counter.
-    pub(super) fn sealing(&self) -> Result<(Arc<ProcessCipher>, u64), rand::Error> {
+    pub(super) fn sealing(&self) -> Result<(Arc<ProcessCipher>, u64), getrandom::Error> {
         self.process
             .sealing(forks(), |salt| self.process_cipher(salt))
     }

@@ -32,8 +32,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use aes::Aes256Enc;
 use aes_gcm::AesGcm;
 use aes_gcm::aead::consts::U12;
-use rand::RngCore;
-use rand::rngs::OsRng;
 
 /// AES-256-GCM with the encryption half of AES only: counter mode never
 /// runs AES backwards, so the decryption key schedule is never computed.
@@ -113,7 +111,7 @@ impl ProcessKeys {
         &self,
         forks: u64,
         derive: impl FnOnce(&[u8; SALT_LEN]) -> Gcm,
-    ) -> Result<(Arc<ProcessCipher>, u64), rand::Error> {
+    ) -> Result<(Arc<ProcessCipher>, u64), getrandom::Error> {
         let mut sealer = lock(&self.sealer);
         let current = sealer
             .as_mut()
@@ -122,7 +120,7 @@ impl ProcessKeys {
             Some(s) => s,
             None => {
                 let mut salt = [0u8; SALT_LEN];
-                OsRng.try_fill_bytes(&mut salt)?;
+                getrandom::fill(&mut salt)?;
                 let cipher = Arc::new(ProcessCipher {
                     salt,
                     gcm: Paged::derived(|| derive(&salt)),

@@ -32,8 +32,6 @@ use cbc::cipher::{
 };
 use des::TdesEde3;
 use md5::{Digest, Md5};
-use rand::RngCore;
-use rand::rngs::OsRng;
 use siphasher::sip::SipHasher24;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
@@ -224,11 +222,11 @@ pub fn seal_stock(
     key: &StockKey,
     cipher: StockCipher,
     plaintext: &[u8],
-) -> Result<String, rand::Error> {
+) -> Result<String, getrandom::Error> {
     let mut salt = [0u8; SALT_LEN];
     let mut iv = [0u8; 16];
-    OsRng.try_fill_bytes(&mut salt)?;
-    OsRng.try_fill_bytes(&mut iv)?;
+    getrandom::fill(&mut salt)?;
+    getrandom::fill(&mut iv)?;
     let iv = &iv[..cipher.block_len()];
     Ok(seal_stock_with(key, cipher, salt, iv, plaintext))
 }

@@ -17,7 +17,9 @@
 //!   httpd process derives its key once (process_key.rs), and openers keep
 //!   the keys they have met, so no key is derived per request.
 //! - The nonce is 12 bytes from the operating system for every value
-//!   (`getrandom`), never a counter in the process's memory: two copies of
+//!   (the C library's `getrandom()`: the system call, or the kernel's vDSO
+//!   from glibc 2.41, with the same guarantees), never a counter in the
+//!   process's memory: two copies of
 //!   one process (a VM snapshot restored twice, a CRIU checkpoint, a fork
 //!   nobody told us about) share its key but draw their nonces from the
 //!   kernel, which they do not share. A process key seals at most

@@ -3,8 +3,6 @@
 //! the sessions). Kept apart from opening, which trusts nothing it reads.
 
 use aes_gcm::aead::AeadInOut;
-use rand::RngCore;
-use rand::rngs::OsRng;
 
 use super::{
     Aad, GcmNonce, Layout, NONCE_LEN, Stamp, TAG_LEN, V2, V3, V4, VERSION, to_text, value_cipher,
@@ -14,9 +12,9 @@ use crate::seal::keyring::SealKey;
 use crate::seal::process_key::{Gcm, SALT_LEN};
 
 /// A new session id, from the operating system.
-pub fn new_session_id() -> Result<SessionId, rand::Error> {
+pub fn new_session_id() -> Result<SessionId, getrandom::Error> {
     let mut id = [0u8; SESSION_ID_LEN];
-    OsRng.try_fill_bytes(&mut id)?;
+    getrandom::fill(&mut id)?;
     Ok(id)
 }
 
@@ -27,7 +25,7 @@ pub fn seal(
     plaintext: &[u8],
     stamp: Stamp,
     names: &[&[u8]],
-) -> Result<String, rand::Error> {
+) -> Result<String, getrandom::Error> {
     let mut raw = vec![0; raw_len(VERSION, plaintext.len(), names)];
     seal_into(key, plaintext, stamp, names, b"", &mut raw)?;
     Ok(to_text(&raw))
@@ -52,10 +50,10 @@ pub fn seal_into(
     names: &[&[u8]],
     context: &[u8],
     out: &mut [u8],
-) -> Result<(), rand::Error> {
+) -> Result<(), getrandom::Error> {
     let (cipher, _) = key.sealing()?;
     let mut nonce = [0u8; NONCE_LEN];
-    OsRng.try_fill_bytes(&mut nonce)?;
+    getrandom::fill(&mut nonce)?;
     let stamp = Stamp {
         session_id: Some(match stamp.session_id {
             Some(id) => id,
@@ -92,7 +90,7 @@ pub fn seal_v3_into(
     names: &[&[u8]],
     _context: &[u8],
     out: &mut [u8],
-) -> Result<(), rand::Error> {
+) -> Result<(), getrandom::Error> {
     let (cipher, counter) = key.sealing()?;
     let head = Head {
         layout: &V3,
@@ -124,9 +122,9 @@ pub fn seal_v2_into(
     names: &[&[u8]],
     _context: &[u8],
     out: &mut [u8],
-) -> Result<(), rand::Error> {
+) -> Result<(), getrandom::Error> {
     let mut salt = [0u8; SALT_LEN];
-    OsRng.try_fill_bytes(&mut salt)?;
+    getrandom::fill(&mut salt)?;
     seal_v2_with(key, salt, plaintext, stamp, names, out);
     Ok(())
 }
