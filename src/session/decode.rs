@@ -384,7 +384,8 @@ struct Verbatim<'p> {
 const LONG: usize = 32;
 
 /// A field with more escapes than one in this many bytes is unescaped a
-/// byte at a time: about 11 instructions a plain byte and 20 an escape,
+/// byte at a time: about 12 instructions a plain byte (one of them the
+/// check for a kept text, which then skips the field) and 20 an escape,
 /// where going a word at a time costs about 25 a run of plain bytes and 30
 /// an escape (callgrind, the benchmark's shapes).
 const DENSE: usize = 7;
