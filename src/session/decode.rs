@@ -89,6 +89,7 @@ pub struct Decoded {
     /// dense with escapes by the loop that unescaped them, the others
     /// tallied into `tally` ([`super::verbatim_entries`]).
     pub tallied: usize,
+    /// The tally of the bytes before `tallied` outside dense fields.
     pub tally: u64,
     /// Where the entries' pairs end: before the `&` of the expiry pair
     /// that came last, or the text's end.
