@@ -371,7 +371,10 @@ fn unescape(
     }
 }
 
-/// Where [`unescape`] notes what it found of the text's being verbatim.
+/// Where [`unescape`] notes what it found of the text's being verbatim:
+/// [`Pairs`]' fields, borrowed one by one. Kept in `Pairs` as one struct
+/// and borrowed whole, they cost the pair loop 40 more instructions a
+/// decode on app and 117 on 4k (callgrind, natively).
 struct Verbatim<'p> {
     /// [`Pairs::as_encoded`].
     as_encoded: &'p mut bool,
